@@ -1,0 +1,77 @@
+import { DEFAULT_THRESHOLDS, type HealthThresholds } from './model';
+import type { FieldMap } from './record';
+
+/** Key layout of a Redis fleet. `{id}` stands for the worker id. */
+export interface RedisKeys {
+  /** Set of worker ids. */
+  activeSet: string;
+  /** Worker state: a hash or a string holding JSON. */
+  state: string;
+  completedCounter?: string;
+  errorsCounter?: string;
+  /** Streams whose entries name a worker that changed (push path). */
+  eventStreams: string[];
+}
+
+/** One entry of `workerLens.connections`, as the user wrote it (validated). */
+export interface ConnectionConfig {
+  name: string;
+  type: 'redis' | 'files' | 'supabase';
+  url?: string;
+  path?: string;
+  preset?: string;
+  keys?: Partial<RedisKeys>;
+  fields?: Partial<FieldMap>;
+  thresholds?: Partial<HealthThresholds>;
+  /** Environment variable holding the password / key, instead of the secret store. */
+  secretEnv?: string;
+}
+
+const TYPES = new Set(['redis', 'files', 'supabase']);
+
+/**
+ * Checks one settings entry and says, in words, what is wrong with it.
+ * Settings are user input: the extension must not crash on a typo.
+ */
+export function validateConnection(raw: unknown, index: number): { config?: ConnectionConfig; error?: string } {
+  const where = `workerLens.connections[${index}]`;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { error: `${where} should be an object` };
+  const r = raw as Record<string, unknown>;
+  if (typeof r.name !== 'string' || !r.name.trim()) return { error: `${where} needs a "name"` };
+  if (typeof r.type !== 'string' || !TYPES.has(r.type)) {
+    return { error: `${where} ("${r.name}"): "type" should be one of redis, files, supabase` };
+  }
+  if ((r.type === 'redis' || r.type === 'supabase') && typeof r.url !== 'string') {
+    return { error: `${where} ("${r.name}"): a ${r.type} connection needs a "url"` };
+  }
+  if (r.type === 'files' && typeof r.path !== 'string') return { error: `${where} ("${r.name}"): a files connection needs a "path"` };
+  if (r.type === 'redis' && typeof r.url === 'string' && !/^rediss?:\/\//.test(r.url)) {
+    return { error: `${where} ("${r.name}"): url should start with redis:// or rediss://` };
+  }
+  return { config: r as unknown as ConnectionConfig };
+}
+
+/** Global thresholds, overridden field by field by the connection's own. */
+export function effectiveThresholds(global: Partial<HealthThresholds>, conn?: Partial<HealthThresholds>): HealthThresholds {
+  const pick = <K extends keyof HealthThresholds>(k: K): HealthThresholds[K] => {
+    const v = conn?.[k] ?? global[k];
+    return (typeof v === typeof DEFAULT_THRESHOLDS[k] ? v : DEFAULT_THRESHOLDS[k]) as HealthThresholds[K];
+  };
+  return {
+    unresponsiveAfterSeconds: pick('unresponsiveAfterSeconds'),
+    deadAfterSeconds: pick('deadAfterSeconds'),
+    slowTaskAfterMinutes: pick('slowTaskAfterMinutes'),
+    adaptive: pick('adaptive'),
+  };
+}
+
+/** A URL safe to log: the password replaced. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}

@@ -1,0 +1,187 @@
+import { Cadence } from './cadence';
+import { classify } from './health';
+import { ALIVE, DEFAULT_THRESHOLDS, type Health, type HealthThresholds, type WorkerSnapshot, type WorkerView } from './model';
+
+/** What the views need to know about the connection to the store. */
+export interface ConnectionState {
+  state: 'connecting' | 'connected' | 'error';
+  /** In words, for the view's message: "Connection refused at 127.0.0.1:6379". */
+  message?: string;
+  /** How updates arrive: "poll every 2s", "events stream", "keyspace notifications". */
+  liveMode?: string;
+}
+
+/** Which workers changed in one update. Views refresh only these. */
+export interface FleetChange {
+  changed: string[];
+  added: string[];
+  removed: string[];
+  /** The connection state changed (stale flag flips for everyone). */
+  connection: boolean;
+}
+
+type Listener = (change: FleetChange) => void;
+
+interface Entry {
+  snapshot: WorkerSnapshot;
+  cadence: Cadence;
+  health: Health;
+  reason: string;
+  pending?: string;
+}
+
+/**
+ * The single in-memory truth: last-known state per worker, its health, and what
+ * changed. Sources write into it; views read from it and subscribe to changes.
+ * Data is never dropped when the store goes away: it is marked stale.
+ */
+export class Fleet {
+  private readonly entries = new Map<string, Entry>();
+  private readonly listeners = new Set<Listener>();
+  private conn: ConnectionState = { state: 'connecting' };
+  /** Time of the last successful read from the store. */
+  lastUpdate?: number;
+
+  constructor(
+    private thresholds: HealthThresholds = DEFAULT_THRESHOLDS,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  onChange(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get connection(): ConnectionState {
+    return this.conn;
+  }
+
+  get stale(): boolean {
+    return this.conn.state !== 'connected';
+  }
+
+  setThresholds(t: HealthThresholds): void {
+    this.thresholds = t;
+    this.reclassify();
+  }
+
+  setConnection(state: ConnectionState): void {
+    const flipped = state.state !== this.conn.state || state.message !== this.conn.message || state.liveMode !== this.conn.liveMode;
+    this.conn = state;
+    if (flipped) this.emit({ changed: [], added: [], removed: [], connection: true });
+  }
+
+  /** A full read of the store: workers missing from it are gone. */
+  replaceAll(snapshots: WorkerSnapshot[]): void {
+    const seen = new Set(snapshots.map((s) => s.id));
+    const removed = [...this.entries.keys()].filter((id) => !seen.has(id));
+    for (const id of removed) this.entries.delete(id);
+    this.applyUpdates(snapshots, removed);
+  }
+
+  /** A partial read (push path): only these workers were re-read. */
+  update(snapshots: WorkerSnapshot[], removedIds: string[] = []): void {
+    const removed = removedIds.filter((id) => this.entries.delete(id));
+    this.applyUpdates(snapshots, removed);
+  }
+
+  private applyUpdates(snapshots: WorkerSnapshot[], removed: string[]): void {
+    const now = this.clock();
+    this.lastUpdate = now;
+    const changed: string[] = [];
+    const added: string[] = [];
+    for (const s of snapshots) {
+      let e = this.entries.get(s.id);
+      if (!e) {
+        e = { snapshot: s, cadence: new Cadence(), health: 'unknown', reason: '' };
+        this.entries.set(s.id, e);
+        added.push(s.id);
+      } else if (sameSnapshot(e.snapshot, s)) {
+        continue;
+      } else {
+        changed.push(s.id);
+      }
+      e.snapshot = s;
+      if (s.lastHeartbeat !== undefined) e.cadence.observe(s.lastHeartbeat);
+      this.classifyEntry(e, now);
+    }
+    if (changed.length || added.length || removed.length) this.emit({ changed, added, removed, connection: false });
+  }
+
+  /**
+   * Re-derives health against the clock (a worker goes dead without any write).
+   * Returns, and announces, only the workers whose health changed.
+   */
+  reclassify(): string[] {
+    const now = this.clock();
+    const changed: string[] = [];
+    for (const [id, e] of this.entries) {
+      const before = e.health;
+      this.classifyEntry(e, now);
+      if (e.health !== before) changed.push(id);
+    }
+    if (changed.length) this.emit({ changed, added: [], removed: [], connection: false });
+    return changed;
+  }
+
+  /** Marks a request in flight (or done, with undefined) on a worker. */
+  setPending(id: string, pending: string | undefined): void {
+    const e = this.entries.get(id);
+    if (!e || e.pending === pending) return;
+    e.pending = pending;
+    this.emit({ changed: [id], added: [], removed: [], connection: false });
+  }
+
+  private classifyEntry(e: Entry, now: number): void {
+    const c = classify(e.snapshot, this.thresholds, now, e.cadence.intervalMs);
+    e.health = c.health;
+    e.reason = c.reason;
+  }
+
+  get(id: string): WorkerView | undefined {
+    const e = this.entries.get(id);
+    return e && this.view(e);
+  }
+
+  /** All workers, sorted by name. */
+  workers(): WorkerView[] {
+    return [...this.entries.values()].map((e) => this.view(e)).sort((a, b) => a.snapshot.name.localeCompare(b.snapshot.name));
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The learned heartbeat interval of one worker, if any. */
+  cadenceOf(id: string): number | undefined {
+    return this.entries.get(id)?.cadence.intervalMs;
+  }
+
+  counts(): { total: number; alive: number; byHealth: Record<Health, number> } {
+    const byHealth = { working: 0, healthy: 0, slow: 0, unresponsive: 0, dead: 0, recovering: 0, crashed: 0, stopped: 0, unknown: 0 };
+    let alive = 0;
+    for (const e of this.entries.values()) {
+      byHealth[e.health]++;
+      if (ALIVE.has(e.health)) alive++;
+    }
+    return { total: this.entries.size, alive, byHealth };
+  }
+
+  private view(e: Entry): WorkerView {
+    return { snapshot: e.snapshot, health: e.health, reason: e.reason, stale: this.stale, pending: e.pending };
+  }
+
+  private emit(change: FleetChange): void {
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch {
+        // A view's bug must not stop the others from hearing about the change.
+      }
+    }
+  }
+}
+
+function sameSnapshot(a: WorkerSnapshot, b: WorkerSnapshot): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,85 @@
+import type { Health, HealthThresholds, WorkerSnapshot } from './model';
+import { formatDuration } from './format';
+
+const CRASHED = new Set(['crashed', 'error', 'failed', 'failure', 'errored']);
+const STOPPED = new Set(['stopped', 'exited', 'offline', 'terminated', 'shutdown']);
+const RECOVERING = new Set(['restarting', 'recovering', 'starting', 'launching', 'initializing']);
+const WORKING = new Set(['working', 'busy', 'processing', 'running_task', 'active']);
+
+/** How many of its own usual intervals a worker may miss before it is called late (adaptive mode). */
+export const ADAPTIVE_FACTOR = 3;
+
+export interface Classification {
+  health: Health;
+  reason: string;
+}
+
+/**
+ * Derives a worker's health from its snapshot, the thresholds and the clock.
+ * Pure: same inputs, same answer, so views can re-run it every second to keep
+ * ages true without touching the store.
+ *
+ * @param cadenceMs the worker's learned heartbeat interval, if known (adaptive liveness).
+ */
+export function classify(
+  w: WorkerSnapshot,
+  t: HealthThresholds,
+  now: number,
+  cadenceMs?: number,
+): Classification {
+  if (w.problems.length > 0) {
+    return { health: 'unknown', reason: `Record could not be read: ${w.problems.join('; ')}` };
+  }
+  const status = w.status ?? '';
+  // A status the worker chose to report about itself wins over heartbeat timing:
+  // a crashed or stopped worker is not expected to beat.
+  if (CRASHED.has(status)) return { health: 'crashed', reason: `Worker reported status "${status}"` };
+  if (STOPPED.has(status)) return { health: 'stopped', reason: `Worker reported status "${status}"` };
+  if (w.lastHeartbeat === undefined) {
+    return { health: 'unknown', reason: 'No heartbeat has ever been seen for this worker' };
+  }
+
+  const age = now - w.lastHeartbeat;
+  const { unresponsiveMs, deadMs, learned } = lateness(t, cadenceMs);
+  const learnedNote = learned ? ` (it usually beats every ${formatDuration(cadenceMs!)})` : '';
+  if (age >= deadMs) {
+    return { health: 'dead', reason: `No heartbeat for ${formatDuration(age)}; dead after ${formatDuration(deadMs)}${learnedNote}` };
+  }
+  if (age >= unresponsiveMs) {
+    const during = w.task ? ' while running a task' : '';
+    return {
+      health: 'unresponsive',
+      reason: `No heartbeat for ${formatDuration(age)}${during}; unresponsive after ${formatDuration(unresponsiveMs)}${learnedNote}`,
+    };
+  }
+  if (RECOVERING.has(status)) return { health: 'recovering', reason: `Worker reported status "${status}"` };
+
+  if (w.task) {
+    const slowMs = t.slowTaskAfterMinutes * 60_000;
+    if (w.task.startedAt !== undefined && now - w.task.startedAt >= slowMs) {
+      return {
+        health: 'slow',
+        reason: `Current task running for ${formatDuration(now - w.task.startedAt)} (slow after ${formatDuration(slowMs)})`,
+      };
+    }
+    return { health: 'working', reason: 'Running a task, heartbeat fresh' };
+  }
+  if (WORKING.has(status)) return { health: 'working', reason: `Worker reported status "${status}"` };
+  return { health: 'healthy', reason: 'Idle, heartbeat fresh' };
+}
+
+/**
+ * The effective late thresholds. With adaptive liveness a worker that beats every
+ * 30 s is not called unresponsive 15 s after each beat: the bar is
+ * max(configured, ADAPTIVE_FACTOR × its usual interval), scaled alike for dead.
+ */
+export function lateness(t: HealthThresholds, cadenceMs?: number): { unresponsiveMs: number; deadMs: number; learned: boolean } {
+  const unresponsiveMs = t.unresponsiveAfterSeconds * 1000;
+  const deadMs = Math.max(t.deadAfterSeconds * 1000, unresponsiveMs);
+  if (!t.adaptive || !cadenceMs || cadenceMs <= 0) return { unresponsiveMs, deadMs, learned: false };
+  const adaptiveUnresponsive = ADAPTIVE_FACTOR * cadenceMs;
+  if (adaptiveUnresponsive <= unresponsiveMs) return { unresponsiveMs, deadMs, learned: false };
+  // Keep the configured ratio between "unresponsive" and "dead".
+  const ratio = deadMs / unresponsiveMs;
+  return { unresponsiveMs: adaptiveUnresponsive, deadMs: Math.max(deadMs, adaptiveUnresponsive * ratio), learned: true };
+}

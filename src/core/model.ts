@@ -1,0 +1,94 @@
+/**
+ * The normalised worker model every source produces and every view reads.
+ * Sources translate their store's layout into this shape; nothing downstream
+ * knows whether a worker came from Redis, Supabase or a heartbeat file.
+ */
+
+/** Derived health, never stored: see `classify` in health.ts. */
+export type Health =
+  | 'working'
+  | 'healthy'
+  | 'slow'
+  | 'unresponsive'
+  | 'dead'
+  | 'recovering'
+  | 'crashed'
+  | 'stopped'
+  | 'unknown';
+
+export const ALL_HEALTH: readonly Health[] = [
+  'dead',
+  'crashed',
+  'unresponsive',
+  'slow',
+  'recovering',
+  'working',
+  'healthy',
+  'stopped',
+  'unknown',
+];
+
+/** States that need a human: counted in the view badge and listed in the status-bar tooltip. */
+export const UNHEALTHY: ReadonlySet<Health> = new Set(['dead', 'crashed', 'unresponsive', 'slow']);
+
+/** States counted as "alive" in the status bar. */
+export const ALIVE: ReadonlySet<Health> = new Set(['healthy', 'working', 'slow']);
+
+export interface TaskInfo {
+  id?: string;
+  title?: string;
+  type?: string;
+  repository?: string;
+  /** Epoch milliseconds. */
+  startedAt?: number;
+}
+
+/** One worker as last read from its store. Times are epoch milliseconds. */
+export interface WorkerSnapshot {
+  id: string;
+  /** Display name; defaults to the id. */
+  name: string;
+  /** The status string exactly as the worker reported it (lower-cased). */
+  status?: string;
+  lastHeartbeat?: number;
+  task?: TaskInfo;
+  completed?: number;
+  errors?: number;
+  specialization?: string;
+  pid?: number;
+  host?: string;
+  uptimeSeconds?: number;
+  memoryBytes?: number;
+  /**
+   * What could not be read from the record, in words for the tooltip.
+   * A non-empty list makes the worker `unknown`: we never guess around bad data.
+   */
+  problems: string[];
+}
+
+export interface HealthThresholds {
+  unresponsiveAfterSeconds: number;
+  deadAfterSeconds: number;
+  slowTaskAfterMinutes: number;
+  /** Learn each worker's heartbeat cadence and never call it late before k × that cadence. */
+  adaptive: boolean;
+}
+
+export const DEFAULT_THRESHOLDS: HealthThresholds = {
+  unresponsiveAfterSeconds: 15,
+  deadAfterSeconds: 30,
+  slowTaskAfterMinutes: 15,
+  adaptive: true,
+};
+
+/** A worker together with its derived health, as views see it. */
+export interface WorkerView {
+  snapshot: WorkerSnapshot;
+  health: Health;
+  /** Why it has this health, in words (for the tooltip). */
+  reason: string;
+  /** True while the store is unreachable: this is last-known data. */
+  stale: boolean;
+  /** A request (restart, …) in flight for this worker, shown in its description. */
+  pending?: string;
+}
