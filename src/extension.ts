@@ -1,0 +1,51 @@
+import * as vscode from 'vscode';
+import { registerCommands } from './vscode/commands/registerCommands';
+import { ConnectionManager } from './vscode/connectionManager';
+import { createLog } from './vscode/log';
+import { Secrets } from './vscode/secrets';
+import { FleetStatusBar } from './vscode/statusBar';
+import { WorkerTreeProvider, type TreeNode } from './vscode/workerTree';
+
+/** What the extension hands to its own tests (and to other extensions): read-only access to the model. */
+export interface WorkerLensApi {
+  manager: ConnectionManager;
+  tree: WorkerTreeProvider;
+  statusBar: FleetStatusBar;
+}
+
+/** Wiring only: every piece lives in src/vscode, src/core and src/sources. */
+export async function activate(context: vscode.ExtensionContext): Promise<WorkerLensApi> {
+  const log = createLog();
+  context.subscriptions.push(log);
+  const secrets = new Secrets(context.secrets);
+  const manager = new ConnectionManager(secrets, log);
+  const tree = new WorkerTreeProvider(manager.fleet);
+  const view = vscode.window.createTreeView<TreeNode>('workerLens.workers', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+  const statusBar = new FleetStatusBar(manager.fleet, () => manager.active?.name);
+  context.subscriptions.push(manager, tree, view, tree.attach(view), statusBar, manager.onDidChangeActive(() => statusBar.render()));
+
+  registerCommands(context, { manager, secrets, log });
+
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (['workerLens.connections', 'workerLens.activeConnection', 'workerLens.refreshIntervalSeconds'].some((s) => e.affectsConfiguration(s))) {
+        void manager.reload();
+      } else if (e.affectsConfiguration('workerLens.health')) {
+        manager.applyThresholds();
+      } else if (e.affectsConfiguration('workerLens.groupBy')) {
+        tree.refreshAll();
+      }
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void manager.reload()),
+    context.secrets.onDidChange((e) => {
+      if (manager.active && e.key === `workerLens.secret.${manager.active.name}`) void manager.reload();
+    }),
+  );
+
+  await manager.reload().catch((err) => log.error(`Starting failed: ${String(err)}`));
+  return { manager, tree, statusBar };
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions and is disposed by VS Code.
+}

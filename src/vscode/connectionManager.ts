@@ -1,0 +1,113 @@
+import * as vscode from 'vscode';
+import { redactUrl, type ConnectionConfig } from '../core/connectionConfig';
+import { Fleet } from '../core/fleet';
+import { createSource } from '../sources/createSource';
+import type { SourceSink, WorkerSource } from '../sources/source';
+import type { Secrets } from './secrets';
+import * as settings from './settings';
+
+/**
+ * Owns the one active source and the Fleet it feeds. The Fleet outlives connection
+ * switches so views subscribe once; a switch empties it and starts the new source.
+ */
+export class ConnectionManager implements vscode.Disposable {
+  readonly fleet: Fleet;
+  private source?: WorkerSource;
+  private generation = 0;
+  private _active?: ConnectionConfig;
+  private readonly changed = new vscode.EventEmitter<ConnectionConfig | undefined>();
+  /** Fires when the active connection is replaced (not on every data change: that is the Fleet's). */
+  readonly onDidChangeActive = this.changed.event;
+
+  constructor(
+    private readonly secrets: Secrets,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.fleet = new Fleet(settings.thresholds());
+  }
+
+  get active(): ConnectionConfig | undefined {
+    return this._active;
+  }
+
+  /** Re-reads settings and (re)starts the source for the active connection. */
+  async reload(): Promise<void> {
+    const gen = ++this.generation;
+    await this.stopSource();
+    const { connections, errors } = settings.connections();
+    for (const e of errors) this.log.warn(e);
+    const wanted = settings.activeConnectionName();
+    const conn = connections.find((c) => c.name === wanted) ?? connections[0];
+    await vscode.commands.executeCommand('setContext', 'workerLens.noConnection', !conn);
+    this._active = conn;
+    this.fleet.replaceAll([]);
+    this.fleet.setThresholds(settings.thresholds(conn));
+    if (!conn) {
+      this.fleet.setConnection({ state: 'error', message: errors[0] ?? 'No connection configured.' });
+      this.changed.fire(undefined);
+      return;
+    }
+    if (wanted && conn.name !== wanted) this.log.warn(`Connection "${wanted}" is not configured; showing "${conn.name}".`);
+
+    const secret = await this.secrets.get(conn);
+    if (gen !== this.generation) return; // a newer reload won the race
+    const source = createSource(conn, secret, { pollMs: settings.pollMs() });
+    if (typeof source === 'string') {
+      this.log.error(source);
+      this.fleet.setConnection({ state: 'error', message: source });
+      this.changed.fire(conn);
+      return;
+    }
+    this.log.info(`Watching "${conn.name}" (${conn.type}${conn.url ? ` ${redactUrl(conn.url)}` : ''}${conn.path ? ` ${conn.path}` : ''})`);
+    this.source = source;
+    source.start(this.sink());
+    this.changed.fire(conn);
+  }
+
+  refresh(): Promise<void> {
+    return this.source?.refresh() ?? this.reload();
+  }
+
+  /** Threshold settings changed: re-derive health, no need to reconnect. */
+  applyThresholds(): void {
+    this.fleet.setThresholds(settings.thresholds(this._active));
+  }
+
+  private sink(): SourceSink {
+    const fleet = this.fleet;
+    const log = this.log;
+    let lastState = '';
+    return {
+      replaceAll: (w) => fleet.replaceAll(w),
+      update: (w, removed) => fleet.update(w, removed),
+      setConnection: (s) => {
+        // Log transitions, not every successful poll.
+        const key = `${s.state}|${s.message ?? ''}|${s.liveMode ?? ''}`;
+        if (key !== lastState) {
+          lastState = key;
+          if (s.state === 'connected') log.info(`Live updates: ${s.liveMode ?? 'poll'}`);
+        }
+        fleet.setConnection(s);
+      },
+      log: (level, message) => log[level](message),
+    };
+  }
+
+  private async stopSource(): Promise<void> {
+    const s = this.source;
+    this.source = undefined;
+    if (s) {
+      try {
+        await s.dispose();
+      } catch (err) {
+        this.log.warn(`Closing the previous connection failed: ${String(err)}`);
+      }
+    }
+  }
+
+  dispose(): void {
+    this.generation++;
+    void this.stopSource();
+    this.changed.dispose();
+  }
+}

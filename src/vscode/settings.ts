@@ -1,0 +1,76 @@
+import * as vscode from 'vscode';
+import { effectiveThresholds, validateConnection, type ConnectionConfig } from '../core/connectionConfig';
+import type { HealthThresholds } from '../core/model';
+
+/** Thin typed reads of `workerLens.*`, so the rest never spells a setting name. */
+export const SECTION = 'workerLens';
+
+function cfg(): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration(SECTION);
+}
+
+export function pollMs(): number {
+  const s = cfg().get<number>('refreshIntervalSeconds', 2);
+  return Math.max(500, (Number.isFinite(s) ? s : 2) * 1000);
+}
+
+export function groupBy(): 'health' | 'none' {
+  return cfg().get<string>('groupBy') === 'none' ? 'none' : 'health';
+}
+
+export function thresholds(conn?: ConnectionConfig): HealthThresholds {
+  const c = cfg();
+  return effectiveThresholds(
+    {
+      unresponsiveAfterSeconds: c.get('health.unresponsiveAfterSeconds'),
+      deadAfterSeconds: c.get('health.deadAfterSeconds'),
+      slowTaskAfterMinutes: c.get('health.slowTaskAfterMinutes'),
+      adaptive: c.get('health.adaptive'),
+    },
+    conn?.thresholds,
+  );
+}
+
+export interface ConnectionList {
+  connections: ConnectionConfig[];
+  /** Settings entries we could not use, in words. */
+  errors: string[];
+  /** True when some connection came from the workspace (needs trust to be used). */
+  fromWorkspace: boolean;
+}
+
+/**
+ * The connections the user configured. In an untrusted workspace only the user's own
+ * settings count: a cloned repo must not point the extension at a store of its choosing.
+ */
+export function connections(): ConnectionList {
+  const inspected = cfg().inspect<unknown[]>('connections');
+  const trusted = vscode.workspace.isTrusted;
+  const fromWorkspace = Boolean(inspected?.workspaceValue || inspected?.workspaceFolderValue);
+  const raw = trusted ? cfg().get<unknown[]>('connections', []) : inspected?.globalValue ?? [];
+  const list: ConnectionConfig[] = [];
+  const errors: string[] = [];
+  (Array.isArray(raw) ? raw : []).forEach((r, i) => {
+    const v = validateConnection(r, i);
+    if (v.config) list.push(v.config);
+    else if (v.error) errors.push(v.error);
+  });
+  if (!trusted && fromWorkspace) errors.push('Connections defined by this workspace are ignored until you trust it (Restricted Mode).');
+  return { connections: list, errors, fromWorkspace };
+}
+
+export function activeConnectionName(): string {
+  const c = cfg();
+  if (!vscode.workspace.isTrusted) return c.inspect<string>('activeConnection')?.globalValue ?? '';
+  return c.get<string>('activeConnection', '');
+}
+
+/** Writes to user settings: connections added from the UI belong to the user, not the repo. */
+export async function saveConnections(list: ConnectionConfig[], active: string): Promise<void> {
+  await cfg().update('connections', list, vscode.ConfigurationTarget.Global);
+  await cfg().update('activeConnection', active, vscode.ConfigurationTarget.Global);
+}
+
+export async function setActiveConnection(name: string): Promise<void> {
+  await cfg().update('activeConnection', name, vscode.ConfigurationTarget.Global);
+}

@@ -1,0 +1,67 @@
+import * as vscode from 'vscode';
+import { HEALTH_WORD } from '../core/describe';
+import type { Fleet } from '../core/fleet';
+import { UNHEALTHY } from '../core/model';
+
+const MAX_LISTED = 15;
+
+/**
+ * `$(pulse) 3/7 workers`: alive (healthy + working + slow) over total. Warning background
+ * for unresponsive/slow, error background for dead/crashed. Repaints at most 5×/s.
+ */
+export class FleetStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('workerLens.status', vscode.StatusBarAlignment.Left, 50);
+  private readonly unsubscribe: () => void;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly fleet: Fleet, private readonly connectionName: () => string | undefined) {
+    this.item.name = 'Worker Lens';
+    this.item.command = 'workerLens.workers.focus';
+    this.unsubscribe = fleet.onChange(() => this.schedule());
+    this.render();
+  }
+
+  private schedule(): void {
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.render();
+    }, 200);
+  }
+
+  render(): void {
+    const name = this.connectionName();
+    if (!name) {
+      this.item.hide();
+      return;
+    }
+    const { total, alive, byHealth } = this.fleet.counts();
+    const stale = this.fleet.stale && this.fleet.connection.state === 'error';
+    this.item.text = `$(pulse) ${alive}/${total} workers${stale ? ' (stale)' : ''}`;
+    const failing = byHealth.dead + byHealth.crashed;
+    const warning = byHealth.unresponsive + byHealth.slow;
+    this.item.backgroundColor = failing
+      ? new vscode.ThemeColor('statusBarItem.errorBackground')
+      : warning || stale
+        ? new vscode.ThemeColor('statusBarItem.warningBackground')
+        : undefined;
+
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown('**Worker Lens** — ').appendText(name).appendMarkdown('\n\n');
+    md.appendText(`${alive} of ${total} alive`);
+    if (stale) md.appendMarkdown('\n\n').appendText(`⚠ ${this.fleet.connection.message ?? 'Store unreachable'}: last known state.`);
+    const unhealthy = this.fleet.workers().filter((w) => UNHEALTHY.has(w.health));
+    if (unhealthy.length) {
+      md.appendMarkdown('\n\n**Needs attention**\n\n');
+      for (const w of unhealthy.slice(0, MAX_LISTED)) md.appendMarkdown('- ').appendText(`${w.snapshot.name}: ${HEALTH_WORD[w.health]}`).appendMarkdown('\n');
+      if (unhealthy.length > MAX_LISTED) md.appendText(`…and ${unhealthy.length - MAX_LISTED} more`);
+    }
+    this.item.tooltip = md;
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+    clearTimeout(this.timer);
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,271 @@
+import * as vscode from 'vscode';
+import { describeWorker, detailLines, HEALTH_TITLE } from '../core/describe';
+import type { Fleet, FleetChange } from '../core/fleet';
+import { formatAge, formatDuration } from '../core/format';
+import { ALL_HEALTH, UNHEALTHY, type Health, type WorkerView } from '../core/model';
+import { healthIcon } from './healthStyle';
+import * as settings from './settings';
+
+export type TreeNode =
+  | { kind: 'group'; health: Health }
+  | { kind: 'worker'; id: string }
+  | { kind: 'detail'; workerId: string; key: string }
+  | { kind: 'message' };
+
+/** At most this often (ms) does the tree repaint: bursts of changes coalesce. */
+const COALESCE_MS = 200;
+/** Past this many changed rows one full refresh is cheaper than many single ones. */
+const MAX_SINGLE_FIRES = 50;
+/** Groups larger than this start collapsed unless they need attention. */
+const LARGE_GROUP = 50;
+
+/**
+ * The Workers view. Reads only the Fleet; repaints only changed rows, coalesced,
+ * and keeps ages true with a once-a-second tick that runs only while the view is visible.
+ */
+export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<TreeNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly workerNodes = new Map<string, TreeNode & { kind: 'worker' }>();
+  private readonly groupNodes = new Map<Health, TreeNode & { kind: 'group' }>();
+  private readonly messageNode: TreeNode = { kind: 'message' };
+  /** What each row last showed, to fire only rows whose text changed. */
+  private readonly shown = new Map<string, { health: Health; description: string }>();
+  private pendingIds = new Set<string>();
+  private pendingFull = false;
+  private flushTimer?: NodeJS.Timeout;
+  private tick?: NodeJS.Timeout;
+  private view?: vscode.TreeView<TreeNode>;
+  private readonly unsubscribe: () => void;
+  /** Fired after each repaint with the current fleet counts (badge, tests). */
+  private readonly painted = new vscode.EventEmitter<void>();
+  readonly onDidPaint = this.painted.event;
+
+  constructor(private readonly fleet: Fleet) {
+    this.unsubscribe = fleet.onChange((c) => this.onFleetChange(c));
+  }
+
+  attach(view: vscode.TreeView<TreeNode>): vscode.Disposable {
+    this.view = view;
+    const sub = view.onDidChangeVisibility((e) => this.setTicking(e.visible));
+    this.setTicking(view.visible);
+    this.updateChrome();
+    return sub;
+  }
+
+  /** Structure changed (grouping setting): repaint everything. */
+  refreshAll(): void {
+    this.schedule(true);
+  }
+
+  private setTicking(on: boolean): void {
+    clearInterval(this.tick);
+    this.tick = undefined;
+    if (on) {
+      this.tick = setInterval(() => this.onTick(), 1000);
+      this.schedule(true);
+    }
+  }
+
+  /** Health can change with no write (a heartbeat stops); ages change every second. */
+  private onTick(): void {
+    this.fleet.reclassify();
+    const now = Date.now();
+    for (const w of this.fleet.workers()) {
+      const last = this.shown.get(w.snapshot.id);
+      if (!last || last.description !== describeWorker(w, now)) this.pendingIds.add(w.snapshot.id);
+    }
+    this.schedule(false);
+  }
+
+  private onFleetChange(c: FleetChange): void {
+    if (c.added.length || c.removed.length || c.connection) {
+      this.schedule(true);
+      return;
+    }
+    const grouped = settings.groupBy() === 'health';
+    for (const id of c.changed) {
+      const w = this.fleet.get(id);
+      // Under health grouping, a health change moves the row to another group.
+      if (grouped && w && this.shown.get(id)?.health !== w.health) this.pendingFull = true;
+      this.pendingIds.add(id);
+    }
+    this.schedule(false);
+  }
+
+  private schedule(full: boolean): void {
+    if (full) this.pendingFull = true;
+    if (this.flushTimer || (!this.pendingFull && this.pendingIds.size === 0)) return;
+    this.flushTimer = setTimeout(() => this.flush(), COALESCE_MS);
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    const ids = this.pendingIds;
+    this.pendingIds = new Set();
+    if (this.pendingFull || ids.size > MAX_SINGLE_FIRES) {
+      this.pendingFull = false;
+      this.emitter.fire(undefined);
+    } else {
+      for (const id of ids) {
+        const node = this.workerNodes.get(id);
+        if (node) this.emitter.fire(node);
+      }
+    }
+    this.updateChrome();
+    this.painted.fire();
+  }
+
+  /** Badge, message and description of the view itself. */
+  private updateChrome(): void {
+    if (!this.view) return;
+    const counts = this.fleet.counts();
+    const unhealthy = [...UNHEALTHY].reduce((n, h) => n + counts.byHealth[h], 0);
+    this.view.badge = unhealthy ? { value: unhealthy, tooltip: `${unhealthy} unhealthy worker${unhealthy === 1 ? '' : 's'}` } : undefined;
+    const conn = this.fleet.connection;
+    if (conn.state === 'error') {
+      const since = this.fleet.lastUpdate ? ` Showing the last known state from ${formatAge(this.fleet.lastUpdate, Date.now())}.` : '';
+      this.view.message = `⚠ ${conn.message ?? 'Cannot reach the store.'}${this.fleet.size ? since : ''}`;
+    } else if (conn.state === 'connecting' && this.fleet.size === 0) {
+      this.view.message = conn.message ?? 'Connecting…';
+    } else {
+      this.view.message = undefined;
+    }
+    this.view.description = conn.state === 'connected' ? conn.liveMode : conn.state === 'error' ? 'stale' : 'connecting';
+  }
+
+  getChildren(node?: TreeNode): TreeNode[] {
+    const now = Date.now();
+    if (!node) {
+      const top: TreeNode[] = this.fleet.connection.state === 'error' && this.fleet.size > 0 ? [this.messageNode] : [];
+      if (settings.groupBy() === 'none') return [...top, ...this.fleet.workers().map((w) => this.workerNode(w, now))];
+      const counts = this.fleet.counts().byHealth;
+      return [...top, ...ALL_HEALTH.filter((h) => counts[h] > 0).map((h) => this.groupNode(h))];
+    }
+    if (node.kind === 'group') {
+      return this.fleet.workers().filter((w) => w.health === node.health).map((w) => this.workerNode(w, now));
+    }
+    if (node.kind === 'worker') {
+      const w = this.fleet.get(node.id);
+      return w ? childRows(w, now).map(([key]) => ({ kind: 'detail', workerId: node.id, key })) : [];
+    }
+    return [];
+  }
+
+  getParent(node: TreeNode): TreeNode | undefined {
+    if (node.kind === 'detail') return this.workerNodes.get(node.workerId);
+    if (node.kind === 'worker' && settings.groupBy() === 'health') {
+      const w = this.fleet.get(node.id);
+      return w && this.groupNode(w.health);
+    }
+    return undefined;
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    const now = Date.now();
+    switch (node.kind) {
+      case 'message': {
+        const item = new vscode.TreeItem('Cannot reach the store — Retry', vscode.TreeItemCollapsibleState.None);
+        item.id = 'message:retry';
+        item.description = this.fleet.connection.message;
+        item.tooltip = `${this.fleet.connection.message ?? ''}\nThe workers below are the last known state (stale). Click to retry now.`;
+        item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('workerLens.warning'));
+        item.command = { command: 'workerLens.refresh', title: 'Retry' };
+        item.contextValue = 'message';
+        return item;
+      }
+      case 'group': {
+        const n = this.fleet.counts().byHealth[node.health];
+        const attention = UNHEALTHY.has(node.health);
+        const state = attention || n <= LARGE_GROUP ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+        const item = new vscode.TreeItem(`${HEALTH_TITLE[node.health]} (${n})`, state);
+        item.id = `group:${node.health}`;
+        item.iconPath = healthIcon(node.health);
+        item.contextValue = `group;${node.health};`;
+        return item;
+      }
+      case 'worker':
+        return this.workerItem(node.id, now);
+      case 'detail': {
+        const w = this.fleet.get(node.workerId);
+        const row = w && childRows(w, now).find(([key]) => key === node.key);
+        const item = new vscode.TreeItem(row ? row[1] : node.key, vscode.TreeItemCollapsibleState.None);
+        item.id = `detail:${node.workerId}:${node.key}`;
+        item.description = row?.[2];
+        item.contextValue = 'detail';
+        return item;
+      }
+    }
+  }
+
+  private workerItem(id: string, now: number): vscode.TreeItem {
+    const w = this.fleet.get(id);
+    const item = new vscode.TreeItem(w?.snapshot.name ?? id, vscode.TreeItemCollapsibleState.Collapsed);
+    // Stable id = the worker id, so expansion and selection survive refreshes.
+    item.id = `worker:${id}`;
+    if (!w) return item;
+    const description = describeWorker(w, now);
+    this.shown.set(id, { health: w.health, description });
+    item.description = description;
+    item.iconPath = healthIcon(w.health);
+    item.contextValue = `worker;${w.health};`;
+    item.accessibilityInformation = { label: `${w.snapshot.name}, ${description}` };
+    return item;
+  }
+
+  /** The tooltip is built only when hovered: 10,000 rows of Markdown up front would be waste. */
+  resolveTreeItem(item: vscode.TreeItem, node: TreeNode): vscode.TreeItem {
+    if (node.kind !== 'worker') return item;
+    const w = this.fleet.get(node.id);
+    if (!w) return item;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.isTrusted = false;
+    md.supportHtml = false;
+    md.appendMarkdown(`**`).appendText(w.snapshot.name).appendMarkdown(`**\n\n`);
+    for (const [k, v] of detailLines(w, Date.now())) md.appendMarkdown(`${k}: `).appendText(v).appendMarkdown('  \n');
+    item.tooltip = md;
+    return item;
+  }
+
+  private workerNode(w: WorkerView, _now: number): TreeNode {
+    let node = this.workerNodes.get(w.snapshot.id);
+    if (!node) {
+      node = { kind: 'worker', id: w.snapshot.id };
+      this.workerNodes.set(w.snapshot.id, node);
+    }
+    return node;
+  }
+
+  private groupNode(h: Health): TreeNode {
+    let node = this.groupNodes.get(h);
+    if (!node) {
+      node = { kind: 'group', health: h };
+      this.groupNodes.set(h, node);
+    }
+    return node;
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+    clearInterval(this.tick);
+    clearTimeout(this.flushTimer);
+    this.emitter.dispose();
+    this.painted.dispose();
+  }
+}
+
+/** Children of a worker row: [key, label, description]. */
+function childRows(w: WorkerView, now: number): [string, string, string][] {
+  const s = w.snapshot;
+  const rows: [string, string, string][] = [];
+  if (s.task) {
+    const t = s.task;
+    rows.push(['task', `Task: ${t.title ?? t.id ?? 'untitled'}`, [t.type, t.repository, t.startedAt !== undefined ? formatDuration(now - t.startedAt) : undefined].filter(Boolean).join(' · ')]);
+  } else {
+    rows.push(['task', 'No current task', '']);
+  }
+  rows.push(['counters', `Completed ${s.completed ?? '—'} · Errors ${s.errors ?? '—'}`, '']);
+  rows.push(['heartbeat', `Last heartbeat ${formatAge(s.lastHeartbeat, now)}`, s.status ? `status ${s.status}` : '']);
+  for (const [i, p] of s.problems.entries()) rows.push([`problem${i}`, `Problem: ${p}`, '']);
+  return rows;
+}
