@@ -28,6 +28,22 @@ export class Cadence {
     if (this.intervals.length > KEEP) this.intervals.shift();
   }
 
+  /**
+   * The interval to judge lateness by. Once MIN_SAMPLES intervals were seen, their
+   * median. Before that, the shortest interval seen so far — a pause only ever makes
+   * an interval longer, so the shortest is the safe guess — but only if it is at most
+   * `earlyCapMs`: a single long first gap is more likely the worker having been away
+   * (dead, restarting) than its cadence, and trusting it would hide the next death.
+   * This is what keeps a worker beating every 30 s from flapping to unresponsive
+   * during its first minute and a half on screen.
+   */
+  estimate(earlyCapMs: number): number | undefined {
+    const learned = this.intervalMs;
+    if (learned !== undefined || this.intervals.length === 0) return learned;
+    const shortest = Math.min(...this.intervals);
+    return shortest <= earlyCapMs ? shortest : undefined;
+  }
+
   /** The usual interval in ms, or undefined until enough beats were seen. */
   get intervalMs(): number | undefined {
     if (this.intervals.length < MIN_SAMPLES) return undefined;

@@ -133,7 +133,7 @@ export class Fleet {
   }
 
   private classifyEntry(e: Entry, now: number): void {
-    const c = classify(e.snapshot, this.thresholds, now, e.cadence.intervalMs);
+    const c = classify(e.snapshot, this.thresholds, now, this.cadenceFor(e));
     e.health = c.health;
     e.reason = c.reason;
   }
@@ -152,9 +152,15 @@ export class Fleet {
     return this.entries.size;
   }
 
-  /** The learned heartbeat interval of one worker, if any. */
+  /** The learned heartbeat interval of one worker, if any: the one its health is judged by. */
   cadenceOf(id: string): number | undefined {
-    return this.entries.get(id)?.cadence.intervalMs;
+    const e = this.entries.get(id);
+    return e && this.cadenceFor(e);
+  }
+
+  /** Early (1–2 beat) estimates are trusted up to twice the dead threshold; see Cadence.estimate. */
+  private cadenceFor(e: Entry): number | undefined {
+    return e.cadence.estimate(2 * this.thresholds.deadAfterSeconds * 1000);
   }
 
   counts(): { total: number; alive: number; byHealth: Record<Health, number> } {

@@ -22,19 +22,18 @@ export interface FieldMap {
 /** Reads untrusted records into snapshots, collecting every problem in words instead of throwing. */
 export function parseRecord(id: string, record: Record<string, unknown>, fields: FieldMap): WorkerSnapshot {
   const problems: string[] = [];
-  const get = (field: string | undefined): unknown => (field ? readPath(record, field) : undefined);
   const s: WorkerSnapshot = { id, name: id, problems };
 
-  const name = get(fields.name);
+  const name = readPath(record, fields.name);
   if (typeof name === 'string' && name.trim()) s.name = name.trim();
 
-  const status = get(fields.status);
+  const status = readPath(record, fields.status);
   if (status !== undefined && status !== null) {
     if (typeof status === 'string') s.status = status.trim().toLowerCase();
     else problems.push(`${fields.status} should be text but is ${describe(status)}`);
   }
 
-  const hb = get(fields.lastHeartbeat);
+  const hb = readPath(record, fields.lastHeartbeat);
   if (hb !== undefined && hb !== null && hb !== '') {
     const t = parseTime(hb);
     if (t === undefined) problems.push(`${fields.lastHeartbeat} is not a timestamp: ${describe(hb)}`);
@@ -42,18 +41,18 @@ export function parseRecord(id: string, record: Record<string, unknown>, fields:
   }
 
   if (fields.task) {
-    const task = parseTask(get(fields.task), fields.task, problems);
+    const task = parseTask(readPath(record, fields.task), fields.task, problems);
     if (task) s.task = task;
   }
 
-  s.completed = readCount(get(fields.completed), fields.completed, problems);
-  s.errors = readCount(get(fields.errors), fields.errors, problems);
-  s.pid = readCount(get(fields.pid), fields.pid, problems);
-  s.uptimeSeconds = readCount(get(fields.uptime), fields.uptime, problems);
-  s.memoryBytes = readCount(get(fields.memory), fields.memory, problems);
-  const spec = get(fields.specialization);
+  s.completed = readCount(readPath(record, fields.completed), fields.completed, problems);
+  s.errors = readCount(readPath(record, fields.errors), fields.errors, problems);
+  s.pid = readCount(readPath(record, fields.pid), fields.pid, problems);
+  s.uptimeSeconds = readCount(readPath(record, fields.uptime), fields.uptime, problems);
+  s.memoryBytes = readCount(readPath(record, fields.memory), fields.memory, problems);
+  const spec = readPath(record, fields.specialization);
   if (typeof spec === 'string' && spec) s.specialization = spec;
-  const host = get(fields.host);
+  const host = readPath(record, fields.host);
   if (typeof host === 'string' && host) s.host = host;
 
   // Leave optional fields out rather than undefined, so snapshots compare cheaply.
@@ -66,7 +65,9 @@ export function unreadable(id: string, problem: string): WorkerSnapshot {
   return { id, name: id, problems: [problem] };
 }
 
-function readPath(record: Record<string, unknown>, path: string): unknown {
+// Plain functions, not closures: this runs for every worker on every read.
+function readPath(record: Record<string, unknown>, path: string | undefined): unknown {
+  if (path === undefined) return undefined;
   if (path in record) return record[path];
   let cur: unknown = record;
   for (const part of path.split('.')) {
@@ -77,6 +78,10 @@ function readPath(record: Record<string, unknown>, path: string): unknown {
   return cur;
 }
 
+function text(x: unknown): string | undefined {
+  return typeof x === 'string' && x ? x : typeof x === 'number' ? String(x) : undefined;
+}
+
 function tryJson(s: string): unknown {
   try {
     return JSON.parse(s);
@@ -85,18 +90,38 @@ function tryJson(s: string): unknown {
   }
 }
 
-/** ISO 8601 (a naive one is UTC, as Python's utcnow().isoformat() writes), epoch seconds or ms. */
+/** ISO 8601 as Python and JS write it: date, time, optional fraction (any digits), optional zone. */
+const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * ISO 8601 (a naive one is UTC, as Python's utcnow().isoformat() writes), epoch seconds or ms.
+ * Parsed by hand rather than with Date.parse: it runs for every worker on every read
+ * (10,000 workers × 2 timestamps per poll), and JS dates take at most milliseconds
+ * where Python writes microseconds.
+ */
 export function parseTime(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? (v < 1e12 ? v * 1000 : v) : undefined;
   if (typeof v !== 'string') return undefined;
   const str = v.trim();
   if (/^\d+(\.\d+)?$/.test(str)) return parseTime(Number(str));
-  if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(str)) return undefined;
-  const hasZone = /([zZ]|[+-]\d{2}:?\d{2})$/.test(str);
-  // JS Date accepts at most milliseconds; Python writes microseconds.
-  const trimmed = str.replace(/(\.\d{3})\d+/, '$1').replace(' ', 'T');
-  const t = Date.parse(hasZone ? trimmed : `${trimmed}Z`);
-  return Number.isNaN(t) ? undefined : t;
+  const m = ISO.exec(str);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec, frac, zone] = m;
+  const month = +mo;
+  const day = +d;
+  const hour = +h;
+  const minute = +mi;
+  const second = sec === undefined ? 0 : +sec;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const ms = frac === undefined ? 0 : Math.floor(+`${frac}00`.slice(0, 3));
+  let t = Date.UTC(+y, month - 1, day, hour, minute, second, ms);
+  if (zone && zone !== 'Z' && zone !== 'z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    const offsetMin = +digits.slice(0, 2) * 60 + (digits.length > 2 ? +digits.slice(2, 4) : 0);
+    t -= sign * offsetMin * 60_000;
+  }
+  return t;
 }
 
 function readCount(v: unknown, field: string | undefined, problems: string[]): number | undefined {
@@ -128,7 +153,6 @@ function parseTask(v: unknown, field: string, problems: string[]): TaskInfo | un
     return undefined;
   }
   const o = obj as Record<string, unknown>;
-  const text = (x: unknown) => (typeof x === 'string' && x ? x : typeof x === 'number' ? String(x) : undefined);
   const task: TaskInfo = {};
   const id = text(o.id ?? o.task_id);
   const title = text(o.title ?? o.name ?? o.description);

@@ -4,72 +4,162 @@ import type { WorkerSnapshot } from '../../core/model';
 import { parseRecord, unreadable, type FieldMap } from '../../core/record';
 import { keyFor } from './orchestratorPreset';
 
+/** How each worker's state key was stored last time: read it with the right command first. */
+export type TypeHints = Map<string, 'hash' | 'string'>;
+
+export interface ReadOptions {
+  /** Learned per worker and updated here, so a fleet of JSON strings costs one round trip, not two. */
+  typeHints?: TypeHints;
+}
+
 /**
- * Reads the given workers in one pipeline (plus one more only for workers stored
- * as JSON strings): a round trip per fleet, not per worker, whatever its size.
+ * Reads the given workers in one pipeline: per worker one HGETALL (or GET for a
+ * worker known to be a JSON string), plus a single MGET for all counters. A worker
+ * whose key turned out to be the other type is fetched in a second, small pipeline.
+ * Commands per read: N + 1 (+ the few retried), round trips: one per fleet.
  */
-export async function readWorkers(client: Redis, ids: string[], keys: RedisKeys, fields: FieldMap): Promise<WorkerSnapshot[]> {
+export async function readWorkers(
+  client: Redis,
+  ids: string[],
+  keys: RedisKeys,
+  fields: FieldMap,
+  opts: ReadOptions = {},
+): Promise<WorkerSnapshot[]> {
   if (ids.length === 0) return [];
-  const perWorker = 1 + (keys.completedCounter ? 1 : 0) + (keys.errorsCounter ? 1 : 0);
+  const { snapshots } = await readRaw(client, ids, keys, fields, opts, false);
+  return snapshots;
+}
+
+/**
+ * Re-reads workers an event named (push paths). The same pipeline also asks
+ * SISMEMBER, so an id that is no longer (or never was) in the active set is
+ * reported as gone instead of showing up as a worker without state.
+ */
+export async function readChanged(
+  client: Redis,
+  ids: string[],
+  keys: RedisKeys,
+  fields: FieldMap,
+  opts: ReadOptions = {},
+): Promise<{ workers: WorkerSnapshot[]; gone: string[] }> {
+  if (ids.length === 0) return { workers: [], gone: [] };
+  const { snapshots, members } = await readRaw(client, ids, keys, fields, opts, true);
+  const workers: WorkerSnapshot[] = [];
+  const gone: string[] = [];
+  snapshots.forEach((s, i) => (members[i] ? workers.push(s) : gone.push(s.id)));
+  return { workers, gone };
+}
+
+type Raw = { kind: 'hash'; value: Record<string, string> } | { kind: 'string'; value: string | null } | { kind: 'error'; message: string };
+
+async function readRaw(
+  client: Redis,
+  ids: string[],
+  keys: RedisKeys,
+  fields: FieldMap,
+  opts: ReadOptions,
+  membership: boolean,
+): Promise<{ snapshots: WorkerSnapshot[]; members: boolean[] }> {
+  const hints = opts.typeHints;
+  const counterKeys = counterKeysFor(ids, keys);
   const pipe = client.pipeline();
   for (const id of ids) {
-    // HGETALL first: the hash form is the common one. A string key answers WRONGTYPE
-    // and is fetched with GET in a second pipeline below.
-    pipe.hgetall(keyFor(keys.state, id));
-    if (keys.completedCounter) pipe.get(keyFor(keys.completedCounter, id));
-    if (keys.errorsCounter) pipe.get(keyFor(keys.errorsCounter, id));
+    if (membership) pipe.sismember(keys.activeSet, id);
+    const key = keyFor(keys.state, id);
+    if (hints?.get(id) === 'string') pipe.get(key);
+    else pipe.hgetall(key);
   }
+  if (counterKeys.length) pipe.mget(counterKeys);
   const res = (await pipe.exec()) ?? [];
+  // A pipeline fails per command; a reply-less pipeline means the connection went away.
+  if (res.length === 0) throw new Error('Connection is closed.');
 
-  const records = new Map<string, Record<string, unknown>>();
-  const stringKeyed: string[] = [];
-  const counters = new Map<string, { completed?: unknown; errors?: unknown }>();
+  const step = membership ? 2 : 1;
+  const members: boolean[] = [];
+  const raws: Raw[] = [];
+  const retry: number[] = [];
   ids.forEach((id, i) => {
-    const base = i * perWorker;
-    const [err, value] = res[base] ?? [new Error('no reply')];
+    // An error on SISMEMBER tells us nothing: keep the worker rather than drop it.
+    if (membership) members.push(res[i * step]?.[0] ? true : res[i * step]?.[1] === 1);
+    const [err, value] = res[i * step + step - 1] ?? [new Error('no reply')];
+    const asString = hints?.get(id) === 'string';
     if (err) {
-      if (/WRONGTYPE/.test(err.message)) stringKeyed.push(id);
-      else records.set(id, { __error: err.message });
-    } else {
-      records.set(id, value as Record<string, string>);
-    }
-    let j = base + 1;
-    const c: { completed?: unknown; errors?: unknown } = {};
-    if (keys.completedCounter) c.completed = res[j++]?.[1];
-    if (keys.errorsCounter) c.errors = res[j++]?.[1];
-    counters.set(id, c);
+      if (/WRONGTYPE/.test(err.message)) retry.push(i);
+      raws.push({ kind: 'error', message: err.message });
+    } else if (asString) raws.push({ kind: 'string', value: value as string | null });
+    else raws.push({ kind: 'hash', value: value as Record<string, string> });
   });
+  const counters = counterKeys.length ? (res[ids.length * step]?.[1] as (string | null)[] | undefined) : undefined;
 
-  if (stringKeyed.length) {
-    const values = await client.mget(stringKeyed.map((id) => keyFor(keys.state, id)));
-    stringKeyed.forEach((id, i) => {
-      const raw = values[i];
-      if (raw === null) return records.set(id, {});
-      try {
-        const parsed: unknown = JSON.parse(raw);
-        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) records.set(id, parsed as Record<string, unknown>);
-        else records.set(id, { __error: `${keyFor(keys.state, id)} holds JSON that is not an object` });
-      } catch {
-        records.set(id, { __error: `${keyFor(keys.state, id)} is not valid JSON (${JSON.stringify(raw.slice(0, 40))}…)` });
-      }
+  if (retry.length) {
+    // The key is of the other type than we guessed: ask again with the other command.
+    const again = client.pipeline();
+    for (const i of retry) {
+      const key = keyFor(keys.state, ids[i]);
+      if (hints?.get(ids[i]) === 'string') again.hgetall(key);
+      else again.get(key);
+    }
+    const res2 = (await again.exec()) ?? [];
+    retry.forEach((i, j) => {
+      const [err, value] = res2[j] ?? [new Error('no reply')];
+      const wasString = hints?.get(ids[i]) === 'string';
+      if (err) {
+        raws[i] = /WRONGTYPE/.test(err.message)
+          ? { kind: 'error', message: `${keyFor(keys.state, ids[i])} is neither a hash nor a string holding JSON` }
+          : { kind: 'error', message: err.message };
+      } else if (wasString) raws[i] = { kind: 'hash', value: value as Record<string, string> };
+      else raws[i] = { kind: 'string', value: value as string | null };
     });
   }
 
-  return ids.map((id) => {
-    const rec = records.get(id) ?? {};
-    if (typeof rec.__error === 'string') return unreadable(id, rec.__error);
-    if (Object.keys(rec).length === 0) {
-      return unreadable(id, `listed in ${keys.activeSet} but ${keyFor(keys.state, id)} does not exist`);
+  const snapshots = ids.map((id, i) => {
+    const raw = raws[i];
+    if (hints && raw.kind !== 'error') hints.set(id, raw.kind);
+    const snap = toSnapshot(id, raw, keys, fields);
+    if (counters) {
+      // Per-worker counters are atomic increments: more current than the copy in the state record.
+      const n = counterKeys.length / ids.length;
+      let j = i * n;
+      if (keys.completedCounter) {
+        const c = toCount(counters[j++]);
+        if (c !== undefined) snap.completed = c;
+      }
+      if (keys.errorsCounter) {
+        const e = toCount(counters[j++]);
+        if (e !== undefined) snap.errors = e;
+      }
     }
-    const snap = parseRecord(id, rec, fields);
-    // Per-worker counters are atomic increments: more current than the copy in the state record.
-    const c = counters.get(id);
-    const completed = toCount(c?.completed);
-    const errors = toCount(c?.errors);
-    if (completed !== undefined) snap.completed = completed;
-    if (errors !== undefined) snap.errors = errors;
     return snap;
   });
+  return { snapshots, members };
+}
+
+function counterKeysFor(ids: string[], keys: RedisKeys): string[] {
+  const out: string[] = [];
+  if (!keys.completedCounter && !keys.errorsCounter) return out;
+  for (const id of ids) {
+    if (keys.completedCounter) out.push(keyFor(keys.completedCounter, id));
+    if (keys.errorsCounter) out.push(keyFor(keys.errorsCounter, id));
+  }
+  return out;
+}
+
+function toSnapshot(id: string, raw: Raw, keys: RedisKeys, fields: FieldMap): WorkerSnapshot {
+  const key = keyFor(keys.state, id);
+  const missing = () => unreadable(id, `listed in ${keys.activeSet} but ${key} does not exist`);
+  if (raw.kind === 'error') return unreadable(id, raw.message);
+  if (raw.kind === 'hash') return Object.keys(raw.value).length === 0 ? missing() : parseRecord(id, raw.value, fields);
+  if (raw.value === null) return missing();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.value);
+  } catch {
+    return unreadable(id, `${key} is not valid JSON (${JSON.stringify(raw.value.slice(0, 40))}${raw.value.length > 40 ? '…' : ''})`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return unreadable(id, `${key} holds JSON that is not an object (${Array.isArray(parsed) ? 'a list' : JSON.stringify(parsed)})`);
+  }
+  return parseRecord(id, parsed as Record<string, unknown>, fields);
 }
 
 function toCount(v: unknown): number | undefined {

@@ -13,3 +13,13 @@ export function describeRedisError(err: unknown, where: string): string {
   if (/Connection is closed|Stream isn't writeable|enableOfflineQueue/i.test(msg)) return `Not connected to Redis at ${where}; retrying.`;
   return `Redis error at ${where}: ${msg}`;
 }
+
+/**
+ * True when the server refuses a command for good — ACL (NOPERM), a renamed or
+ * disabled command on managed Redis (unknown command / subcommand) — as opposed
+ * to a connection problem worth retrying. Such a push path is "not available".
+ */
+export function isRefusedCommand(err: unknown): boolean {
+  const msg = (err as { message?: string })?.message ?? String(err);
+  return /NOPERM|unknown command|unknown subcommand|not allowed|disabled/i.test(msg) && !/Connection|Stream isn't writeable/i.test(msg);
+}

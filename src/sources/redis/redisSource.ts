@@ -1,10 +1,16 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { redactUrl, type RedisKeys } from '../../core/connectionConfig';
+import type { ConnectionState } from '../../core/fleet';
 import type { FieldMap } from '../../core/record';
 import type { SourceSink, WorkerSource } from '../source';
+import { ChangeBatcher, type ChangeBatch } from './changeBatcher';
 import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from './orchestratorPreset';
+import { createClient } from './redisClient';
 import { describeRedisError } from './redisErrors';
-import { readWorkers } from './readWorkers';
+import { readChanged, readWorkers, type TypeHints } from './readWorkers';
+import { PushPaths, type PushMode } from './pushPaths';
+
+export { createClient } from './redisClient';
 
 export interface RedisSourceOptions {
   url: string;
@@ -14,12 +20,25 @@ export interface RedisSourceOptions {
   fields?: Partial<FieldMap>;
   /** Full read every this many ms while no push path is active. */
   pollMs: number;
+  /** Full (reconciliation) read every this many ms while a push path is active. Default 15000. */
+  reconcileMs?: number;
+  /** 'auto' (default): keyspace notifications if the server has them on, else the events streams, else poll. */
+  push?: PushMode;
+  /** Allow CONFIG SET notify-keyspace-events when they are off. Default false: never touch the server's config. */
+  enableKeyspaceNotifications?: boolean;
+  /** Push notifications arriving within this many ms share one read. Default 3. */
+  batchMs?: number;
+  /** How long one XREAD BLOCK waits. Default 5000. */
+  eventsBlockMs?: number;
 }
 
 /**
  * Reads a Redis fleet (orchestrator preset by default) and keeps the sink current.
- * Polls for now; push paths plug in beside the poll, which then slows down to a
- * reconciliation pass.
+ * A full pipelined read at start, on every reconnect and on a timer; between them,
+ * a push path (keyspace notifications or the workers' event streams, see
+ * pushPaths.ts) names the workers that changed and only those are re-read. While a
+ * push path is live the timer only reconciles (default every 15 s); without one it
+ * is the poll (pollMs).
  */
 export class RedisSource implements WorkerSource {
   readonly kind = 'redis';
@@ -31,6 +50,18 @@ export class RedisSource implements WorkerSource {
   private disposed = false;
   private inFlight?: Promise<void>;
   private readonly where: string;
+  private readonly typeHints: TypeHints = new Map();
+  /** Worker ids as of the last read: what a membership change is compared with. */
+  private known = new Set<string>();
+  /** Reads one at a time, so an older read never lands after a newer one. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private batcher?: ChangeBatcher;
+  private push?: PushPaths;
+  private wasReady = false;
+  /** Why we are offline, in words, from the client's own events (a failed command only says "not writeable"). */
+  private offlineReason?: string;
+  private lastReported?: string;
+  private conn?: ConnectionState;
 
   constructor(private readonly opts: RedisSourceOptions) {
     this.keys = { ...ORCHESTRATOR_KEYS, ...stripUndefined(opts.keys) };
@@ -38,73 +69,181 @@ export class RedisSource implements WorkerSource {
     this.where = redactUrl(opts.url);
   }
 
+  /** How updates arrive right now, in words (also in the connection state). */
+  get liveMode(): string {
+    const path = this.push?.describe();
+    return path ? `${path}, reconcile every ${seconds(this.reconcileMs)}` : `poll every ${seconds(this.opts.pollMs)}`;
+  }
+
+  /** The events follower's position per stream (for tests and the benchmark). */
+  get eventPositions(): ReadonlyMap<string, string> | undefined {
+    return this.push?.eventPositions;
+  }
+
+  private get reconcileMs(): number {
+    return this.opts.reconcileMs ?? 15_000;
+  }
+
   start(sink: SourceSink): void {
     this.sink = sink;
-    this.client = createClient(this.opts.url, this.opts.password);
+    const client = createClient(this.opts.url, this.opts.password, { connectionName: 'worker-lens' });
+    this.client = client;
     // ioredis emits 'error' on every failed reconnect; without a listener Node would throw.
-    this.client.on('error', () => undefined);
-    this.client.on('ready', () => {
+    client.on('error', (err) => {
+      if (client.status === 'ready') return; // a blip; the 'close' that follows says the rest
+      this.offlineReason = describeRedisError(err, this.where);
+      this.reportError(this.offlineReason);
+    });
+    client.on('close', () => {
+      // Also fires after every failed reconnect attempt: only a drop from 'ready' is news.
+      if (this.disposed || !this.wasReady) return;
+      this.wasReady = false;
+      this.offlineReason = `Lost the connection to ${this.where}; reconnecting…`;
+      this.reportError(this.offlineReason);
+    });
+    client.on('ready', () => {
+      this.wasReady = true;
+      this.offlineReason = undefined;
       sink.log('info', `Connected to ${this.where}`);
       void this.refresh();
+      // Asked again on every reconnect: the server may have restarted with another configuration.
+      void this.push?.choose(client);
     });
-    sink.setConnection({ state: 'connecting', message: `Connecting to ${this.where}…` });
-    this.client.connect().catch(() => undefined); // failures surface through refresh()
+    this.batcher = new ChangeBatcher((b) => this.readBatch(b), this.opts.batchMs ?? 3);
+    const batcher = this.batcher;
+    this.push = new PushPaths({
+      url: this.opts.url,
+      password: this.opts.password,
+      db: client.options.db ?? 0,
+      keys: this.keys,
+      mode: this.opts.push ?? 'auto',
+      enableKeyspaceNotifications: this.opts.enableKeyspaceNotifications ?? false,
+      eventsBlockMs: this.opts.eventsBlockMs,
+      log: (level, message) => sink.log(level, message),
+      onIds: (ids) => batcher.add(ids),
+      onMembership: () => batcher.membershipChanged(),
+      onMissed: () => void this.refresh(),
+      onLiveChange: (live) => this.onPushChange(live),
+    });
+    sink.setConnection((this.conn = { state: 'connecting', message: `Connecting to ${this.where}…` }));
+    client.connect().catch(() => undefined); // failures arrive as 'error' events and through refresh()
     this.schedule(0);
+  }
+
+  private onPushChange(live: boolean): void {
+    if (this.disposed) return;
+    this.sink?.log('info', `Live updates for ${this.where}: ${this.liveMode}`);
+    // Up: the poll becomes the slow reconciliation. Gone: back to the fast poll from now,
+    // not after the rest of a long reconciliation wait.
+    this.schedule(live ? this.reconcileMs : this.opts.pollMs);
+    if (this.conn?.state === 'connected') this.setConnected();
   }
 
   private schedule(ms: number): void {
     if (this.disposed) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      void this.refresh().finally(() => this.schedule(this.opts.pollMs));
+      void this.refresh().finally(() => this.schedule(this.push?.live ? this.reconcileMs : this.opts.pollMs));
     }, ms);
   }
 
   /** One full pipelined read. Concurrent callers share the read in flight. */
   refresh(): Promise<void> {
     if (this.disposed || !this.client || !this.sink) return Promise.resolve();
-    this.inFlight ??= this.readAll().finally(() => (this.inFlight = undefined));
+    this.inFlight ??= this.exclusive(() => this.readAll()).finally(() => (this.inFlight = undefined));
     return this.inFlight;
   }
 
   private async readAll(): Promise<void> {
     const client = this.client!;
     const sink = this.sink!;
+    if (client.status !== 'ready') {
+      // Offline: say why (once known); on the very first connect, stay "connecting" rather than flash an error.
+      if (this.offlineReason) this.reportError(this.offlineReason);
+      return;
+    }
     const started = performance.now();
     try {
       const ids = (await client.smembers(this.keys.activeSet)).sort();
-      const workers = await readWorkers(client, ids, this.keys, this.fields);
+      const workers = await readWorkers(client, ids, this.keys, this.fields, { typeHints: this.typeHints });
       if (this.disposed) return;
+      this.known = new Set(ids);
+      for (const id of this.typeHints.keys()) if (!this.known.has(id)) this.typeHints.delete(id);
       sink.replaceAll(workers);
-      sink.setConnection({ state: 'connected', liveMode: `poll every ${Math.round(this.opts.pollMs / 1000)}s` });
+      this.setConnected();
       sink.log('debug', `Read ${workers.length} workers in ${(performance.now() - started).toFixed(1)} ms`);
     } catch (err) {
       if (this.disposed) return;
-      const message = describeRedisError(err, this.where);
-      sink.setConnection({ state: 'error', message });
-      sink.log('warn', message);
+      // Dropped mid-read: "Connection is closed" says less than the client's own events.
+      const offline = client.status !== 'ready' && this.offlineReason;
+      this.reportError(offline || describeRedisError(err, this.where));
+    }
+  }
+
+  /** Re-reads the workers a push path named; on a membership change, diffs the active set first. */
+  private readBatch(batch: ChangeBatch): Promise<void> {
+    return this.exclusive(async () => {
+      const client = this.client;
+      const sink = this.sink;
+      if (this.disposed || !client || !sink || client.status !== 'ready') return; // the reconnect's full read covers it
+      const started = performance.now();
+      const ids = new Set(batch.ids);
+      const left: string[] = [];
+      try {
+        if (batch.membership) {
+          const members = new Set(await client.smembers(this.keys.activeSet));
+          for (const id of members) if (!this.known.has(id)) ids.add(id);
+          for (const id of this.known) if (!members.has(id)) left.push(id);
+        }
+        const { workers, gone } = await readChanged(client, [...ids], this.keys, this.fields, { typeHints: this.typeHints });
+        if (this.disposed) return;
+        for (const w of workers) this.known.add(w.id);
+        for (const id of [...left, ...gone]) {
+          this.known.delete(id);
+          this.typeHints.delete(id);
+        }
+        sink.update(workers, [...left, ...gone]);
+        sink.log('debug', `Re-read ${ids.size} changed workers in ${(performance.now() - started).toFixed(1)} ms`);
+      } catch (err) {
+        if (!this.disposed) sink.log('debug', `Re-reading changed workers failed: ${describeRedisError(err, this.where)}`);
+      }
+    });
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private setConnected(): void {
+    this.lastReported = undefined;
+    this.conn = { state: 'connected', liveMode: this.liveMode };
+    this.sink?.setConnection(this.conn);
+  }
+
+  /** Marks the fleet stale with the message; logs each distinct message once, not every poll. */
+  private reportError(message: string): void {
+    if (this.disposed || !this.sink) return;
+    this.conn = { state: 'error', message, liveMode: this.liveMode };
+    this.sink.setConnection(this.conn);
+    if (message !== this.lastReported) {
+      this.lastReported = message;
+      this.sink.log('warn', message);
     }
   }
 
   async dispose(): Promise<void> {
     this.disposed = true;
     clearTimeout(this.timer);
+    this.batcher?.dispose();
+    this.push?.dispose();
     this.client?.disconnect();
   }
 }
 
-/** A client that fails fast while disconnected (a poll reports the error) and keeps reconnecting. */
-export function createClient(url: string, password?: string, extra: RedisOptions = {}): Redis {
-  return new Redis(url, {
-    password: password || undefined,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 5000,
-    commandTimeout: 5000,
-    retryStrategy: (times) => Math.min(250 * 2 ** Math.min(times, 5), 5000),
-    ...extra,
-  });
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(2))}s`;
 }
 
 function stripUndefined<T extends object>(o: T | undefined): Partial<T> {

@@ -1,0 +1,186 @@
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../../core/connectionConfig';
+import { EventsFollower, type FollowerStatus } from './eventsFollower';
+import { KeyspaceFollower, probeKeyspace } from './keyspaceFollower';
+
+/** 'auto': keyspace notifications if on, else the events streams, else none (poll). The others force one path. */
+export type PushMode = 'auto' | 'keyspace' | 'events' | 'off';
+
+export interface PushPathsOptions {
+  url: string;
+  password?: string;
+  db: number;
+  keys: RedisKeys;
+  mode: PushMode;
+  enableKeyspaceNotifications: boolean;
+  eventsBlockMs?: number;
+  log(level: 'info' | 'warn' | 'debug', message: string): void;
+  /** These workers changed: re-read them. */
+  onIds(ids: string[]): void;
+  /** The active set changed: diff it. */
+  onMembership(): void;
+  /** Changes may have been missed (a subscription came back): read everything. */
+  onMissed(): void;
+  /** A push path came up or went away: the poll changes pace, the live mode is renamed. */
+  onLiveChange(live: boolean): void;
+}
+
+/**
+ * Chooses and runs one push path. Keyspace notifications come first when the
+ * server already has them on: they announce every write, whoever made it. The
+ * events streams come next: they announce only what the workers' code chose to
+ * log, but need no server configuration. Refusals (ACL, managed Redis) are
+ * expected and quiet — a line in the log, never a warning.
+ */
+export class PushPaths {
+  private keyspace?: KeyspaceFollower;
+  private keyspaceUp = false;
+  private keyspaceRefused = false;
+  private events?: EventsFollower;
+  private eventsUnavailable = false;
+  private choosing = false;
+  private disposed = false;
+  private lastDescribed?: string;
+  private lastNote?: string;
+
+  constructor(private readonly opts: PushPathsOptions) {}
+
+  /** A push path is delivering changes right now. */
+  get live(): boolean {
+    return (!!this.keyspace && this.keyspaceUp) || this.events?.state === 'active';
+  }
+
+  /** The live path in words, or undefined while polling. */
+  describe(): string | undefined {
+    if (this.keyspace && this.keyspaceUp) return 'keyspace notifications';
+    if (this.events?.state === 'active') return `events stream (${this.opts.keys.eventStreams.join(', ')})`;
+    return undefined;
+  }
+
+  get eventPositions(): ReadonlyMap<string, string> | undefined {
+    return this.events?.lastIds;
+  }
+
+  /** Called on every (re)connect of the main client. Connection errors: tried again on the next one. */
+  async choose(client: Redis): Promise<void> {
+    const { mode, keys } = this.opts;
+    if (mode === 'off' || this.choosing || this.disposed) return;
+    this.choosing = true;
+    try {
+      if (mode !== 'events' && !this.keyspaceRefused) {
+        const probe = await probeKeyspace(client, this.opts.enableKeyspaceNotifications);
+        if (this.disposed) return;
+        if (probe.available) {
+          if (this.keyspace || (await this.startKeyspace(probe.flags))) {
+            this.stopEvents();
+            this.note(`Push path: keyspace notifications (${probe.reason})`);
+            return;
+          }
+        } else {
+          this.stopKeyspace();
+          this.note(`Keyspace notifications not used: ${probe.reason}`);
+          if (/not allowed/.test(probe.reason)) this.keyspaceRefused = true;
+        }
+      }
+      if (mode !== 'keyspace' && keys.eventStreams.length && !this.eventsUnavailable) {
+        if (!this.events) this.startEvents();
+        this.note(`Push path: following ${keys.eventStreams.join(', ')} (live once an entry names a worker)`);
+      } else if (!this.keyspace) {
+        this.note('No push path: polling');
+      }
+    } catch (err) {
+      if (!this.disposed) this.opts.log('debug', `Choosing a push path failed, will retry on reconnect: ${(err as Error).message}`);
+    } finally {
+      this.choosing = false;
+      this.notify();
+    }
+  }
+
+  private async startKeyspace(flags: string): Promise<boolean> {
+    const f = new KeyspaceFollower({
+      url: this.opts.url,
+      password: this.opts.password,
+      db: this.opts.db,
+      keys: this.opts.keys,
+      flags,
+      onIds: (ids) => this.opts.onIds(ids),
+      onMembership: () => this.opts.onMembership(),
+      onStatus: (up, resumed) => {
+        if (this.keyspace !== f) return;
+        this.keyspaceUp = up;
+        if (resumed) this.opts.onMissed();
+        this.notify();
+      },
+    });
+    this.keyspace = f;
+    try {
+      await f.start();
+      if (this.disposed) f.dispose();
+      return !this.disposed;
+    } catch (err) {
+      f.dispose();
+      if (this.keyspace === f) this.keyspace = undefined;
+      this.keyspaceUp = false;
+      const msg = (err as Error).message;
+      if (/NOPERM|not allowed|unknown command/i.test(msg)) {
+        this.keyspaceRefused = true;
+        this.opts.log('debug', `Keyspace subscription refused: ${msg}`);
+      } else throw err;
+      return false;
+    }
+  }
+
+  private startEvents(): void {
+    const f = new EventsFollower({
+      url: this.opts.url,
+      password: this.opts.password,
+      streams: this.opts.keys.eventStreams,
+      stateTemplate: this.opts.keys.state,
+      blockMs: this.opts.eventsBlockMs,
+      log: this.opts.log,
+      onIds: (ids) => this.opts.onIds(ids),
+      onStatus: (s: FollowerStatus) => {
+        if (this.events !== f) return;
+        if (s === 'unavailable') {
+          this.eventsUnavailable = true;
+          this.stopEvents();
+        }
+        this.notify();
+      },
+    });
+    this.events = f;
+    f.start();
+  }
+
+  private stopKeyspace(): void {
+    this.keyspace?.dispose();
+    this.keyspace = undefined;
+    this.keyspaceUp = false;
+  }
+
+  private stopEvents(): void {
+    this.events?.dispose();
+    this.events = undefined;
+  }
+
+  /** Logs a choice once, not on every reconnect. */
+  private note(message: string): void {
+    if (message === this.lastNote) return;
+    this.lastNote = message;
+    this.opts.log('info', message);
+  }
+
+  /** Tells the source when the live path changes (up, down, or one path replacing the other). */
+  private notify(): void {
+    const described = this.describe();
+    if (described === this.lastDescribed || this.disposed) return;
+    this.lastDescribed = described;
+    this.opts.onLiveChange(this.live);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.stopKeyspace();
+    this.stopEvents();
+  }
+}
