@@ -1,0 +1,166 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { effectiveThresholds, redactUrl } from '../core/connectionConfig';
+import { Fleet, type ConnectionState } from '../core/fleet';
+import { FilesSource } from '../sources/files/filesSource';
+import { RedisSource } from '../sources/redis/redisSource';
+import type { SourceSink, WorkerSource } from '../sources/source';
+import type { StatusArgs } from './args';
+import { exitCodeFor, headerLine, renderTable, summaryLine, toJson } from './render';
+
+/** The process around the command, passed in so tests (and main) choose the streams. */
+export interface CliIo {
+  out: { write(s: string): unknown; isTTY?: boolean; columns?: number };
+  err: { write(s: string): unknown };
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Resolves when the user stops --watch (Ctrl-C). */
+  stopped: Promise<unknown>;
+}
+
+interface Opened {
+  source: WorkerSource;
+  where: string;
+}
+
+/** Exit code for usage and connection errors (0 and 1 are the fleet's answer). */
+export const EXIT_ERROR = 2;
+
+/** `worker-lens status`: one read and a table (or JSON), or a live view with --watch. Returns the exit code. */
+export async function runStatus(args: StatusArgs, io: CliIo): Promise<number> {
+  const opened = openSource(args, io);
+  if (typeof opened === 'string') {
+    io.err.write(`worker-lens: ${opened}\n`);
+    return EXIT_ERROR;
+  }
+  const { source, where } = opened;
+  const fleet = new Fleet(effectiveThresholds(args.thresholds));
+  const debug = Boolean(io.env.WORKER_LENS_DEBUG);
+  const sink: SourceSink = {
+    replaceAll: (w) => fleet.replaceAll(w),
+    update: (w, removed) => fleet.update(w, removed),
+    setConnection: (c) => fleet.setConnection(c),
+    log: (level, message) => void (debug && io.err.write(`[${level}] ${message}\n`)),
+  };
+  const color = args.color ?? (Boolean(io.out.isTTY) && !io.env.NO_COLOR && io.env.TERM !== 'dumb');
+  try {
+    source.start(sink);
+    return args.watch ? await watch(args, io, fleet, source, where, color) : await once(args, io, fleet, source, where, color);
+  } finally {
+    await source.dispose();
+  }
+}
+
+async function once(args: StatusArgs, io: CliIo, fleet: Fleet, source: WorkerSource, where: string, color: boolean): Promise<number> {
+  const conn = await firstAnswer(fleet, args.timeoutMs);
+  if (conn.state === 'connected') await source.refresh(); // lets files caught mid-write settle
+  const final = fleet.connection;
+  if (final.state !== 'connected') {
+    const why = final.state === 'connecting' ? `No answer from ${where} within ${args.timeoutMs / 1000}s.` : final.message ?? `Cannot read ${where}.`;
+    io.err.write(`worker-lens: ${why}\n`);
+    return EXIT_ERROR;
+  }
+  fleet.reclassify();
+  const views = fleet.workers();
+  const now = Date.now();
+  if (args.json) io.out.write(`${JSON.stringify(toJson(views, now, where, final), null, 2)}\n`);
+  else io.out.write(`${renderTable(views, now, { color, width: io.out.columns })}\n${summaryLine(views, color)}\n`);
+  return exitCodeFor(views);
+}
+
+/**
+ * Redraws every interval (ages move without any write) and, on a terminal, as soon as
+ * the fleet changes. Piped, it prints a frame per interval (JSON: one line each).
+ * Ends on Ctrl-C with the code of the last frame.
+ */
+async function watch(args: StatusArgs, io: CliIo, fleet: Fleet, _source: WorkerSource, where: string, color: boolean): Promise<number> {
+  const tty = Boolean(io.out.isTTY) && !args.json;
+  let code = EXIT_ERROR;
+  let everConnected = false;
+  const frame = () => {
+    fleet.reclassify();
+    const views = fleet.workers();
+    const now = Date.now();
+    const conn = fleet.connection;
+    if (conn.state === 'connected') everConnected = true;
+    code = everConnected ? exitCodeFor(views) : EXIT_ERROR;
+    if (args.json) return void io.out.write(`${JSON.stringify(toJson(views, now, where, conn))}\n`);
+    const body = everConnected || views.length ? `${renderTable(views, now, { color, width: io.out.columns })}\n${summaryLine(views, color)}\n` : '';
+    const text = `${headerLine(where, conn, now, color, views.length > 0)}\n\n${body}`;
+    io.out.write(tty ? `\x1b[H\x1b[2J${text}` : `${text}\n`);
+  };
+  let pending: NodeJS.Timeout | undefined;
+  const soon = () => (pending ??= setTimeout(() => ((pending = undefined), frame()), 100));
+  const unsubscribe = fleet.onChange((c) => {
+    // Piped output gets its first frame as soon as the store answers, then one per interval.
+    if (tty || (c.connection && !everConnected && fleet.connection.state !== 'connecting')) soon();
+  });
+  const ticker = setInterval(frame, args.intervalMs);
+  if (tty) frame();
+  try {
+    await io.stopped;
+  } finally {
+    unsubscribe();
+    clearInterval(ticker);
+    clearTimeout(pending);
+  }
+  return code;
+}
+
+/** Resolves with the first connection state that is not "connecting", or the current one at the deadline. */
+function firstAnswer(fleet: Fleet, timeoutMs: number): Promise<ConnectionState> {
+  return new Promise((done) => {
+    const check = () => {
+      if (fleet.connection.state === 'connecting') return false;
+      finish();
+      return true;
+    };
+    const timer = setTimeout(() => finish(), timeoutMs);
+    const unsubscribe = fleet.onChange(() => void check());
+    const finish = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      done(fleet.connection);
+    };
+    check();
+  });
+}
+
+/** Builds the source the flags name, or says in words why it cannot. */
+function openSource(args: StatusArgs, io: CliIo): Opened | string {
+  let src = args.source;
+  if (!src) {
+    const dflt = resolve(io.cwd, '.workers');
+    if (!isDir(dflt)) return 'no source given. Use --redis URL, --supabase URL or --folder PATH (or run where a .workers folder is). See --help.';
+    src = { kind: 'folder', path: dflt };
+  }
+  let secret: string | undefined;
+  if (args.keyEnv) {
+    secret = io.env[args.keyEnv];
+    if (!secret) return `environment variable ${args.keyEnv} (from --key-env) is not set.`;
+  }
+  switch (src.kind) {
+    case 'redis':
+      return {
+        where: redactUrl(src.url),
+        // One read needs no push path: it would only open a second connection to close at once.
+        source: new RedisSource({ url: src.url, password: secret, pollMs: args.intervalMs, push: args.watch ? 'auto' : 'off' }),
+      };
+    case 'folder': {
+      const path = resolve(io.cwd, src.path);
+      // A live view waits for the folder to appear; a one-shot answer cannot.
+      if (!args.watch && !isDir(path)) return `folder ${path} does not exist (or is not a folder).`;
+      return { where: path, source: new FilesSource({ path, pattern: args.pattern, pollMs: args.intervalMs }) };
+    }
+    case 'supabase':
+      return `--supabase is not yet supported by this build of worker-lens; use --redis or --folder.`;
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
