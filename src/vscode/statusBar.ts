@@ -28,10 +28,19 @@ export class FleetStatusBar implements vscode.Disposable {
     }, 200);
   }
 
+  /** What the item shows now (for tests and the API). */
+  get state(): { text: string; visible: boolean; background?: string } {
+    return { text: this.item.text, visible: this.visible, background: this.background };
+  }
+
+  private visible = false;
+  private background?: string;
+
   render(): void {
     const name = this.connectionName();
     if (!name) {
       this.item.hide();
+      this.visible = false;
       return;
     }
     const { total, alive, byHealth } = this.fleet.counts();
@@ -39,11 +48,8 @@ export class FleetStatusBar implements vscode.Disposable {
     this.item.text = `$(pulse) ${alive}/${total} workers${stale ? ' (stale)' : ''}`;
     const failing = byHealth.dead + byHealth.crashed;
     const warning = byHealth.unresponsive + byHealth.slow;
-    this.item.backgroundColor = failing
-      ? new vscode.ThemeColor('statusBarItem.errorBackground')
-      : warning || stale
-        ? new vscode.ThemeColor('statusBarItem.warningBackground')
-        : undefined;
+    this.background = failing ? 'statusBarItem.errorBackground' : warning || stale ? 'statusBarItem.warningBackground' : undefined;
+    this.item.backgroundColor = this.background ? new vscode.ThemeColor(this.background) : undefined;
 
     const md = new vscode.MarkdownString();
     md.appendMarkdown('**Worker Lens** — ').appendText(name).appendMarkdown('\n\n');
@@ -57,6 +63,7 @@ export class FleetStatusBar implements vscode.Disposable {
     }
     this.item.tooltip = md;
     this.item.show();
+    this.visible = true;
   }
 
   dispose(): void {

@@ -180,6 +180,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
         const state = attention || n <= LARGE_GROUP ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
         const item = new vscode.TreeItem(`${HEALTH_TITLE[node.health]} (${n})`, state);
         item.id = `group:${node.health}`;
+        item.accessibilityInformation = { label: `${HEALTH_TITLE[node.health]} (${n})` };
         item.iconPath = healthIcon(node.health);
         item.contextValue = `group;${node.health};`;
         return item;

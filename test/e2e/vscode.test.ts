@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { keepEvidence, openWorkbench, RESULTS_DIR, runExtensionTests, startCodeServer, type CodeServer } from '../harness/codeServer';
+import { waitFor } from '../harness/freePort';
+import { startRedis, type RedisServer } from '../harness/redisServer';
+import { keepSeedFleetBeating, writeSeedFleet } from '../fixtures/seedFleet';
+
+/*
+ * Inside a real VS Code: one code-server for the whole run, with the packaged .vsix
+ * installed and `workerLens.connections` in user settings pointing at a real
+ * redis-server holding the seed fleet — what a user does. Then
+ *  a) the extension's own suite runs in the extension host (real `vscode` API), and
+ *  b) headless Chromium clicks the activity bar like a user and reads what is drawn.
+ */
+
+const REPO = resolve(__dirname, '../..');
+let redis: RedisServer;
+let server: CodeServer;
+let workspace: string;
+let tmp: string;
+let stopBeating: (() => void) | undefined;
+
+function packageVsix(): string {
+  const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(r.status, 0, `npm run package failed:\n${r.stdout}\n${r.stderr}`);
+  const vsix = readdirSync(REPO).find((f) => /^worker-lens-.*\.vsix$/.test(f));
+  assert.ok(vsix, 'npm run package produced worker-lens-<version>.vsix');
+  return join(REPO, vsix);
+}
+
+before(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'wl-e2e-'));
+  workspace = join(tmp, 'workspace');
+  mkdirSync(workspace);
+  writeFileSync(join(workspace, 'README.md'), '# A project whose workers we watch\n');
+  redis = await startRedis();
+  const vsix = packageVsix();
+  // The production bundle replaced the test build: rebuild the dev bundle + test suite.
+  assert.equal(spawnSync('node', ['esbuild.mjs'], { cwd: REPO, stdio: 'inherit' }).status, 0);
+  server = await startCodeServer({
+    workspace,
+    vsix,
+    userSettings: {
+      'workerLens.connections': [{ name: 'seed', type: 'redis', url: redis.url, preset: 'orchestrator' }],
+      // A minute between polls: anything faster in the tests came through a push path.
+      'workerLens.refreshIntervalSeconds': 60,
+    },
+    env: { WORKER_LENS_TEST_RESULT: join(tmp, 'result.json'), WORKER_LENS_TEST_REDIS: redis.url },
+  });
+});
+
+after(async () => {
+  stopBeating?.();
+  await server?.stop();
+  await redis?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+test('the packaged extension, clicked open by a user, shows the fleet by health and the status bar count', async () => {
+  // Written just before the window opens, and kept beating like a real fleet.
+  await writeSeedFleet(redis.client());
+  stopBeating = keepSeedFleetBeating(redis.client());
+  const wb = await openWorkbench(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+  try {
+    await wb.page.locator('.activitybar [aria-label^="Worker Lens"]').first().click();
+    const rows = wb.page.locator('.pane:has(.pane-header[aria-label^="Workers"]) .monaco-list-row');
+    await waitFor(async () => (await rows.count()) >= 9, { timeoutMs: 60_000, message: 'the Workers view to show groups and workers' });
+    const labels = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+    assert.deepEqual(labels.filter((l) => /^\w+ \(\d+\)$/.test(l)), ['Dead (1)', 'Crashed (1)', 'Slow (1)', 'Working (1)', 'Healthy (1)', 'Unknown (2)'], `rows: ${labels.join(' | ')}`);
+    assert.ok(labels.some((l) => /^worker-build, working · Fix login bug · 3m \d+s$/.test(l)), `rows: ${labels.join(' | ')}`);
+    assert.ok(labels.some((l) => /^worker-dead, dead · last seen 2m \d+s ago$/.test(l)), `rows: ${labels.join(' | ')}`);
+    const status = wb.page.locator('.statusbar-item', { hasText: /\d+\/\d+ workers/ });
+    await status.first().waitFor({ timeout: 10_000 });
+    assert.match(await status.first().innerText(), /3\/7 workers/);
+    // For the README: a wider sidebar and no hover tooltip (a failed drag changes nothing asserted).
+    await wb.page.mouse.move(349, 400);
+    await wb.page.mouse.down();
+    await wb.page.mouse.move(560, 400, { steps: 5 });
+    await wb.page.mouse.up();
+    await wb.page.mouse.move(900, 600);
+    await waitFor(async () => (await rows.count()) >= 9, { message: 'rows still shown after resizing' });
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    await wb.page.screenshot({ path: join(RESULTS_DIR, 'tree.png') });
+  } catch (err) {
+    console.error(await keepEvidence(wb.page, server, 'browser-tree'));
+    throw err;
+  } finally {
+    await wb.close();
+  }
+});
+
+test('the extension suite passes inside VS Code against the real Redis', async () => {
+  const result = await runExtensionTests(server, {
+    workspace,
+    extensionDevelopmentPath: REPO,
+    extensionTestsPath: join(REPO, 'dist/test/vscode/index.js'),
+    resultFile: join(tmp, 'result.json'),
+  });
+  for (const n of result.names) console.log(`  ${n}`);
+  console.log(`in-VS-Code suite: ${result.passed} passed, ${result.failed} failed (VS Code ${result.vscodeVersion})`);
+  assert.deepEqual(result.failures, []);
+  assert.ok(result.passed >= 7, `expected at least 7 in-VS-Code tests, ran ${result.passed}`);
+});

@@ -1,0 +1,63 @@
+import { writeFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+
+/*
+ * A tiny test runner for inside VS Code's extension host. Mocha would do, but bundling
+ * it for the host is fragile; this is 60 lines, runs tests in order (they share one
+ * activated extension) and hands the result to the harness through a file.
+ */
+
+type TestFn = () => Promise<void> | void;
+const tests: { name: string; fn: TestFn; timeoutMs: number }[] = [];
+
+export function test(name: string, fn: TestFn, timeoutMs = 30_000): void {
+  tests.push({ name, fn, timeoutMs });
+}
+
+/** Polls until `cond` is truthy; the message says what we were waiting for when it times out. */
+export async function waitFor<T>(cond: () => T | Promise<T>, opts: { timeoutMs?: number; message?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const v = await cond();
+      if (v) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for: ${opts.message ?? 'condition'}${lastErr ? ` (${String(lastErr)})` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface SuiteResult {
+  passed: number;
+  failed: number;
+  failures: { name: string; error: string }[];
+  names: string[];
+  vscodeVersion: string;
+}
+
+export async function runAll(): Promise<SuiteResult> {
+  const result: SuiteResult = { passed: 0, failed: 0, failures: [], names: [], vscodeVersion: vscode.version };
+  for (const t of tests) {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        Promise.resolve().then(t.fn),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${t.timeoutMs} ms`)), t.timeoutMs))),
+      ]);
+      result.passed++;
+      result.names.push(`✔ ${t.name}`);
+    } catch (err) {
+      result.failed++;
+      result.names.push(`✘ ${t.name}`);
+      result.failures.push({ name: t.name, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  const out = process.env.WORKER_LENS_TEST_RESULT;
+  if (out) writeFileSync(out, JSON.stringify(result, null, 2));
+  return result;
+}

@@ -1,0 +1,106 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { Redis } from 'ioredis';
+import type { WorkerLensApi } from '../../src/extension';
+import type { TreeNode } from '../../src/vscode/workerTree';
+import { test, waitFor } from './runner';
+
+/*
+ * Runs inside VS Code's extension host against the real `vscode` API. The e2e harness
+ * writes the seed fleet (test/fixtures/seedFleet.ts) into a real redis-server and puts
+ * `workerLens.connections` pointing at it into the user settings, with a 60 s poll so
+ * that a change seen within seconds can only have come through a push path.
+ */
+
+let api: WorkerLensApi;
+
+async function labelled(nodes: TreeNode[]): Promise<{ node: TreeNode; label: string; description: string }[]> {
+  return nodes.map((node) => {
+    const item = api.tree.getTreeItem(node);
+    const label = typeof item.label === 'string' ? item.label : item.label?.label ?? '';
+    return { node, label, description: String(item.description ?? '') };
+  });
+}
+
+async function workerRow(name: string) {
+  for (const g of api.tree.getChildren()) {
+    const row = (await labelled(api.tree.getChildren(g))).find((r) => r.label === name);
+    if (row) return row;
+  }
+  return undefined;
+}
+
+test('the extension activates and reads the fleet from the configured Redis', async () => {
+  const ext = vscode.extensions.getExtension<WorkerLensApi>('workerlens.worker-lens');
+  assert.ok(ext, 'extension workerlens.worker-lens is installed');
+  api = await ext.activate();
+  await waitFor(() => api.manager.fleet.size === 7 && api.manager.fleet.connection.state === 'connected', {
+    timeoutMs: 20_000,
+    message: `7 workers connected (have ${api.manager.fleet.size}, ${api.manager.fleet.connection.state} ${api.manager.fleet.connection.message ?? ''})`,
+  });
+});
+
+test('workers are grouped by health, problems first, with counts', async () => {
+  const groups = (await labelled(api.tree.getChildren())).map((g) => g.label);
+  assert.deepEqual(groups, ['Dead (1)', 'Crashed (1)', 'Slow (1)', 'Working (1)', 'Healthy (1)', 'Unknown (2)']);
+});
+
+test('rows say what each worker is doing and how fresh its heartbeat is', async () => {
+  assert.match((await workerRow('worker-build'))!.description, /^working · Fix login bug · 3m \d+s$/);
+  assert.match((await workerRow('worker-idle'))!.description, /^idle · seen \d+s ago$/);
+  assert.match((await workerRow('worker-dead'))!.description, /^dead · last seen 2m \d+s ago$/);
+  assert.match((await workerRow('worker-slow'))!.description, /^slow · Reindex search · 20m \d+s$/);
+  assert.match((await workerRow('worker-crashed'))!.description, /^crashed · last seen/);
+});
+
+test('a worker row expands to its task, counters (per-worker counters win) and heartbeat', async () => {
+  const row = (await workerRow('worker-build'))!;
+  const children = await labelled(api.tree.getChildren(row.node));
+  assert.deepEqual(
+    children.map((c) => c.label),
+    ['Task: Fix login bug', 'Completed 14 · Errors 1', children[2].label],
+  );
+  assert.match(children[0].description, /bugfix · acme\/api · 3m/);
+  assert.match(children[2].label, /^Last heartbeat \d+s ago$/);
+});
+
+test('unreadable workers say what was wrong in their tooltip', async () => {
+  const tooltip = async (name: string) => {
+    const row = (await workerRow(name))!;
+    const item = api.tree.resolveTreeItem(api.tree.getTreeItem(row.node), row.node);
+    // Markdown escapes spaces and punctuation in text it was given; compare the words.
+    return (item.tooltip as vscode.MarkdownString).value.replace(/&nbsp;/g, ' ').replace(/\\(.)/g, '$1');
+  };
+  assert.match(await tooltip('worker-garbled'), /not valid JSON/);
+  assert.match(await tooltip('worker-ghost'), /does not exist/);
+});
+
+test('the status bar counts alive workers and turns red for a dead one', async () => {
+  // The status bar repaints at most 5×/s: wait for the repaint, don't race it.
+  await waitFor(() => api.statusBar.state.text === '$(pulse) 3/7 workers', {
+    message: `status bar "3/7 workers" (shows "${api.statusBar.state.text}", fleet ${JSON.stringify(api.manager.fleet.counts())})`,
+  });
+  assert.equal(api.statusBar.state.background, 'statusBarItem.errorBackground');
+});
+
+test('a change written by another Redis client shows without Refresh (poll is 60 s)', async () => {
+  const url = process.env.WORKER_LENS_TEST_REDIS;
+  assert.ok(url, 'WORKER_LENS_TEST_REDIS is set by the harness');
+  const r = new Redis(url);
+  try {
+    const now = new Date().toISOString();
+    await r.hset('worker:state:worker-idle', {
+      status: 'working',
+      last_activity: now,
+      current_task: JSON.stringify({ id: 'T-99', title: 'Deploy v2', task_type: 'deploy', repository: 'acme/web', started_at: now }),
+    });
+    // The orchestrator announces state changes on its events stream (seed 001).
+    await r.xadd('events:stream', '*', 'worker_id', 'worker-idle', 'event', 'task_started');
+    await waitFor(async () => /^working · Deploy v2/.test((await workerRow('worker-idle'))?.description ?? ''), {
+      timeoutMs: 5_000,
+      message: 'worker-idle shows "working · Deploy v2" without a refresh',
+    });
+  } finally {
+    r.disconnect();
+  }
+});
