@@ -25,6 +25,16 @@ export interface ConnectionConfig {
   thresholds?: Partial<HealthThresholds>;
   /** Environment variable holding the password / key, instead of the secret store. */
   secretEnv?: string;
+  /** Files: which file names are heartbeats (default `*.json`). */
+  pattern?: string;
+  /** Files: a glob of per-worker log files. */
+  logs?: string;
+  /** Redis: how updates arrive; `auto` picks keyspace notifications, then the events stream, then polling. */
+  push?: 'auto' | 'keyspace' | 'events' | 'off';
+  /** Supabase: the heartbeat table (preset: hp_worker_status). */
+  table?: string;
+  /** Supabase: where each field lives (like `fields`; a dotted name reads inside a JSON column). */
+  columns?: Partial<FieldMap>;
 }
 
 const TYPES = new Set(['redis', 'files', 'supabase']);

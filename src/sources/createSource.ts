@@ -1,20 +1,37 @@
 import type { ConnectionConfig } from '../core/connectionConfig';
-import type { WorkerSource } from './source';
+import { FilesSource } from './files/filesSource';
 import { RedisSource } from './redis/redisSource';
+import type { WorkerSource } from './source';
 
 export interface SourceSettings {
+  /** Full read interval while no push path is live. */
   pollMs: number;
+  /** Full read interval while a push path is live (repairs whatever an event missed). */
+  reconcileMs: number;
+  /** The user allowed Worker Lens to turn on keyspace notifications on the server (CONFIG SET). */
+  enableKeyspaceNotifications: boolean;
 }
 
 /**
  * Builds the source for one connection. `secret` is the password or key from the
  * secret store or the environment, never from settings.
- * Returns an error in words for a connection type this build cannot read.
+ * Returns an error in words for a connection this build cannot read.
  */
 export function createSource(conn: ConnectionConfig, secret: string | undefined, settings: SourceSettings): WorkerSource | string {
   switch (conn.type) {
     case 'redis':
-      return new RedisSource({ url: conn.url!, password: secret, keys: conn.keys, fields: conn.fields, pollMs: settings.pollMs });
+      return new RedisSource({
+        url: conn.url!,
+        password: secret,
+        keys: conn.keys,
+        fields: conn.fields,
+        pollMs: settings.pollMs,
+        reconcileMs: settings.reconcileMs,
+        push: conn.push ?? 'auto',
+        enableKeyspaceNotifications: settings.enableKeyspaceNotifications,
+      });
+    case 'files':
+      return new FilesSource({ path: conn.path!, pattern: conn.pattern, fields: conn.fields, logs: conn.logs, pollMs: settings.pollMs });
     default:
       return `Connection "${conn.name}": type "${conn.type}" is not supported yet.`;
   }

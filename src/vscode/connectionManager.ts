@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { redactUrl, type ConnectionConfig } from '../core/connectionConfig';
 import { Fleet } from '../core/fleet';
@@ -37,7 +38,7 @@ export class ConnectionManager implements vscode.Disposable {
     const { connections, errors } = settings.connections();
     for (const e of errors) this.log.warn(e);
     const wanted = settings.activeConnectionName();
-    const conn = connections.find((c) => c.name === wanted) ?? connections[0];
+    const conn = connections.find((c) => c.name === wanted) ?? connections[0] ?? defaultFolderConnection();
     await vscode.commands.executeCommand('setContext', 'workerLens.noConnection', !conn);
     this._active = conn;
     this.fleet.replaceAll([]);
@@ -51,7 +52,7 @@ export class ConnectionManager implements vscode.Disposable {
 
     const secret = await this.secrets.get(conn);
     if (gen !== this.generation) return; // a newer reload won the race
-    const source = createSource(conn, secret, { pollMs: settings.pollMs() });
+    const source = createSource(conn, secret, settings.sourceSettings());
     if (typeof source === 'string') {
       this.log.error(source);
       this.fleet.setConnection({ state: 'error', message: source });
@@ -110,4 +111,10 @@ export class ConnectionManager implements vscode.Disposable {
     void this.stopSource();
     this.changed.dispose();
   }
+}
+
+/** Zero setup: with no connection configured, a `.workers/` folder of heartbeat files is used without asking. */
+function defaultFolderConnection(): ConnectionConfig | undefined {
+  const path = settings.defaultFolderCandidates().find((p) => existsSync(p));
+  return path ? { name: '.workers', type: 'files', path, preset: 'heartbeat-files' } : undefined;
 }

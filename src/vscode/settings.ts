@@ -14,6 +14,24 @@ export function pollMs(): number {
   return Math.max(500, (Number.isFinite(s) ? s : 2) * 1000);
 }
 
+export function sourceSettings(): { pollMs: number; reconcileMs: number; enableKeyspaceNotifications: boolean } {
+  const c = cfg();
+  const reconcile = c.get<number>('reconcileIntervalSeconds', 15);
+  // Changing server config is the user's call, made in their own settings, never a repo's.
+  const enable = c.inspect<boolean>('redis.enableKeyspaceNotifications')?.globalValue === true;
+  return { pollMs: pollMs(), reconcileMs: Math.max(1000, (Number.isFinite(reconcile) ? reconcile : 15) * 1000), enableKeyspaceNotifications: enable };
+}
+
+/**
+ * The folder of heartbeat files used when no connection is configured: the
+ * `workerLens.defaultFolder` setting, else a `.workers/` folder in the workspace.
+ */
+export function defaultFolderCandidates(): string[] {
+  const configured = vscode.workspace.isTrusted ? cfg().get<string>('defaultFolder', '') : cfg().inspect<string>('defaultFolder')?.globalValue ?? '';
+  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => vscode.Uri.joinPath(f.uri, '.workers').fsPath);
+  return configured ? [configured] : folders;
+}
+
 export function groupBy(): 'health' | 'none' {
   return cfg().get<string>('groupBy') === 'none' ? 'none' : 'health';
 }
