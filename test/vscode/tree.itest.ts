@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { Redis } from 'ioredis';
 import type { WorkerLensApi } from '../../src/extension';
@@ -102,5 +104,27 @@ test('a change written by another Redis client shows without Refresh (poll is 60
     });
   } finally {
     r.disconnect();
+  }
+});
+
+test('with no connection configured, a .workers/ folder in the workspace is used without asking', async () => {
+  // Seed 004's heartbeat files, written now so their ages are fresh.
+  const dir = join(vscode.workspace.workspaceFolders![0].uri.fsPath, '.workers');
+  mkdirSync(dir, { recursive: true });
+  const beat = (worker: string, status: string) => JSON.stringify({ worker, timestamp: new Date().toISOString(), status, model_loaded: true, tasks_completed: 3 });
+  writeFileSync(join(dir, 'gpu-1.json'), beat('gpu-1', 'idle'));
+  writeFileSync(join(dir, 'gpu-2.json'), beat('gpu-2', 'stopped'));
+  const config = vscode.workspace.getConfiguration('workerLens');
+  const before = config.inspect('connections')?.globalValue;
+  await config.update('connections', [], vscode.ConfigurationTarget.Global);
+  try {
+    await waitFor(() => api.manager.active?.type === 'files' && api.manager.fleet.size === 2, {
+      timeoutMs: 15_000,
+      message: `the .workers/ folder's 2 workers (active ${api.manager.active?.name}, ${api.manager.fleet.size} workers)`,
+    });
+    const names = api.manager.fleet.workers().map((w) => `${w.snapshot.name}:${w.health}`);
+    assert.deepEqual(names, ['gpu-1:healthy', 'gpu-2:stopped']);
+  } finally {
+    await config.update('connections', before, vscode.ConfigurationTarget.Global);
   }
 });
