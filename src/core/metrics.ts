@@ -1,0 +1,312 @@
+import type { Fleet } from './fleet';
+import { binOf, HIST_BINS, quantile } from './histogram';
+import { ALL_HEALTH, type Health, type WorkerView } from './model';
+import { BucketRing } from './ringBuffer';
+import { WINDOWS, type MetricsView, type Series, type WindowKey } from '../shared/protocol';
+
+/** A task finished, as read from an event stream or a log. */
+export interface WorkEvent {
+  kind: 'completed' | 'failed';
+  worker?: string;
+  ts: number;
+  durationMs?: number;
+}
+
+export interface MetricsOptions {
+  clock?: () => number;
+  /** Workers with their own throughput series (least recently active evicted first). */
+  maxWorkerSeries?: number;
+  /** Queues with a depth series; more are ignored. */
+  maxQueues?: number;
+  /** Busiest workers drawn in the throughput chart. */
+  topWorkers?: number;
+}
+
+const KEYS = Object.keys(WINDOWS) as WindowKey[];
+// Column layout of a fleet bucket.
+const C_DONE = 0;
+const C_ERR = 1;
+const C_HEALTH_SAMPLED = 2;
+const C_HEALTH = 3; // ALL_HEALTH.length columns
+const C_QUEUE = C_HEALTH + ALL_HEALTH.length; // maxQueues value columns, then maxQueues "sampled" columns
+
+interface Track {
+  completed?: number;
+  errors?: number;
+  /** Counter totals are counted from this time; stream events before it fill in history. */
+  countersFrom?: number;
+  taskKey?: string;
+  taskStartedAt?: number;
+}
+
+/**
+ * Fleet metrics in fixed memory: one ring of time buckets per chart window
+ * (5 min of 10 s, 1 h of 1 min, 6 h of 5 min), written from Fleet changes and
+ * event streams, read as chart series. Memory depends on the options, never on
+ * the event rate or uptime.
+ *
+ * Counting rule, so nothing is counted twice: a worker that reports counters
+ * (`completed`/`errors`) is counted from counter increases once first seen; its
+ * stream events count only for times before that (backfilled history). Durations
+ * come from stream events when any carry them, else from task changes in snapshots.
+ */
+export class MetricsStore {
+  private readonly clock: () => number;
+  private readonly maxWorkerSeries: number;
+  private readonly maxQueues: number;
+  private readonly topWorkers: number;
+  private readonly cols: number;
+  private readonly fleetRings: Record<WindowKey, BucketRing>;
+  /** Per-worker [completed, errors] rings, in least-recently-active-first order. */
+  private readonly workerRings = new Map<string, Record<WindowKey, BucketRing>>();
+  /** Keyed by worker id, like everything here; names are for display only. */
+  private readonly tracks = new Map<string, Track>();
+  private readonly names = new Map<string, string>();
+  private readonly queueNames: string[] = [];
+  private streamDurations = false;
+  readonly startedAt: number;
+
+  constructor(opts: MetricsOptions = {}) {
+    this.clock = opts.clock ?? Date.now;
+    this.maxWorkerSeries = opts.maxWorkerSeries ?? 200;
+    this.maxQueues = opts.maxQueues ?? 4;
+    this.topWorkers = opts.topWorkers ?? 5;
+    this.cols = C_QUEUE + 2 * this.maxQueues + HIST_BINS;
+    this.fleetRings = this.rings(this.cols);
+    this.startedAt = this.clock();
+  }
+
+  private rings(cols: number): Record<WindowKey, BucketRing> {
+    const r = {} as Record<WindowKey, BucketRing>;
+    for (const k of KEYS) r[k] = new BucketRing(WINDOWS[k].bucketMs, WINDOWS[k].spanMs / WINDOWS[k].bucketMs, cols);
+    return r;
+  }
+
+  /** Follows a Fleet: counters and tasks on every change, health every `sampleMs`. Returns a stop function. */
+  attach(fleet: Fleet, sampleMs = 5000): () => void {
+    this.observe(fleet.workers());
+    this.sampleHealth(fleet.counts().byHealth);
+    const off = fleet.onChange((c) => {
+      for (const id of c.removed) {
+        this.tracks.delete(id);
+        this.names.delete(id);
+      }
+      const views = [...c.added, ...c.changed].map((id) => fleet.get(id)).filter((v): v is WorkerView => !!v);
+      this.observe(views);
+    });
+    const timer = setInterval(() => {
+      // Health changes with the clock alone (heartbeats stop): re-derive before sampling.
+      fleet.reclassify();
+      this.sampleHealth(fleet.counts().byHealth);
+    }, sampleMs);
+    timer.unref?.();
+    return () => {
+      off();
+      clearInterval(timer);
+    };
+  }
+
+  /** Counter increases and finished tasks of these workers since they were last seen. */
+  observe(views: readonly WorkerView[]): void {
+    const now = this.clock();
+    for (const v of views) {
+      const s = v.snapshot;
+      if (s.name !== s.id) this.names.set(s.id, s.name);
+      let t = this.tracks.get(s.id);
+      if (!t) {
+        // First sight: a baseline, not a burst of lifetime totals.
+        t = { completed: s.completed, errors: s.errors, taskKey: taskKey(v), taskStartedAt: s.task?.startedAt };
+        if (s.completed !== undefined || s.errors !== undefined) t.countersFrom = now;
+        this.tracks.set(s.id, t);
+        continue;
+      }
+      const done = increase(t.completed, s.completed);
+      const errs = increase(t.errors, s.errors);
+      if (s.completed !== undefined || s.errors !== undefined) t.countersFrom ??= now;
+      t.completed = s.completed ?? t.completed;
+      t.errors = s.errors ?? t.errors;
+      if (done) this.count(s.id, now, C_DONE, done);
+      if (errs) this.count(s.id, now, C_ERR, errs);
+      const key = taskKey(v);
+      if (key !== t.taskKey) {
+        if (t.taskKey !== undefined && t.taskStartedAt !== undefined && !this.streamDurations) {
+          // The task in the snapshot changed or went away: it finished around the last heartbeat.
+          const end = s.lastHeartbeat !== undefined && s.lastHeartbeat > t.taskStartedAt ? s.lastHeartbeat : now;
+          this.duration(end, end - t.taskStartedAt);
+        }
+        t.taskKey = key;
+        t.taskStartedAt = s.task?.startedAt;
+      }
+    }
+  }
+
+  /** A completion or failure from an event stream (live or backfilled). */
+  recordEvent(e: WorkEvent): void {
+    if (e.durationMs !== undefined && e.durationMs >= 0) {
+      this.streamDurations = true;
+      this.duration(e.ts, e.durationMs);
+    }
+    const t = e.worker !== undefined ? this.tracks.get(e.worker) : undefined;
+    if (t?.countersFrom !== undefined && e.ts >= t.countersFrom) return; // counters already count it
+    this.count(e.worker, e.ts, e.kind === 'completed' ? C_DONE : C_ERR, 1);
+  }
+
+  sampleHealth(byHealth: Record<Health, number>, now = this.clock()): void {
+    for (const k of KEYS) {
+      const r = this.fleetRings[k];
+      r.set(now, C_HEALTH_SAMPLED, 1);
+      ALL_HEALTH.forEach((h, i) => r.set(now, C_HEALTH + i, byHealth[h] ?? 0));
+    }
+  }
+
+  recordQueueDepth(name: string, depth: number, now = this.clock()): void {
+    let i = this.queueNames.indexOf(name);
+    if (i < 0) {
+      if (this.queueNames.length >= this.maxQueues) return;
+      i = this.queueNames.push(name) - 1;
+    }
+    for (const k of KEYS) {
+      this.fleetRings[k].set(now, C_QUEUE + i, depth);
+      this.fleetRings[k].set(now, C_QUEUE + this.maxQueues + i, 1);
+    }
+  }
+
+  private count(worker: string | undefined, ts: number, col: number, n: number): void {
+    for (const k of KEYS) this.fleetRings[k].add(ts, col, n);
+    if (worker === undefined) return;
+    let w = this.workerRings.get(worker);
+    if (w) {
+      this.workerRings.delete(worker); // re-insert: Map order is our LRU order
+    } else {
+      if (this.workerRings.size >= this.maxWorkerSeries) this.workerRings.delete(this.workerRings.keys().next().value!);
+      w = this.rings(2);
+    }
+    this.workerRings.set(worker, w);
+    for (const k of KEYS) w[k].add(ts, col, n);
+  }
+
+  private duration(ts: number, ms: number): void {
+    const bin = binOf(ms);
+    for (const k of KEYS) this.fleetRings[k].add(ts, C_QUEUE + 2 * this.maxQueues + bin, 1);
+  }
+
+  /** The chart series of one window, ending with the last complete bucket. */
+  view(window: WindowKey, worker?: string): MetricsView {
+    const now = this.clock();
+    const ring = this.fleetRings[window];
+    const bucketMs = ring.bucketMs;
+    // The bucket in progress is left out: a rate over 2 s of a 10 s bucket would dip or spike.
+    const buckets = ring.bucketsEndingAt(now - bucketMs);
+    const firstObserved = ring.bucketOf(this.startedAt);
+    const perMin = 60_000 / bucketMs;
+    const observed = (b: number) => ring.has(b) || b >= firstObserved;
+    const rate = (r: BucketRing, col: number) => buckets.map((b) => (observed(b) ? r.get(b, col) * perMin : null));
+    const histCol = C_QUEUE + 2 * this.maxQueues;
+
+    // Narrowed to one worker, errors and error rate are that worker's; durations and health stay fleet-wide.
+    const wr = worker !== undefined ? this.workerRings.get(worker)?.[window] : undefined;
+    const errSource = worker !== undefined ? wr : ring;
+    const zeros = () => buckets.map((b) => (observed(b) ? 0 : null));
+    const perMinute = errSource ? rate(errSource, C_ERR) : zeros();
+    const doneForRate = errSource ? rate(errSource, C_DONE) : zeros();
+    const ratePct = buckets.map((_, i) => {
+      const d = doneForRate[i];
+      const e = perMinute[i];
+      return d === null || e === null || d + e === 0 ? null : (100 * e) / (d + e);
+    });
+
+    const hist = new Float64Array(HIST_BINS);
+    const p50: Series = [];
+    const p95: Series = [];
+    for (const b of buckets) {
+      const bh = Array.from({ length: HIST_BINS }, (_, i) => ring.get(b, histCol + i));
+      bh.forEach((c, i) => (hist[i]! += c));
+      p50.push(seconds(quantile(bh, 0.5)));
+      p95.push(seconds(quantile(bh, 0.95)));
+    }
+
+    const health = ALL_HEALTH.map((state, i) => ({
+      state,
+      values: buckets.map((b) => (ring.get(b, C_HEALTH_SAMPLED) ? ring.get(b, C_HEALTH + i) : null)),
+    })).filter((s) => s.values.some((v) => v));
+
+    const current = ring.bucketOf(now);
+    const queues = this.queueNames.map((name, i) => {
+      const values = buckets.map((b) => (ring.get(b, C_QUEUE + this.maxQueues + i) ? ring.get(b, C_QUEUE + i) : null));
+      // The gauge's newest sample, from the bucket in progress if it has one: the KPI should not lag a bucket.
+      const latest = ring.get(current, C_QUEUE + this.maxQueues + i) ? ring.get(current, C_QUEUE + i) : [...values].reverse().find((v) => v !== null) ?? null;
+      return { name, values, latest };
+    });
+
+    const first = buckets[0]!;
+    const last = buckets[buckets.length - 1]!;
+    const completed = errSource?.sum(C_DONE, first, last) ?? 0;
+    const errors = errSource?.sum(C_ERR, first, last) ?? 0;
+    const observedBuckets = buckets.filter(observed).length;
+    return {
+      window,
+      bucketMs,
+      times: buckets.map((b) => b * bucketMs),
+      throughput: { fleet: rate(ring, C_DONE), workers: this.workerSeries(window, buckets, worker, perMin, observed) },
+      errors: { perMinute, ratePct },
+      duration: { p50, p95 },
+      health,
+      queues,
+      totals: {
+        completed,
+        errors,
+        errorRatePct: completed + errors ? (100 * errors) / (completed + errors) : null,
+        perMinute: observedBuckets ? (completed / observedBuckets) * perMin : 0,
+        p50s: seconds(quantile(hist, 0.5)),
+        p95s: seconds(quantile(hist, 0.95)),
+      },
+      ...(worker !== undefined ? { worker } : {}),
+    };
+  }
+
+  private workerSeries(window: WindowKey, buckets: number[], worker: string | undefined, perMin: number, observed: (b: number) => boolean) {
+    const first = buckets[0]!;
+    const last = buckets[buckets.length - 1]!;
+    const names =
+      worker !== undefined
+        ? [worker]
+        : [...this.workerRings.entries()]
+            .map(([name, r]) => ({ name, total: r[window].sum(C_DONE, first, last) }))
+            .filter((x) => x.total > 0)
+            .sort((a, b) => b.total - a.total || a.name.localeCompare(b.name))
+            .slice(0, this.topWorkers)
+            .map((x) => x.name);
+    return names.map((name) => {
+      const r = this.workerRings.get(name)?.[window];
+      return { name: this.names.get(name) ?? name, id: name, values: buckets.map((b) => (observed(b) ? (r?.get(b, C_DONE) ?? 0) * perMin : null)) };
+    });
+  }
+
+  /** Bytes held by the rings (the bulk of the store), for the benchmark. */
+  approxBytes(): number {
+    let n = 0;
+    for (const k of KEYS) n += this.fleetRings[k].byteLength;
+    for (const w of this.workerRings.values()) for (const k of KEYS) n += w[k].byteLength;
+    return n + this.tracks.size * 120;
+  }
+
+  get trackedWorkerSeries(): number {
+    return this.workerRings.size;
+  }
+}
+
+/** Counter increase; a counter that went down was reset (worker restarted) and counts from zero. */
+function increase(before: number | undefined, after: number | undefined): number {
+  if (before === undefined || after === undefined) return 0;
+  return after >= before ? after - before : after;
+}
+
+function taskKey(v: WorkerView): string | undefined {
+  const t = v.snapshot.task;
+  if (!t) return undefined;
+  return `${t.id ?? ''}|${t.title ?? ''}|${t.startedAt ?? ''}`;
+}
+
+function seconds(ms: number | undefined): number | null {
+  return ms === undefined ? null : Math.round(ms) / 1000;
+}

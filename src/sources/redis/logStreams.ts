@@ -1,0 +1,189 @@
+import type { Redis, RedisOptions } from 'ioredis';
+import { redactUrl } from '../../core/connectionConfig';
+import { parseStreamEntry, type ParsedStreamEntry } from '../../core/streamEntry';
+import { describeRedisError } from './redisErrors';
+import { createClient } from './redisClient';
+
+/** The orchestrator preset's log streams (seeds 000/001). */
+export const ORCHESTRATOR_LOG_STREAMS = ['work_completions', 'work_errors', 'stream:worker_events', 'events:stream'];
+
+export interface LogStreamState {
+  state: 'connecting' | 'following' | 'error';
+  message?: string;
+}
+
+export interface LogStreamOptions {
+  url: string;
+  /** From the secret store or `secretEnv`; never from settings. */
+  password?: string;
+  streams: string[];
+  /** Newest entries read per stream when starting (XREVRANGE). */
+  backfill?: number;
+  /** How long one XREAD waits for new entries. */
+  blockMs?: number;
+  /** Entries per XREAD while catching up. */
+  count?: number;
+  /** Where a previous follower stopped (dashboard reopened): only newer entries are read. */
+  lastIds?: Record<string, string>;
+  onEntries(entries: ParsedStreamEntry[]): void;
+  onState?(state: LogStreamState): void;
+  redisOptions?: RedisOptions;
+}
+
+type Entry = [id: string, fields: string[]];
+
+/**
+ * Tails Redis streams as log lines. Backfills the newest entries with XREVRANGE,
+ * then follows with XREAD BLOCK from the last id it delivered, on its own connection
+ * (a blocked connection cannot serve the source's reads). After a disconnect it
+ * resumes from those ids — never `$`, which would skip what was written meanwhile —
+ * so a Redis restart loses and duplicates nothing. A stream that came back empty or
+ * re-numbered below our id (a restart without persistence, a writer using its own
+ * ids) is read again from its start.
+ */
+export class LogStreamFollower {
+  private readonly ids = new Map<string, string>();
+  private client?: Redis;
+  private disposed = false;
+  private running?: Promise<void>;
+  private readonly where: string;
+
+  constructor(private readonly opts: LogStreamOptions) {
+    this.where = redactUrl(opts.url);
+    for (const [s, id] of Object.entries(opts.lastIds ?? {})) if (opts.streams.includes(s)) this.ids.set(s, id);
+  }
+
+  /** Last delivered id per stream, to hand to the next follower. */
+  get lastIds(): Record<string, string> {
+    return Object.fromEntries(this.ids);
+  }
+
+  start(): void {
+    if (this.running || this.disposed || this.opts.streams.length === 0) return;
+    const blockMs = this.opts.blockMs ?? 5000;
+    this.client = createClient(this.opts.url, this.opts.password, {
+      commandTimeout: blockMs + 10_000, // a dead peer must not hang a BLOCK forever
+      connectionName: 'worker-lens-logs',
+      ...this.opts.redisOptions,
+    });
+    this.client.on('error', () => undefined); // reported through the loop below
+    this.client.connect().catch(() => undefined);
+    this.running = this.loop(this.client, blockMs);
+  }
+
+  private async loop(client: Redis, blockMs: number): Promise<void> {
+    const state = (s: LogStreamState) => this.opts.onState?.(s);
+    state({ state: 'connecting', message: `Connecting to ${this.where}…` });
+    let first = true;
+    let lastError = '';
+    while (!this.disposed) {
+      try {
+        await this.whenReady(client);
+        if (this.disposed) break;
+        if (first) await this.backfill(client);
+        else await this.detectResets(client);
+        first = false;
+        lastError = '';
+        state({ state: 'following', message: `Following ${this.opts.streams.length} stream(s)` });
+        for (;;) {
+          if (this.disposed) return;
+          await this.readOnce(client, blockMs);
+        }
+      } catch (err) {
+        if (this.disposed) break;
+        const message = describeRedisError(err, this.where);
+        if (message !== lastError) state({ state: 'error', message });
+        lastError = message;
+        await sleep(200);
+      }
+    }
+  }
+
+  private async backfill(client: Redis): Promise<void> {
+    const n = this.opts.backfill ?? 1000;
+    const all: ParsedStreamEntry[] = [];
+    for (const s of this.opts.streams) {
+      const known = this.ids.get(s);
+      // Exclusive start `(id` (Redis ≥ 6.2): entries after where a previous follower stopped.
+      const rows = n > 0 ? ((await client.call('XREVRANGE', s, '+', known ? `(${known}` : '-', 'COUNT', String(n))) as Entry[]) : [];
+      if (rows.length) this.ids.set(s, rows[0]![0]);
+      else if (!known) this.ids.set(s, n > 0 ? '0-0' : await newestId(client, s));
+      for (let i = rows.length - 1; i >= 0; i--) all.push(parseStreamEntry(s, rows[i]![0], rows[i]![1]));
+    }
+    all.sort((a, b) => a.entry.ts - b.entry.ts);
+    if (all.length && !this.disposed) this.opts.onEntries(all);
+  }
+
+  /** After a reconnect: is each stream still the history we were reading? */
+  private async detectResets(client: Redis): Promise<void> {
+    for (const s of this.opts.streams) {
+      const last = this.ids.get(s) ?? '0-0';
+      if (last === '0-0') continue;
+      const newest = (await client.call('XREVRANGE', s, '+', '-', 'COUNT', '1')) as Entry[];
+      if (!newest.length) {
+        this.ids.set(s, '0-0'); // emptied or gone: whatever arrives next is new
+        continue;
+      }
+      if (compareIds(newest[0]![0], last) >= 0) continue; // our place still exists, or was passed: resume there
+      const ours = (await client.call('XRANGE', s, last, last)) as Entry[];
+      if (!ours.length) this.ids.set(s, '0-0'); // re-numbered below our id: all of it is new to us
+    }
+  }
+
+  private async readOnce(client: Redis, blockMs: number): Promise<void> {
+    const streams = this.opts.streams;
+    const args = ['COUNT', String(this.opts.count ?? 1000), 'BLOCK', String(blockMs), 'STREAMS', ...streams, ...streams.map((s) => this.ids.get(s) ?? '0-0')];
+    const res = (await client.call('XREAD', ...args)) as [string, Entry[]][] | null;
+    if (!res || this.disposed) return;
+    const batch: ParsedStreamEntry[] = [];
+    for (const [stream, rows] of res) {
+      for (const [id, fields] of rows) batch.push(parseStreamEntry(stream, id, fields));
+      if (rows.length) this.ids.set(stream, rows[rows.length - 1]![0]);
+    }
+    if (res.length > 1) batch.sort((a, b) => a.entry.ts - b.entry.ts);
+    if (batch.length) this.opts.onEntries(batch);
+  }
+
+  private whenReady(client: Redis): Promise<void> {
+    if (client.status === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        client.off('ready', done);
+        client.off('end', ended);
+        resolve();
+      };
+      const ended = () => {
+        client.off('ready', done);
+        reject(new Error('Connection is closed.'));
+      };
+      client.on('ready', done);
+      client.once('end', ended);
+      if (client.status === 'end' && !this.disposed) client.connect().catch(() => undefined);
+    });
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.client?.disconnect();
+    await this.running?.catch(() => undefined);
+  }
+}
+
+async function newestId(client: Redis, stream: string): Promise<string> {
+  const rows = (await client.call('XREVRANGE', stream, '+', '-', 'COUNT', '1')) as Entry[];
+  return rows[0]?.[0] ?? '0-0';
+}
+
+/** Orders stream ids `ms-seq` numerically (string order is wrong for ids of different lengths). */
+export function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map((x) => BigInt(x || '0'));
+  const [bm, bs] = b.split('-').map((x) => BigInt(x || '0'));
+  if (am! !== bm!) return am! < bm! ? -1 : 1;
+  const sa = as ?? 0n;
+  const sb = bs ?? 0n;
+  return sa === sb ? 0 : sa < sb ? -1 : 1;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

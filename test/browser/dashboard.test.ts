@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import type { LogLine, WebviewState } from '../../src/shared/protocol';
+import { frames, posted, send, startDashboardPage, type DashboardPage } from './dashboardPage';
+import { recordedSession } from './fixtures';
+
+const NOW = Date.UTC(2026, 1, 7, 21, 50, 30);
+/** VS Code's Light Modern values for what the page reads. */
+const LIGHT_THEME: Record<string, string> = {
+  '--vscode-foreground': '#3b3b3b',
+  '--vscode-editor-foreground': '#3b3b3b',
+  '--vscode-editor-background': '#ffffff',
+  '--vscode-sideBar-background': '#f8f8f8',
+  '--vscode-panel-border': '#e5e5e5',
+  '--vscode-descriptionForeground': '#3b3b3b',
+  '--vscode-button-secondaryBackground': '#e5e5e5',
+  '--vscode-button-secondaryForeground': '#3b3b3b',
+  '--vscode-input-background': '#ffffff',
+  '--vscode-input-foreground': '#3b3b3b',
+  '--vscode-input-border': '#cecece',
+  '--vscode-dropdown-background': '#ffffff',
+  '--vscode-list-hoverBackground': '#f2f2f2',
+  '--vscode-terminal-background': '#ffffff',
+  '--vscode-textLink-foreground': '#005fb8',
+  '--vscode-errorForeground': '#f85149',
+  '--vscode-charts-foreground': '#616161',
+  '--vscode-charts-lines': 'rgba(97, 97, 97, 0.25)',
+  '--vscode-charts-red': '#e51400',
+  '--vscode-charts-blue': '#1a85ff',
+  '--vscode-charts-yellow': '#bf8803',
+  '--vscode-charts-orange': '#d18616',
+  '--vscode-charts-green': '#388a34',
+  '--vscode-charts-purple': '#652d90',
+};
+
+type Win = { __xss: number; __csp: string[]; __state?: WebviewState };
+const pageVars = (page: Page) => page.evaluate(() => {
+  const w = window as unknown as Win;
+  return { xss: w.__xss, csp: w.__csp, state: w.__state };
+});
+const kept = (page: Page) => page.$eval('#log-count', (e) => Number((e as HTMLElement).dataset.kept));
+
+describe('dashboard webview in headless Chromium', () => {
+  let dash: DashboardPage;
+  const errors: string[] = [];
+
+  before(async () => {
+    dash = await startDashboardPage();
+  });
+  after(async () => {
+    await dash?.close();
+  });
+
+  async function openWithSession(): Promise<Page> {
+    const page = await dash.open();
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await send(page, recordedSession(NOW).snapshot);
+    await page.waitForSelector('body[data-ready="true"]');
+    await frames(page);
+    return page;
+  }
+
+  it('says ready, then draws every chart from a recorded snapshot under the strict CSP', async () => {
+    const page = await openWithSession();
+    const first = (await posted(page))[0];
+    assert.deepEqual(first, { type: 'webview/ready', window: '1h', worker: null });
+    const summary = JSON.parse((await page.$eval('#charts', (e) => (e as HTMLElement).dataset.summary))!) as Record<string, { datasets: number; points: number }>;
+    for (const kind of ['throughput', 'errors', 'duration', 'health', 'queues']) {
+      assert.ok(summary[kind]!.datasets > 0 && summary[kind]!.points > 0, `${kind}: ${JSON.stringify(summary[kind])}`);
+    }
+    assert.ok(summary.throughput!.datasets >= 2, 'fleet total plus the busiest workers');
+    const canvases = await page.$$eval('canvas', (cs) => cs.map((c) => ({ id: c.id, w: c.width, h: c.height, hidden: !!c.closest('[hidden]') })));
+    assert.equal(canvases.length, 5);
+    for (const c of canvases) assert.ok(c.w > 100 && c.h > 100, `${c.id} has a size`);
+    assert.equal(await page.$$eval('#worker-table tbody tr', (r) => r.length), 8);
+    assert.match(await page.textContent('#kpis') ?? '', /workers alive/);
+    const v = await pageVars(page);
+    assert.deepEqual(v.csp, [], 'no CSP violation: chart.js and the page need nothing the policy forbids');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it('shows store text holding HTML as text and runs none of it', async () => {
+    const page = await openWithSession();
+    const evil: LogLine[] = [
+      { seq: 1_000_001, ts: NOW, level: 'error', worker: '<img src=x onerror=window.__xss++>', source: 'work_errors', text: '<img src=x onerror="window.__xss++"> boom' },
+      { seq: 1_000_002, ts: NOW, level: 'error', worker: 'w1', source: 'work_errors', text: '<script>window.__xss++</script><b>bold?</b>' },
+      { seq: 1_000_003, ts: NOW, level: 'error', worker: 'w1', source: 'work_errors', text: 'at x (<svg onload=window.__xss++>.js:1:1)', links: [{ start: 6, end: 39, path: '<svg onload=window.__xss++>.js', line: 1 }] },
+    ];
+    await send(page, { type: 'logs/didAppend', lines: evil });
+    await send(page, {
+      type: 'workers/didChange',
+      now: NOW,
+      total: 1,
+      rows: [{ id: 'x', name: '<img src=x onerror=window.__xss++>', health: 'dead', reason: '<script>window.__xss++</script>', task: '<iframe src=javascript:window.__xss++>', stale: false }],
+    });
+    await frames(page, 3);
+    const rows = await page.$$eval('#log-rows .log-row', (rs) => rs.map((r) => r.textContent ?? ''));
+    assert.ok(rows.some((t) => t.includes('<img src=x onerror="window.__xss++"> boom')), 'the markup is shown literally');
+    assert.ok(rows.some((t) => t.includes('<script>window.__xss++</script><b>bold?</b>')));
+    assert.equal(await page.$$eval('#log-rows img, #log-rows script, #log-rows b, #log-rows svg', (e) => e.length), 0, 'no element was created from log text');
+    assert.equal(await page.$$eval('#worker-table img, #worker-table script, #worker-table iframe', (e) => e.length), 0);
+    assert.match(await page.textContent('#worker-table tbody') ?? '', /<img src=x onerror=window.__xss\+\+>/);
+    assert.equal((await pageVars(page)).xss, 0, 'nothing ran');
+    assert.equal(await page.$$eval('script', (s) => s.length), 1, 'only our own bundle');
+    await page.close();
+  });
+
+  it('keeps the log at its bound with 50,000 lines streamed, rendering only what is in view', async () => {
+    const page = await openWithSession();
+    const started = Date.now();
+    const streamed = await page.evaluate(async () => {
+      const batch = 500;
+      for (let b = 0; b < 100; b++) {
+        const lines = [];
+        for (let i = 0; i < batch; i++) {
+          const n = b * batch + i;
+          lines.push({ seq: 2_000_000 + n, ts: Date.now(), level: n % 50 === 0 ? 'error' : 'info', worker: `worker-${n % 8}`, source: 'events:stream', text: `streamed line ${n}` });
+        }
+        window.dispatchEvent(new MessageEvent('message', { data: { type: 'logs/didAppend', lines } }));
+        // One host batch per 100 ms at 5,000 lines/s; here as fast as the page takes them.
+        if (b % 10 === 9) await new Promise((r) => requestAnimationFrame(r));
+      }
+      return 100 * batch;
+    });
+    const elapsed = Date.now() - started;
+    await frames(page, 3);
+    assert.equal(streamed, 50_000);
+    assert.equal(await kept(page), 10_000, 'the buffer holds exactly its bound');
+    const domRows = await page.$$eval('#log-rows .log-row', (r) => r.length);
+    assert.ok(domRows > 0 && domRows < 100, `virtual list: ${domRows} rows in the DOM`);
+    const lastText = await page.$$eval('#log-rows .log-row', (rs) => rs[rs.length - 1]?.textContent ?? '');
+    assert.match(lastText, /streamed line 49999$/, 'following shows the newest line');
+    console.log(`# webview took 50,000 lines in ${elapsed} ms (${Math.round(50_000 / (elapsed / 1000))} lines/s)`);
+
+    // Pausing freezes the view and keeps collecting.
+    await page.click('#follow');
+    await send(page, { type: 'logs/didAppend', lines: [{ seq: 3_000_000, ts: NOW, level: 'info', source: 's', text: 'while paused' }] });
+    await frames(page, 2);
+    assert.match(await page.textContent('#follow') ?? '', /Follow \(1 new\)/);
+    assert.equal(await kept(page), 10_000);
+    // Filters narrow what is shown, not what is kept.
+    await page.selectOption('#log-level', 'error');
+    await frames(page, 2);
+    // Errors are every 50th line; the line added while paused pushed out line 40,000, an error.
+    assert.equal(await page.$eval('#log-count', (e) => Number((e as HTMLElement).dataset.shown)), 199);
+    await page.close();
+  });
+
+  it('posts link, window, export and focus commands, and keeps UI state across a reload', async () => {
+    const page = await openWithSession();
+    await page.click('a.link >> nth=0');
+    await page.click('[data-window="6h"]');
+    await page.click('#export');
+    await page.click('#worker-table tbody tr >> nth=0');
+    const msgs = await posted(page);
+    assert.deepEqual(msgs.find((m) => m.type === 'link/open'), { type: 'link/open', path: '/app/shared/agents/worker.py', line: 142 });
+    assert.ok(msgs.some((m) => m.type === 'view/configure' && m.window === '6h'));
+    assert.ok(msgs.some((m) => m.type === 'metrics/export'));
+    const focused = msgs.filter((m) => m.type === 'view/configure').at(-1);
+    assert.equal(focused?.type === 'view/configure' && focused.worker, 'worker-7', 'table sorted worst first: the dead worker is on top');
+    assert.equal(await page.inputValue('#log-worker'), 'worker-7');
+    const state = (await pageVars(page)).state!;
+    assert.equal(state.window, '6h');
+    await page.close();
+
+    const again = await dash.open({ state });
+    assert.deepEqual((await posted(again))[0], { type: 'webview/ready', window: '6h', worker: 'worker-7' });
+    assert.equal(await again.getAttribute('[data-window="6h"]', 'aria-pressed'), 'true');
+    await again.close();
+  });
+
+  it('saves a screenshot of the dashboard to test-results/dashboard.png', async () => {
+    const page = await openWithSession();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    mkdirSync('test-results', { recursive: true });
+    await page.screenshot({ path: 'test-results/dashboard.png', fullPage: true });
+    await page.close();
+  });
+
+  it('redraws the charts in the new colours when VS Code switches to a light theme', async () => {
+    const page = await openWithSession();
+    const color = async () => JSON.parse((await page.$eval('#charts', (e) => (e as HTMLElement).dataset.summary))!).throughput.color as string;
+    assert.equal(await color(), '#3794ff');
+    await page.evaluate((vars) => {
+      for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
+      document.body.classList.replace('vscode-dark', 'vscode-light');
+    }, LIGHT_THEME);
+    await page.waitForFunction(() => JSON.parse((document.getElementById('charts') as HTMLElement).dataset.summary!).throughput.color === '#1a85ff');
+    await page.screenshot({ path: 'test-results/dashboard-light.png', fullPage: true });
+    await page.close();
+  });
+});

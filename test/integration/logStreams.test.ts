@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
+import type { ParsedStreamEntry } from '../../src/core/streamEntry';
+import { LogStreamFollower, type LogStreamState } from '../../src/sources/redis/logStreams';
+import { waitFor } from '../harness/freePort';
+import { startRedis, type RedisServer } from '../harness/redisServer';
+
+/** A follower that records every line it delivers, in order. */
+function follow(server: RedisServer, streams: string[], extra: { lastIds?: Record<string, string>; backfill?: number } = {}) {
+  const got: ParsedStreamEntry[] = [];
+  const states: LogStreamState[] = [];
+  const f = new LogStreamFollower({
+    url: server.url,
+    streams,
+    blockMs: 500,
+    ...extra,
+    onEntries: (b) => got.push(...b),
+    onState: (s) => states.push(s),
+  });
+  f.start();
+  return { f, got, states, messages: () => got.map((g) => g.entry.message) };
+}
+
+async function write(client: Redis, stream: string, from: number, to: number, id = '*'): Promise<void> {
+  for (let i = from; i <= to; i++) await client.xadd(stream, id === '*' ? '*' : `1-${i}`, 'message', `line ${i}`, 'worker_id', `w${i % 3}`);
+}
+
+const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}`);
+
+/** Waits for exactly `n` lines, then a little longer to catch any duplicate arriving late. */
+async function expectLines(got: () => string[], expected: string[], message: string): Promise<void> {
+  await waitFor(() => got().length >= expected.length, { timeoutMs: 30_000, message: `${message}: ${expected.length} lines (have ${got().length})` });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(got(), expected, message);
+}
+
+describe('LogStreamFollower against a real redis-server', () => {
+  const servers: RedisServer[] = [];
+  after(async () => {
+    for (const s of servers) await s.stop();
+  });
+
+  it('backfills the newest entries across streams, then follows new ones in order', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const c = server.client();
+    await write(c, 'work_completions', 1, 5);
+    await c.xadd('work_errors', '*', 'worker_id', 'w1', 'error', 'boom');
+    const t = follow(server, ['work_completions', 'work_errors', 'events:stream'], { backfill: 3 });
+    await waitFor(() => t.got.length === 4, { message: 'backfill' });
+    assert.deepEqual(t.messages(), ['Completed task — line 3', 'Completed task — line 4', 'Completed task — line 5', 'Failed task: boom']);
+    assert.equal(t.got[3]!.event?.kind, 'failed');
+    await c.xadd('events:stream', '*', 'event_type', 'worker_started', 'worker_id', 'w9');
+    await write(c, 'work_completions', 6, 7);
+    await waitFor(() => t.got.length === 7, { message: 'followed lines' });
+    assert.deepEqual(t.messages().slice(4), ['worker_started', 'Completed task — line 6', 'Completed task — line 7']);
+    assert.equal(t.states.at(-1)?.state, 'following');
+    await t.f.dispose();
+  });
+
+  it('resumes after a Redis restart (no persistence) without losing or duplicating lines', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const t = follow(server, ['events:stream']);
+    const got = () => t.got.map((g) => g.entry.message.replace(/^\(event\) message=/, ''));
+    await waitFor(() => t.states.some((s) => s.state === 'following'), { message: 'following' });
+    await write(server.client(), 'events:stream', 1, 50);
+    await expectLines(got, lines(1, 50), 'before the restart');
+
+    await server.kill();
+    await waitFor(() => t.states.at(-1)?.state === 'error', { message: 'the follower notices' });
+    await server.restart();
+    // Written at once, most likely before the follower is back: it must catch up from its last id.
+    await write(server.client(), 'events:stream', 51, 100);
+    await expectLines(got, lines(1, 100), 'after the restart');
+    await t.f.dispose();
+  });
+
+  it('resumes after a restart with persistence: the old entries come back and are not read twice', async () => {
+    const server = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
+    servers.push(server);
+    await write(server.client(), 'work_completions', 1, 20);
+    const t = follow(server, ['work_completions']);
+    const got = () => t.got.map((g) => g.entry.message.replace('Completed task — ', ''));
+    await expectLines(got, lines(1, 20), 'backfill');
+    await write(server.client(), 'work_completions', 21, 30);
+    await expectLines(got, lines(1, 30), 'followed');
+
+    await server.kill();
+    await server.restart();
+    const c = server.client();
+    assert.equal(await c.xlen('work_completions'), 30, 'the stream came back from the append-only file');
+    await write(c, 'work_completions', 31, 40);
+    await expectLines(got, lines(1, 40), 'after the restart');
+    await t.f.dispose();
+  });
+
+  it('reads a stream re-created below its last id (a writer with its own ids) from the start', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const t = follow(server, ['stream:worker_events']);
+    const got = () => t.got.map((g) => g.entry.message.replace(/^\(event\) message=/, ''));
+    await waitFor(() => t.states.some((s) => s.state === 'following'), { message: 'following' });
+    await write(server.client(), 'stream:worker_events', 1, 10);
+    await expectLines(got, lines(1, 10), 'before');
+    await server.kill();
+    await server.restart();
+    await write(server.client(), 'stream:worker_events', 11, 15, '1-x'); // ids 1-11 … 1-15: far below the old ones
+    await expectLines(got, lines(1, 15), 'after the reset');
+    await t.f.dispose();
+  });
+
+  it('a new follower given the last ids (dashboard reopened) reads only what came after', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const c = server.client();
+    await write(c, 'events:stream', 1, 5);
+    const first = follow(server, ['events:stream']);
+    await waitFor(() => first.got.length === 5, { message: 'first follower' });
+    await first.f.dispose();
+    const lastIds = first.f.lastIds;
+    await write(c, 'events:stream', 6, 8);
+    const second = follow(server, ['events:stream'], { lastIds });
+    const got = () => second.got.map((g) => g.entry.message.replace(/^\(event\) message=/, ''));
+    await expectLines(got, lines(6, 8), 'reopened');
+    await write(c, 'events:stream', 9, 9);
+    await expectLines(got, lines(6, 9), 'following again');
+    await second.f.dispose();
+  });
+});

@@ -1,0 +1,149 @@
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+  type ChartDataset,
+} from 'chart.js';
+import type { MetricsView, Series } from '../src/shared/protocol';
+import { clock } from './format';
+import { readTheme, withAlpha, type Theme } from './theme';
+
+// Only what we draw: keeps the bundle small (and chart.js needs no eval, so the CSP holds).
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
+
+type Kind = 'throughput' | 'errors' | 'duration' | 'health' | 'queues';
+type AnyDataset = ChartDataset<'line' | 'bar', Series>;
+
+/**
+ * The five charts. They only draw: every number comes computed from the host. Data
+ * is replaced in place and redrawn without animation, so a once-a-second update
+ * costs a repaint, not a rebuild.
+ */
+export class Charts {
+  private readonly charts = new Map<Kind, Chart<'line' | 'bar', Series, string>>();
+  private theme: Theme = readTheme();
+  private last?: MetricsView;
+
+  constructor() {
+    for (const kind of ['throughput', 'errors', 'duration', 'health', 'queues'] as Kind[]) {
+      const canvas = document.getElementById(`chart-${kind}`) as HTMLCanvasElement | null;
+      if (canvas) this.charts.set(kind, new Chart(canvas, { type: kind === 'health' ? 'bar' : 'line', data: { labels: [], datasets: [] }, options: this.options(kind) }));
+    }
+  }
+
+  /** The theme changed: new colours everywhere. */
+  retheme(): void {
+    this.theme = readTheme();
+    for (const [kind, chart] of this.charts) chart.options = this.options(kind);
+    if (this.last) this.update(this.last);
+  }
+
+  update(m: MetricsView): void {
+    this.last = m;
+    const t = this.theme;
+    const labels = m.times.map((ts) => clock(ts, m.bucketMs < 60_000));
+    const line = (label: string, data: Series, color: string, extra: Partial<ChartDataset<'line', Series>> = {}): AnyDataset => ({
+      type: 'line',
+      label,
+      data,
+      borderColor: color,
+      backgroundColor: withAlpha(color, 0.15),
+      borderWidth: t.highContrast ? 2.5 : 1.75,
+      pointRadius: 0,
+      pointHitRadius: 6,
+      tension: 0.25,
+      spanGaps: false,
+      ...extra,
+    });
+
+    const fleetLabel = m.worker ? 'Fleet' : 'Fleet total';
+    this.set('throughput', labels, [
+      line(fleetLabel, m.throughput.fleet, t.blue, { borderWidth: t.highContrast ? 3 : 2.25, fill: 'origin' }),
+      ...m.throughput.workers.map((w, i) => line(w.name, w.values, t.palette[i % t.palette.length]!, { borderDash: i >= t.palette.length ? [4, 3] : undefined })),
+    ]);
+    this.set('errors', labels, [
+      { type: 'bar', label: m.worker ? `${m.worker} errors / min` : 'Errors / min', data: m.errors.perMinute, backgroundColor: withAlpha(t.red, t.highContrast ? 1 : 0.7), borderColor: t.red, borderWidth: t.highContrast ? 1 : 0, yAxisID: 'y', order: 2 },
+      line('Error rate %', m.errors.ratePct, t.orange, { yAxisID: 'y1', order: 1 }),
+    ]);
+    this.set('duration', labels, [line('p50', m.duration.p50, t.blue), line('p95', m.duration.p95, t.purple, { borderDash: [5, 3] })]);
+    this.set(
+      'health',
+      labels,
+      m.health.map((h) => ({
+        type: 'bar',
+        label: h.state,
+        data: h.values,
+        backgroundColor: withAlpha(t.health[h.state], t.highContrast ? 1 : 0.8),
+        borderColor: t.health[h.state],
+        borderWidth: t.highContrast ? 1 : 0,
+        stack: 'health',
+      })),
+    );
+    const fig = document.getElementById('fig-queues');
+    if (fig) fig.hidden = m.queues.length === 0;
+    this.set('queues', labels, m.queues.map((q, i) => line(q.name, q.values, [t.blue, t.orange, t.green, t.purple][i % 4]!)));
+  }
+
+  private set(kind: Kind, labels: string[], datasets: AnyDataset[]): void {
+    const chart = this.charts.get(kind);
+    if (!chart) return;
+    chart.data.labels = labels;
+    // Keep dataset objects by label: chart.js then updates them instead of rebuilding.
+    const old = new Map(chart.data.datasets.map((d) => [d.label, d]));
+    chart.data.datasets = datasets.map((d) => {
+      const prev = old.get(d.label);
+      return prev ? Object.assign(prev, d) : d;
+    }) as typeof chart.data.datasets;
+    chart.update('none');
+  }
+
+  /** Dataset sizes per chart, for tests and diagnostics. */
+  summary(): Record<string, { datasets: number; points: number; color?: string }> {
+    const out: Record<string, { datasets: number; points: number; color?: string }> = {};
+    for (const [kind, chart] of this.charts) {
+      const points = chart.data.datasets.reduce((n, d) => n + d.data.filter((v) => v !== null).length, 0);
+      out[kind] = { datasets: chart.data.datasets.length, points, color: chart.data.datasets[0]?.borderColor as string | undefined };
+    }
+    return out;
+  }
+
+  private options(kind: Kind) {
+    const t = this.theme;
+    const axis = (extra: Record<string, unknown> = {}) => ({
+      grid: { color: t.grid, drawTicks: false },
+      border: { color: t.grid },
+      ticks: { color: t.muted, font: { family: t.font, size: 11 }, padding: 6, maxTicksLimit: 6 },
+      ...extra,
+    });
+    const stacked = kind === 'health';
+    return {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false as const,
+      normalized: true,
+      interaction: { mode: 'index' as const, intersect: false },
+      color: t.foreground,
+      font: { family: t.font },
+      plugins: {
+        legend: {
+          display: true,
+          position: 'bottom' as const,
+          labels: { color: t.foreground, boxWidth: 10, boxHeight: 10, font: { family: t.font, size: 11 } },
+        },
+        tooltip: { enabled: true },
+      },
+      scales: {
+        x: axis({ stacked, ticks: { color: t.muted, font: { family: t.font, size: 11 }, maxTicksLimit: 7, maxRotation: 0, autoSkip: true } }),
+        y: axis({ stacked, beginAtZero: true, ...(kind === 'errors' ? { position: 'left' } : {}) }),
+        ...(kind === 'errors' ? { y1: axis({ position: 'right', beginAtZero: true, suggestedMax: 10, grid: { drawOnChartArea: false } }) } : {}),
+      },
+    };
+  }
+}
