@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './vscode/commands/registerCommands';
 import { ConnectionManager } from './vscode/connectionManager';
+import { DashboardPanel } from './vscode/dashboard/dashboardPanel';
 import { createLog } from './vscode/log';
 import { Secrets } from './vscode/secrets';
 import { FleetStatusBar } from './vscode/statusBar';
@@ -11,6 +12,7 @@ export interface WorkerLensApi {
   manager: ConnectionManager;
   tree: WorkerTreeProvider;
   statusBar: FleetStatusBar;
+  dashboard: DashboardPanel;
 }
 
 /** Wiring only: every piece lives in src/vscode, src/core and src/sources. */
@@ -24,7 +26,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
   const statusBar = new FleetStatusBar(manager.fleet, () => manager.active?.name);
   context.subscriptions.push(manager, tree, view, tree.attach(view), statusBar, manager.onDidChangeActive(() => statusBar.render()));
 
-  registerCommands(context, { manager, secrets, log });
+  // Created once at activation: it collects chart data from the Fleet from now on, and
+  // registers the serializer that restores an open dashboard after a reload.
+  const dashboard = new DashboardPanel(context, {
+    fleet: manager.fleet,
+    log,
+    activeConnection: async () => (manager.active ? { config: manager.active, secret: await secrets.get(manager.active) } : undefined),
+    onDidChangeConnection: manager.onDidChangeActive,
+  });
+  context.subscriptions.push(dashboard);
+  manager.onLogs = (entries) => dashboard.appendLogs(entries);
+
+  registerCommands(context, { manager, secrets, log, dashboard });
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -43,7 +56,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
   );
 
   await manager.reload().catch((err) => log.error(`Starting failed: ${String(err)}`));
-  return { manager, tree, statusBar };
+  return { manager, tree, statusBar, dashboard };
 }
 
 export function deactivate(): void {

@@ -11,6 +11,8 @@ export interface RedisKeys {
   errorsCounter?: string;
   /** Streams whose entries name a worker that changed (push path). */
   eventStreams: string[];
+  /** Streams shown as log lines in the dashboard. */
+  logStreams?: string[];
 }
 
 /** One entry of `workerLens.connections`, as the user wrote it (validated). */
@@ -31,6 +33,8 @@ export interface ConnectionConfig {
   logs?: string;
   /** Redis: how updates arrive; `auto` picks keyspace notifications, then the events stream, then polling. */
   push?: 'auto' | 'keyspace' | 'events' | 'off';
+  /** Queue depth charted by the dashboard: keys of lists, streams, sets, … */
+  queues?: (string | { name: string; key: string })[];
   /** Supabase: the heartbeat table (preset: hp_worker_status). */
   table?: string;
   /** Supabase: where each field lives (like `fields`; a dotted name reads inside a JSON column). */

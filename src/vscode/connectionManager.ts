@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { redactUrl, type ConnectionConfig } from '../core/connectionConfig';
 import { Fleet } from '../core/fleet';
+import type { LogEntry } from '../core/logEntry';
 import { createSource } from '../sources/createSource';
+import { FilesSource } from '../sources/files/filesSource';
 import type { SourceSink, WorkerSource } from '../sources/source';
 import type { Secrets } from './secrets';
 import * as settings from './settings';
@@ -26,6 +28,9 @@ export class ConnectionManager implements vscode.Disposable {
   ) {
     this.fleet = new Fleet(settings.thresholds());
   }
+
+  /** Where log lines found by the source go (the dashboard). */
+  onLogs?: (entries: LogEntry[]) => void;
 
   get active(): ConnectionConfig | undefined {
     return this._active;
@@ -61,6 +66,8 @@ export class ConnectionManager implements vscode.Disposable {
     }
     this.log.info(`Watching "${conn.name}" (${conn.type}${conn.url ? ` ${redactUrl(conn.url)}` : ''}${conn.path ? ` ${conn.path}` : ''})`);
     this.source = source;
+    // Sources with log files of their own (heartbeat folders) hand their lines to the dashboard.
+    if (source instanceof FilesSource) source.onLogs((entries) => this.onLogs?.(entries));
     source.start(this.sink());
     this.changed.fire(conn);
   }

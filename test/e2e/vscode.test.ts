@@ -85,6 +85,19 @@ test('the packaged extension, clicked open by a user, shows the fleet by health 
     await waitFor(async () => (await rows.count()) >= 9, { message: 'rows still shown after resizing' });
     mkdirSync(RESULTS_DIR, { recursive: true });
     await wb.page.screenshot({ path: join(RESULTS_DIR, 'tree.png') });
+
+    // The dashboard, opened from the command palette as a user would.
+    await wb.page.keyboard.press('F1');
+    await wb.page.keyboard.type('Workers: Open Dashboard');
+    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Dashboard' }).first().waitFor({ timeout: 10_000 });
+    await wb.page.keyboard.press('Enter');
+    const view = wb.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await view.locator('canvas').first().waitFor({ timeout: 30_000 });
+    const logRows = view.locator('.log-row');
+    await waitFor(async () => (await logRows.count()) > 0, { timeoutMs: 30_000, message: 'log lines in the dashboard' });
+    await waitFor(async () => (await view.locator('canvas').count()) >= 4, { message: 'the dashboard charts' });
+    await wb.page.mouse.move(900, 790);
+    await wb.page.screenshot({ path: join(RESULTS_DIR, 'dashboard-vscode.png') });
   } catch (err) {
     console.error(await keepEvidence(wb.page, server, 'browser-tree'));
     throw err;

@@ -3,4 +3,7 @@ export const Commands = {
   refresh: 'workerLens.refresh',
   addConnection: 'workerLens.addConnection',
   selectConnection: 'workerLens.selectConnection',
+  openDashboard: 'workerLens.openDashboard',
+  showLogs: 'workerLens.showLogs',
+  exportMetrics: 'workerLens.exportMetrics',
 } as const;

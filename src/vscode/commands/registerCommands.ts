@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import type { ConnectionManager } from '../connectionManager';
+import type { DashboardPanel } from '../dashboard/dashboardPanel';
+import type { TreeNode } from '../workerTree';
 import type { Secrets } from '../secrets';
 import { addConnection } from './addConnection';
 import { Commands } from './commandIds';
@@ -7,10 +9,13 @@ import { refresh } from './refresh';
 import { selectConnection } from './selectConnection';
 
 /** One place that registers every command; each command lives in its own file. */
-export function registerCommands(context: vscode.ExtensionContext, deps: { manager: ConnectionManager; secrets: Secrets; log: vscode.LogOutputChannel }): void {
-  const guard = (name: string, fn: () => Promise<void>) => async () => {
+export function registerCommands(
+  context: vscode.ExtensionContext,
+  deps: { manager: ConnectionManager; secrets: Secrets; log: vscode.LogOutputChannel; dashboard: DashboardPanel },
+): void {
+  const guard = <A extends unknown[]>(name: string, fn: (...args: A) => Promise<void> | void) => async (...args: A) => {
     try {
-      await fn();
+      await fn(...args);
     } catch (err) {
       // Never throw into the extension host: say what went wrong instead.
       deps.log.error(`${name} failed: ${String(err)}`);
@@ -21,5 +26,13 @@ export function registerCommands(context: vscode.ExtensionContext, deps: { manag
     vscode.commands.registerCommand(Commands.refresh, guard('Refresh', () => refresh(deps.manager))),
     vscode.commands.registerCommand(Commands.addConnection, guard('Add Connection', () => addConnection(deps.secrets))),
     vscode.commands.registerCommand(Commands.selectConnection, guard('Select Connection', () => selectConnection(deps.manager))),
+    vscode.commands.registerCommand(Commands.openDashboard, guard('Open Dashboard', (n?: TreeNode) => deps.dashboard.open(workerOf(n)))),
+    vscode.commands.registerCommand(Commands.showLogs, guard('Show Logs', (n?: TreeNode) => deps.dashboard.showLogs(workerOf(n)))),
+    vscode.commands.registerCommand(Commands.exportMetrics, guard('Export Metrics', () => deps.dashboard.exportMetrics())),
   );
+}
+
+/** The worker a tree command was invoked on, if any (palette invocations pass nothing). */
+function workerOf(node?: TreeNode): string | undefined {
+  return node?.kind === 'worker' ? node.id : node?.kind === 'detail' ? node.workerId : undefined;
 }
