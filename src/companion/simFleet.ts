@@ -28,7 +28,7 @@ export interface SimWorker {
   completed: number;
   errors: number;
   lastBeat: number;
-  /** False once a "dying" worker has stopped heartbeating. */
+  /** False for the "dying" worker, which stopped heartbeating before the story began. */
   beating: boolean;
   nextChange: number;
 }
@@ -69,8 +69,6 @@ export interface SimOptions {
   seed?: number;
   /** Mean task length in ms (normal workers). */
   taskMs?: number;
-  /** The "dying" worker stops heartbeating this long after start. */
-  dieAfterMs?: number;
   now?: number;
 }
 
@@ -86,13 +84,11 @@ export class SimFleet {
   private readonly rand: () => number;
   private taskSeq = 0;
   private readonly taskMs: number;
-  private readonly dieAt: number;
 
   constructor(opts: SimOptions) {
     this.rand = prng(opts.seed ?? 1);
     this.taskMs = opts.taskMs ?? 8000;
     const now = opts.now ?? Date.now();
-    this.dieAt = now + (opts.dieAfterMs ?? 5000);
     const width = String(opts.workers).length;
     for (let i = 0; i < opts.workers; i++) {
       const w: SimWorker = {
@@ -106,6 +102,17 @@ export class SimFleet {
         beating: true,
         nextChange: now + this.rand() * 2000,
       };
+      // The dying worker went silent 25 s ago: unresponsive now, dead in a few seconds.
+      if (w.role === 'dying') {
+        w.lastBeat = now - 25_000;
+        w.beating = false;
+      }
+      // The flaky one is on a short task and will crash when it ends.
+      if (w.role === 'flaky') {
+        w.status = 'working';
+        w.task = this.newTask(now, now + 2500);
+        w.nextChange = w.task.ends_at;
+      }
       // The slow worker has been on one task for 20 minutes already.
       if (w.role === 'slow') {
         w.status = 'working';
@@ -132,7 +139,6 @@ export class SimFleet {
   step(now: number): SimEvent[] {
     const events: SimEvent[] = [];
     for (const w of this.workers) {
-      if (w.role === 'dying' && w.beating && now >= this.dieAt) w.beating = false;
       if (!w.beating || now < w.nextChange) continue;
       this.transition(w, now, events);
     }

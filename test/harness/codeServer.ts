@@ -32,9 +32,9 @@ export function ensureCodeServer(): void {
   if (r.status !== 0) throw new Error('code-server could not be installed: see the messages above (scripts/setup-code-server.sh).');
 }
 
-export async function startCodeServer(opts: { workspace: string; userSettings?: object; env?: Record<string, string>; vsix?: string }): Promise<CodeServer> {
+export async function startCodeServer(opts: { workspace: string; userSettings?: object; env?: Record<string, string>; vsix?: string; port?: number }): Promise<CodeServer> {
   ensureCodeServer();
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const tmp = mkdtempSync(join(tmpdir(), 'wl-code-server-'));
   const userDataDir = join(tmp, 'data');
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
