@@ -10,7 +10,7 @@
  *   - --headless: prints the fleet as the extension sees it, refreshed in the terminal.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -37,6 +37,8 @@ async function main(): Promise<number> {
   }
   const workspace = join(REPO, '.demo/workspace');
   const folder = join(workspace, '.workers');
+  // A fresh fleet each run: files of an earlier (maybe larger) demo would linger as dead workers.
+  rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(workspace, 'README.md'), '# Worker Lens demo\n\nThe Workers view (activity bar) shows a simulated fleet.\n');
   const settings = values.redis ? { 'workerLens.connections': [{ name: 'demo', type: 'redis', url: values.redis, preset: 'orchestrator' }] } : {};

@@ -102,9 +102,9 @@ export class SimFleet {
         beating: true,
         nextChange: now + this.rand() * 2000,
       };
-      // The dying worker went silent 25 s ago: unresponsive now, dead in a few seconds.
+      // The dying worker went silent 18 s ago: unresponsive now, dead 12 s later.
       if (w.role === 'dying') {
-        w.lastBeat = now - 25_000;
+        w.lastBeat = now - 18_000;
         w.beating = false;
       }
       // The flaky one is on a short task and will crash when it ends.
