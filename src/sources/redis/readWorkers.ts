@@ -50,7 +50,7 @@ export async function readChanged(
   return { workers, gone };
 }
 
-type Raw = { kind: 'hash'; value: Record<string, string> } | { kind: 'string'; value: string | null } | { kind: 'error'; message: string };
+export type Raw = { kind: 'hash'; value: Record<string, string> } | { kind: 'string'; value: string | null } | { kind: 'error'; message: string };
 
 async function readRaw(
   client: Redis,
@@ -144,7 +144,7 @@ function counterKeysFor(ids: string[], keys: RedisKeys): string[] {
   return out;
 }
 
-function toSnapshot(id: string, raw: Raw, keys: RedisKeys, fields: FieldMap): WorkerSnapshot {
+export function toSnapshot(id: string, raw: Raw, keys: RedisKeys, fields: FieldMap): WorkerSnapshot {
   const key = keyFor(keys.state, id);
   const missing = () => unreadable(id, `listed in ${keys.activeSet} but ${key} does not exist`);
   if (raw.kind === 'error') return unreadable(id, raw.message);

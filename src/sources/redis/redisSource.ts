@@ -8,6 +8,7 @@ import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from './orchestratorPreset';
 import { createClient } from './redisClient';
 import { describeRedisError } from './redisErrors';
 import { readChanged, readWorkers, type TypeHints } from './readWorkers';
+import { readAllBySort, type SortState } from './sortRead';
 import { PushPaths, type PushMode } from './pushPaths';
 
 export { createClient } from './redisClient';
@@ -51,6 +52,8 @@ export class RedisSource implements WorkerSource {
   private inFlight?: Promise<void>;
   private readonly where: string;
   private readonly typeHints: TypeHints = new Map();
+  private readonly sortState: SortState = {};
+  private sortFallbackLogged = false;
   /** Worker ids as of the last read: what a membership change is compared with. */
   private known = new Set<string>();
   /** Reads one at a time, so an older read never lands after a newer one. */
@@ -164,9 +167,9 @@ export class RedisSource implements WorkerSource {
     }
     const started = performance.now();
     try {
-      const ids = (await client.smembers(this.keys.activeSet)).sort();
-      const workers = await readWorkers(client, ids, this.keys, this.fields, { typeHints: this.typeHints });
+      const workers = (await readAllBySort(client, this.keys, this.fields, this.sortState)) ?? (await this.readAllPipelined(client));
       if (this.disposed) return;
+      const ids = workers.map((w) => w.id);
       this.known = new Set(ids);
       for (const id of this.typeHints.keys()) if (!this.known.has(id)) this.typeHints.delete(id);
       sink.replaceAll(workers);
@@ -178,6 +181,16 @@ export class RedisSource implements WorkerSource {
       const offline = client.status !== 'ready' && this.offlineReason;
       this.reportError(offline || describeRedisError(err, this.where));
     }
+  }
+
+  /** The fallback full read where SORT is not allowed: SMEMBERS, then one pipeline (a second for JSON-string workers). */
+  private async readAllPipelined(client: Redis) {
+    if (this.sortState.unavailable && !this.sortFallbackLogged) {
+      this.sortFallbackLogged = true;
+      this.sink?.log('info', `Full reads use a pipeline (one-command SORT read unavailable: ${this.sortState.unavailable})`);
+    }
+    const ids = (await client.smembers(this.keys.activeSet)).sort();
+    return readWorkers(client, ids, this.keys, this.fields, { typeHints: this.typeHints });
   }
 
   /** Re-reads the workers a push path named; on a membership change, diffs the active set first. */

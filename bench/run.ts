@@ -1,0 +1,101 @@
+/*
+ * npm run bench — prints a table and writes bench/results.json: an array of
+ * { metric, workers, value, unit }. Starts its own redis-server (with keyspace
+ * notifications for that path), and for N = 10, 100, 1,000, 10,000 simulated workers
+ * measures snapshot reads, push and poll latency at 100 changes/s, the commands the
+ * observer sends, memory and classification; then the dashboard's figures.
+ * A script, not a test: it prints numbers; the targets are read, not asserted.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startRedis } from '../test/harness/redisServer';
+import { benchDashboard } from './dashboard';
+import { benchMemoryAndClassify, benchSnapshot, churn, commandCount, observe, percentile, populate, type BenchRow } from './fleetBench';
+import { readWorkers } from '../src/sources/redis/readWorkers';
+import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from '../src/sources/redis/orchestratorPreset';
+
+const SIZES = (process.env.BENCH_WORKERS ?? '10,100,1000,10000').split(',').map(Number);
+const RATE = 100;
+const CHURN_S = 5;
+const IDLE_S = 16; // one reconciliation (15 s) falls inside the window
+
+async function main(): Promise<void> {
+  const redis = await startRedis(['--notify-keyspace-events', 'Kh$sg']);
+  const writer = redis.client();
+  const admin = redis.client();
+  const rows: BenchRow[] = [];
+  const add = (r: BenchRow[]) => {
+    rows.push(...r);
+    for (const x of r) console.log(`  ${x.metric.padEnd(28)} N=${String(x.workers).padStart(5)}  ${x.value} ${x.unit}`);
+  };
+  try {
+    for (const n of SIZES) {
+      console.log(`\n${n} workers`);
+      const ids = await populate(writer, n);
+      add(await benchSnapshot(writer, n));
+      const snaps = await readWorkers(writer, ids, ORCHESTRATOR_KEYS, ORCHESTRATOR_FIELDS);
+      add(benchMemoryAndClassify(n, snaps));
+
+      for (const path of ['events', 'keyspace'] as const) {
+        await populate(writer, n);
+        const o = await observe(redis.url, path, 2000);
+        const before = await commandCount(admin);
+        const { latencies, writerCmds } = await churn(writer, ids, o.seenAt, RATE, CHURN_S);
+        const after = await commandCount(admin);
+        const observerCmds = after.total - before.total - writerCmds - 1; // minus our own INFO
+        add([
+          { metric: `push_p50_ms.${path}`, workers: n, value: +percentile(latencies, 50).toFixed(2), unit: 'ms' },
+          { metric: `push_p95_ms.${path}`, workers: n, value: +percentile(latencies, 95).toFixed(2), unit: 'ms' },
+          { metric: `push_delivered.${path}`, workers: n, value: latencies.length, unit: `of ${RATE * CHURN_S}` },
+          { metric: `churn_cmds_per_s.${path}`, workers: n, value: +(observerCmds / CHURN_S).toFixed(1), unit: 'cmd/s' },
+        ]);
+        if (path === 'events') {
+          // Idle: nothing changes; what does watching cost? (blocking XREADs counted apart)
+          const i0 = await commandCount(admin);
+          await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+          const i1 = await commandCount(admin);
+          add([
+            { metric: 'idle_cmds_per_s', workers: n, value: +((i1.total - i0.total - 1) / IDLE_S).toFixed(2), unit: 'cmd/s' },
+            { metric: 'idle_blocking_reads_per_s', workers: n, value: +((i1.blocking - i0.blocking) / IDLE_S).toFixed(2), unit: 'XREAD/s' },
+          ]);
+        }
+        await o.source.dispose();
+      }
+
+      await populate(writer, n);
+      const p = await observe(redis.url, 'off', 2000);
+      const { latencies } = await churn(writer, ids, p.seenAt, RATE, 6);
+      add([{ metric: 'poll_p95_ms', workers: n, value: +percentile(latencies, 95).toFixed(1), unit: 'ms' }]);
+      await p.source.dispose();
+    }
+    console.log('\ndashboard');
+    add(await benchDashboard({ workers: SIZES }));
+  } finally {
+    await redis.stop();
+  }
+
+  const out = join(__dirname, 'results.json');
+  writeFileSync(out, `${JSON.stringify(rows, null, 2)}\n`);
+  printTable(rows);
+  console.log(`\nWrote ${out}`);
+}
+
+function printTable(rows: BenchRow[]): void {
+  const metrics = [...new Set(rows.map((r) => r.metric))];
+  const sizes = [...new Set(rows.map((r) => r.workers))].sort((a, b) => a - b);
+  const cell = (m: string, n: number) => {
+    const r = rows.find((x) => x.metric === m && x.workers === n);
+    return r ? String(r.value) : '';
+  };
+  console.log(`\n| metric | unit | ${sizes.map((n) => (n ? `N=${n}` : '—')).join(' | ')} |`);
+  console.log(`|---|---|${sizes.map(() => '---:').join('|')}|`);
+  for (const m of metrics) console.log(`| ${m} | ${rows.find((r) => r.metric === m)!.unit} | ${sizes.map((n) => cell(m, n)).join(' | ')} |`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`bench: ${err instanceof Error ? err.stack : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,115 @@
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../../core/connectionConfig';
+import type { WorkerSnapshot } from '../../core/model';
+import type { FieldMap } from '../../core/record';
+import { readWorkers, toSnapshot } from './readWorkers';
+
+/**
+ * The whole fleet in ONE command: `SORT_RO active_workers BY nosort GET # GET
+ * worker:state:* GET worker:state:*->status …`. Redis substitutes each member of the
+ * set into the patterns server-side, so 10,000 workers cost one round trip and one
+ * command instead of 10,000 — the difference between a monitor that loads production
+ * and one that doesn't. Hash workers come back field by field (`->field`), JSON-string
+ * workers as the whole string (`GET worker:state:*`).
+ *
+ * Not every server allows it: Redis Cluster refuses GET patterns, ACLs may deny SORT,
+ * and the key layout must put `{id}` where a `*` pattern can stand. Then this returns
+ * undefined and the caller falls back to the pipelined read.
+ */
+export async function readAllBySort(client: Redis, keys: RedisKeys, fields: FieldMap, state: SortState): Promise<WorkerSnapshot[] | undefined> {
+  if (state.unavailable) return undefined;
+  const plan = planFor(keys, fields);
+  if (!plan) {
+    state.unavailable = 'key layout has no single {id} placeholder';
+    return undefined;
+  }
+  let reply: unknown;
+  try {
+    reply = await sortCommand(client, state, keys.activeSet, plan.gets);
+  } catch (err) {
+    const msg = (err as Error).message;
+    // A dropped connection is not a refusal: let the caller report it and try again later.
+    if (/Connection is closed|timed? ?out|ECONN|EPIPE|writeable|offline queue/i.test(msg)) throw err;
+    state.unavailable = msg;
+    return undefined;
+  }
+  if (!Array.isArray(reply)) return undefined;
+  const width = plan.gets.length;
+  const out: WorkerSnapshot[] = [];
+  /** Workers for which SORT found nothing: missing, or the wrong Redis type; asked about precisely below. */
+  const blank: number[] = [];
+  for (let i = 0; i + width <= reply.length; i += width) {
+    const id = reply[i] as string;
+    const whole = reply[i + 1] as string | null;
+    const hash: Record<string, string> = {};
+    plan.hashFields.forEach((f, j) => {
+      const v = reply[i + 2 + j] as string | null;
+      if (v !== null) hash[f] = v;
+    });
+    if (whole === null && Object.keys(hash).length === 0) blank.push(out.length);
+    const snap = toSnapshot(id, whole !== null ? { kind: 'string', value: whole } : { kind: 'hash', value: hash }, keys, fields);
+    let j = i + 2 + plan.hashFields.length;
+    if (plan.completed) {
+      const c = toCount(reply[j++]);
+      if (c !== undefined) snap.completed = c;
+    }
+    if (plan.errors) {
+      const e = toCount(reply[j++]);
+      if (e !== undefined) snap.errors = e;
+    }
+    out.push(snap);
+  }
+  if (blank.length) {
+    const again = await readWorkers(client, blank.map((i) => out[i].id), keys, fields);
+    blank.forEach((i, j) => (out[i] = again[j]));
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Remembers, per connection, whether SORT works here (so a refusal costs one try, not one per poll). */
+export interface SortState {
+  unavailable?: string;
+  /** SORT_RO (Redis ≥ 7, read-only, allowed on replicas) or plain SORT. */
+  command?: 'sort_ro' | 'sort';
+}
+
+async function sortCommand(client: Redis, state: SortState, set: string, gets: string[]): Promise<unknown> {
+  const args = [set, 'BY', 'nosort', ...gets.flatMap((g) => ['GET', g])];
+  if (state.command !== 'sort') {
+    try {
+      const r = await client.call('SORT_RO', ...args);
+      state.command = 'sort_ro';
+      return r;
+    } catch (err) {
+      if (!/unknown command/i.test((err as Error).message)) throw err;
+      state.command = 'sort';
+    }
+  }
+  return client.call('SORT', ...args);
+}
+
+interface Plan {
+  gets: string[];
+  hashFields: string[];
+  completed: boolean;
+  errors: boolean;
+}
+
+function planFor(keys: RedisKeys, fields: FieldMap): Plan | undefined {
+  const pattern = (template: string) => (template.split('{id}').length === 2 && !/[*?[\]]/.test(template) ? template.replace('{id}', '*') : undefined);
+  const state = pattern(keys.state);
+  if (!state || /->/.test(state)) return undefined;
+  // Top-level field names only: a dotted mapping ("meta.pid") reads inside the field "meta".
+  const hashFields = [...new Set(Object.values(fields).filter((f): f is string => typeof f === 'string' && f.length > 0).map((f) => f.split('.')[0]))];
+  const completed = keys.completedCounter ? pattern(keys.completedCounter) : undefined;
+  const errors = keys.errorsCounter ? pattern(keys.errorsCounter) : undefined;
+  if ((keys.completedCounter && !completed) || (keys.errorsCounter && !errors)) return undefined;
+  const gets = ['#', state, ...hashFields.map((f) => `${state}->${f}`)];
+  if (completed) gets.push(completed);
+  if (errors) gets.push(errors);
+  return { gets, hashFields, completed: Boolean(completed), errors: Boolean(errors) };
+}
+
+function toCount(v: unknown): number | undefined {
+  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
+}
