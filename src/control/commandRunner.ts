@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process';
+import { displayArgv, expandArgv } from './argv';
+import { formatWait, type ControlRequest, type ControlRequester, type Outcome, type SendOptions } from './request';
+
+export interface RunOptions {
+  timeoutMs: number;
+  /** Aborting kills the program. */
+  signal?: AbortSignal;
+  /** Each line of output as it arrives (the log channel). */
+  onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunResult {
+  ok: boolean;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  /** In words: "exit 0", "exit 2: unknown worker", "timed out after 30 s", "program not found: pm2". */
+  message: string;
+}
+
+/** Output kept per stream; more is a program misbehaving, not information. */
+const MAX_BUFFER = 1024 * 1024;
+
+/**
+ * Runs one argv with execFile: no shell, so nothing in any argument is interpreted.
+ * Never rejects: every failure becomes a RunResult with a message.
+ */
+export function runArgv(argv: readonly string[], opts: RunOptions): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const [file, ...args] = argv;
+    const child = execFile(
+      file,
+      args,
+      {
+        shell: false,
+        timeout: opts.timeoutMs,
+        killSignal: 'SIGKILL',
+        maxBuffer: MAX_BUFFER,
+        windowsHide: true,
+        signal: opts.signal,
+        cwd: opts.cwd,
+        env: opts.env,
+        encoding: 'utf8',
+      },
+      (err, stdout, stderr) => {
+        const e = err as (NodeJS.ErrnoException & { killed?: boolean; signal?: NodeJS.Signals; code?: number | string }) | null;
+        const exitCode = typeof e?.code === 'number' ? e.code : e ? child.exitCode : 0;
+        const signal = e?.signal ?? child.signalCode ?? null;
+        let timedOut = false;
+        const tooMuch = e?.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER';
+        // execFile's own kill (killed) that was not ours (abort) nor the output cap: the timeout.
+        if (e?.killed && !tooMuch && !opts.signal?.aborted) timedOut = true;
+        const last = lastLine(stderr) || lastLine(stdout);
+        let message: string;
+        if (e?.code === 'ENOENT') message = `program not found: ${file}`;
+        else if (e?.code === 'EACCES') message = `not allowed to run ${file}`;
+        else if (opts.signal?.aborted) message = 'cancelled; the program was stopped';
+        else if (tooMuch) message = 'the program wrote too much output and was stopped';
+        else if (timedOut) message = `timed out after ${formatWait(opts.timeoutMs)}; the program was stopped`;
+        else if (signal) message = `killed by ${signal}`;
+        else message = `exit ${exitCode ?? '?'}`;
+        if (last && !/^program not found|^not allowed/.test(message)) message += `: ${last}`;
+        resolve({ ok: !e, exitCode: exitCode ?? null, signal, timedOut, stdout: stdout ?? '', stderr: stderr ?? '', message });
+      },
+    );
+    if (opts.onOutput) {
+      forwardLines(child.stdout, (l) => opts.onOutput!(l, 'stdout'));
+      forwardLines(child.stderr, (l) => opts.onOutput!(l, 'stderr'));
+    }
+  });
+}
+
+function forwardLines(stream: NodeJS.ReadableStream | null, each: (line: string) => void): void {
+  if (!stream) return;
+  let rest = '';
+  stream.on('data', (d: Buffer | string) => {
+    const lines = (rest + String(d)).split(/\r?\n/);
+    rest = lines.pop() ?? '';
+    for (const l of lines) each(l);
+  });
+  stream.on('end', () => rest && each(rest));
+}
+
+function lastLine(s: string | undefined): string {
+  const line = (s ?? '').trim().split(/\r?\n/).pop()?.trim() ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+export interface CommandModeConfig {
+  restart?: string[];
+  scale?: string[];
+  timeoutMs: number;
+  cwd?: string;
+  onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+/** `control.mode: command`: runs the user's argv template for the action on this machine. */
+export class CommandRequester implements ControlRequester {
+  constructor(private readonly cfg: CommandModeConfig) {}
+
+  /** The exact argv, or why there is none. */
+  argvFor(r: ControlRequest): { argv?: string[]; error?: string } {
+    const template = r.action === 'restart' ? this.cfg.restart : this.cfg.scale;
+    if (!template) return { error: `no ${r.action} command is configured (control.${r.action})` };
+    return expandArgv(template, r.action === 'restart' ? { worker: r.worker } : { count: r.count });
+  }
+
+  describe(r: ControlRequest): string {
+    const a = this.argvFor(r);
+    return a.argv ? `run ${displayArgv(a.argv)}` : `nothing can run: ${a.error}`;
+  }
+
+  async send(r: ControlRequest, opts: SendOptions = {}): Promise<Outcome> {
+    const a = this.argvFor(r);
+    if (!a.argv) return { status: 'failed', message: a.error ?? 'no command' };
+    opts.onAccepted?.(`running ${displayArgv(a.argv)}`);
+    const res = await runArgv(a.argv, { timeoutMs: this.cfg.timeoutMs, signal: opts.signal, onOutput: this.cfg.onOutput, cwd: this.cfg.cwd });
+    if (opts.signal?.aborted) return { status: 'cancelled', message: res.message };
+    return { status: res.ok ? 'done' : 'failed', message: res.message };
+  }
+
+  async dispose(): Promise<void> {
+    // Nothing held between runs.
+  }
+}

@@ -1,0 +1,62 @@
+import { ALL_HEALTH, type Health, type WorkerView } from '../core/model';
+import type { ControlRequest, ControlRequester } from './request';
+
+/** "Restart Unhealthy Workers" restarts these: the ones that are not coming back on their own. */
+export const RESTART_WHEN: ReadonlySet<Health> = new Set(['dead', 'crashed']);
+
+/** Problems first (dead, crashed, unresponsive, slow, …), then by name: what a user most likely wants to restart. */
+export function unhealthyFirst(workers: readonly WorkerView[]): WorkerView[] {
+  const rank = (h: Health) => ALL_HEALTH.indexOf(h);
+  return [...workers].sort((a, b) => rank(a.health) - rank(b.health) || a.snapshot.name.localeCompare(b.snapshot.name));
+}
+
+export interface Confirmation {
+  message: string;
+  detail: string;
+  /** The button that goes ahead: "Restart", "Scale". */
+  button: string;
+}
+
+/** Lines listed in a confirmation before "and N more". */
+const MAX_LISTED = 15;
+
+/**
+ * The modal's text: names what will happen, exactly. In command mode every argv is
+ * listed as it will run; in store mode, where the request goes.
+ */
+export function confirmation(requests: readonly ControlRequest[], requester: ControlRequester, ctx: { connection: string; workers?: ReadonlyMap<string, WorkerView>; currentCount?: number; unhealthy?: boolean }): Confirmation {
+  const first = requests[0];
+  if (first.action === 'scale') {
+    const from = ctx.currentCount !== undefined ? ` from ${ctx.currentCount}` : '';
+    return {
+      message: `Scale the workers of "${ctx.connection}"${from} to ${first.count}?`,
+      detail: `Worker Lens will ${requester.describe(first)}.`,
+      button: 'Scale',
+    };
+  }
+  const n = requests.length;
+  const what = n === 1 ? `worker "${first.worker}"` : `${n} ${ctx.unhealthy ? 'unhealthy ' : ''}workers`;
+  const lines = requests.slice(0, MAX_LISTED).map((r) => {
+    const w = r.worker !== undefined ? ctx.workers?.get(r.worker) : undefined;
+    const state = w ? ` (${w.health})` : '';
+    return n === 1 ? `Worker Lens will ${requester.describe(r)}.` : `• ${r.worker}${state}: ${requester.describe(r)}`;
+  });
+  if (n > MAX_LISTED) lines.push(`… and ${n - MAX_LISTED} more`);
+  return { message: `Restart ${what} on "${ctx.connection}"?`, detail: lines.join('\n'), button: n === 1 ? 'Restart' : `Restart ${n}` };
+}
+
+/** One sentence for the notification after all requests finished. */
+export function outcomeSummary(results: readonly { request: ControlRequest; outcome: { status: string; message: string } }[]): { level: 'info' | 'warning' | 'error'; text: string } {
+  const label = (r: ControlRequest) => (r.action === 'restart' ? `Restart ${r.worker}` : `Scale to ${r.count}`);
+  const bad = results.filter((r) => r.outcome.status !== 'done');
+  if (results.length === 1) {
+    const { request, outcome } = results[0];
+    const verb = outcome.status === 'done' ? 'done' : outcome.status === 'timeout' ? 'no answer' : outcome.status;
+    return { level: outcome.status === 'done' ? 'info' : outcome.status === 'failed' ? 'error' : 'warning', text: `${label(request)}: ${verb} — ${outcome.message}` };
+  }
+  if (!bad.length) return { level: 'info', text: `All ${results.length} requests done.` };
+  const listed = bad.slice(0, 5).map((b) => `${label(b.request)}: ${b.outcome.message}`).join('; ');
+  const more = bad.length > 5 ? ` (and ${bad.length - 5} more)` : '';
+  const level = bad.some((b) => b.outcome.status === 'failed') ? 'error' : 'warning';
+  return { level, text: `${results.length - bad.length} of ${results.length} done. ${listed}${more}` };
+}

@@ -1,0 +1,147 @@
+import { after, afterEach, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RedisStoreRequester } from '../../src/control/redisRequester';
+import { newRequest, toFields } from '../../src/control/request';
+import { waitFor } from '../harness/freePort';
+import { startRedis, type RedisServer } from '../harness/redisServer';
+import { killAllSupervisors, poolWorkerArgv, RECORD_ARGV, startSupervisorProcess } from '../harness/supervisorProcess';
+
+/*
+ * Supervisors as users run them: separate processes (`npm run supervisor`), sharing one
+ * consumer group on a real redis-server. What is asserted is what the restart program
+ * received — one JSON line per run, with the pid of the supervisor that ran it.
+ */
+
+let redis: RedisServer;
+let dir: string;
+const requesters: RedisStoreRequester[] = [];
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  await killAllSupervisors();
+  await redis?.stop();
+});
+afterEach(async () => {
+  await killAllSupervisors();
+  for (const r of requesters.splice(0)) await r.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  await redis.client().flushall();
+});
+
+function setup(env: Record<string, string> = {}) {
+  dir = mkdtempSync(join(tmpdir(), 'wl-sup-'));
+  const file = join(dir, 'argv.jsonl');
+  const runs = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { argv: string[]; ppid: number }) : []);
+  const start = (claimIdleMs: number) =>
+    startSupervisorProcess(['--redis', redis.url, '--restart', JSON.stringify([process.execPath, RECORD_ARGV, '${worker}']), '--claim-idle-ms', String(claimIdleMs)], {
+      env: { RECORD_FILE: file, ...env },
+    });
+  return { runs, start };
+}
+
+function requester(): RedisStoreRequester {
+  const r = new RedisStoreRequester({ url: redis.url, timeoutMs: 20_000, blockMs: 200 });
+  requesters.push(r);
+  return r;
+}
+
+/** Nothing is pending in the group any more: no supervisor can run any request again. */
+async function settled(): Promise<boolean> {
+  const [count] = (await redis.client().xpending('workerlens:commands', 'workerlens-supervisors')) as [number];
+  return count === 0;
+}
+
+test('two supervisors, one request: exactly one execution, even when it runs longer than the takeover time', async () => {
+  // Each run takes 1.5 s, five times the takeover time: only the keep-alive stops the
+  // other supervisor from taking the request over and running it a second time.
+  const { runs, start } = setup({ HOLD_MS: '1500' });
+  const [a, b] = await Promise.all([start(300), start(300)]);
+  const r = newRequest('restart', { worker: 'w-1' }, 20_000);
+  const outcome = await requester().send(r);
+  assert.equal(outcome.status, 'done', outcome.message);
+  await waitFor(settled, { message: 'no request pending in the group' });
+  assert.equal(runs().length, 1);
+  assert.ok([a.child.pid, b.child.pid].includes(runs()[0].ppid));
+});
+
+test('many requests over two supervisors, and a duplicated id: each request id runs once', async () => {
+  const { runs, start } = setup();
+  const [a, b] = await Promise.all([start(300), start(300)]);
+  const req = requester();
+  const workers = ['w-1', 'w-2', 'w-3', 'w-4', 'w-5', 'w-6', 'w-7', 'w-8'];
+  const outcomes = await Promise.all(workers.map((worker) => req.send(newRequest('restart', { worker }, 20_000))));
+  assert.deepEqual(outcomes.map((o) => o.status), workers.map(() => 'done'));
+  // The same request written twice (a retried XADD): carried out once, both entries acknowledged.
+  const dup = newRequest('restart', { worker: 'w-dup' }, 20_000);
+  const c = redis.client();
+  await c.xadd('workerlens:commands', '*', ...toFields(dup));
+  await c.xadd('workerlens:commands', '*', ...toFields(dup));
+  await waitFor(async () => (await c.exists(`workerlens:command-done:${dup.id}`)) === 1, { message: 'the duplicated request done' });
+  await waitFor(settled, { timeoutMs: 15_000, message: 'both copies acknowledged' });
+  const got = runs().map((r) => r.argv[0]).sort();
+  assert.deepEqual(got, [...workers, 'w-dup'].sort());
+  const by = new Set(runs().map((r) => r.ppid));
+  assert.ok([...by].every((pid) => pid === a.child.pid || pid === b.child.pid));
+});
+
+test('a supervisor killed mid-request: another picks the request up and carries it out', async () => {
+  // The first run of the restart program hangs (BLOCK_FIRST): supervisor A is killed
+  // while it waits, taking the hung program with it (its whole process group).
+  const { runs, start } = setup({ BLOCK_FIRST: '1' });
+  const a = await start(1000);
+  const accepted: string[] = [];
+  const r = newRequest('restart', { worker: 'w-1' }, 20_000);
+  const pending = requester().send(r, { onAccepted: (m) => accepted.push(m) });
+  await waitFor(() => runs().length === 1 && accepted.length === 1, { message: 'A accepted and started the program' });
+  assert.equal(runs()[0].ppid, a.child.pid);
+  assert.match(accepted[0], new RegExp(`^${a.consumer.replace(/[.:]/g, '\\$&')}: restart w-1 accepted$`));
+  await a.kill();
+
+  const b = await start(1000);
+  const outcome = await pending;
+  assert.equal(outcome.status, 'done', outcome.message);
+  assert.deepEqual(runs().map((x) => x.ppid), [a.child.pid, b.child.pid], 'run once by A (killed), then once by B');
+  assert.deepEqual(runs()[1].argv, ['w-1']);
+  await waitFor(settled, { message: 'the request acknowledged by B' });
+  assert.match(b.output(), /restart w-1 \(request .* taken over\)/);
+});
+
+test('the supervisor running its own workers: scale from 3 to 5 adds two heartbeating workers; stopping it stops them', async () => {
+  const sup = await startSupervisorProcess(['--redis', redis.url, '--pool', JSON.stringify(poolWorkerArgv()), '--pool-size', '3', '--pool-prefix', 'w'], {
+    env: { REDIS_URL: redis.url, HEARTBEAT_MS: '100', WARMUP_MS: '0' },
+  });
+  const c = redis.client();
+  const status = (w: string) => c.hget(`worker:state:${w}`, 'status');
+  const idle = async (names: string[]) => (await Promise.all(names.map(status))).every((s) => s === 'idle');
+  await waitFor(() => idle(['w-1', 'w-2', 'w-3']), { timeoutMs: 20_000, message: 'three workers heartbeating' });
+  const outcome = await requester().send(newRequest('scale', { count: 5 }, 20_000));
+  assert.deepEqual(outcome, { status: 'done', message: 'scaled from 3 to 5; started w-4, w-5' });
+  const all = ['w-1', 'w-2', 'w-3', 'w-4', 'w-5'];
+  await waitFor(() => idle(all), { timeoutMs: 20_000, message: 'five workers heartbeating' });
+  assert.deepEqual((await c.smembers('active_workers')).sort(), all);
+  const since = Date.now();
+  await waitFor(async () => Date.parse((await c.hget('worker:state:w-5', 'last_activity')) ?? '') > since, { message: 'w-5 keeps beating' });
+
+  // Stopping the supervisor stops its workers, gracefully (they say so) and for good (no orphans).
+  const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(sup.child.pid)], { encoding: 'utf8' }).stdout.split('\n').map(Number).filter(Boolean);
+  assert.equal(children.length, 5);
+  await sup.stop();
+  assert.deepEqual(await Promise.all(all.map(status)), all.map(() => 'stopped'));
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor(() => children.every((p) => !alive(p)), { message: 'every pool worker stopped with the supervisor' });
+  // A supervisor that stopped with nothing pending leaves the group tidy.
+  const consumers = (await c.xinfo('CONSUMERS', 'workerlens:commands', 'workerlens-supervisors')) as string[][];
+  assert.deepEqual(consumers.map((f) => f[1]), []);
+});
