@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './vscode/commands/registerCommands';
+import { setControlUi } from './vscode/commands/controlFlow';
 import { ConnectionManager } from './vscode/connectionManager';
 import { DashboardPanel } from './vscode/dashboard/dashboardPanel';
 import { createLog } from './vscode/log';
@@ -13,6 +14,8 @@ export interface WorkerLensApi {
   tree: WorkerTreeProvider;
   statusBar: FleetStatusBar;
   dashboard: DashboardPanel;
+  /** Replaces the confirmation dialogs (tests cannot click a modal); returns a restore function. */
+  controlUi: typeof setControlUi;
 }
 
 /** Wiring only: every piece lives in src/vscode, src/core and src/sources. */
@@ -56,7 +59,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
   );
 
   await manager.reload().catch((err) => log.error(`Starting failed: ${String(err)}`));
-  return { manager, tree, statusBar, dashboard };
+  return { manager, tree, statusBar, dashboard, controlUi: setControlUi };
 }
 
 export function deactivate(): void {

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { keepEvidence, openWorkbench, RESULTS_DIR, runExtensionTests, startCodeServer, type CodeServer } from '../harness/codeServer';
 import { waitFor } from '../harness/freePort';
 import { startRedis, type RedisServer } from '../harness/redisServer';
+import { killAllSupervisors, poolWorkerArgv, startSupervisorProcess } from '../harness/supervisorProcess';
 import { keepSeedFleetBeating, writeSeedFleet } from '../fixtures/seedFleet';
 
 /*
@@ -38,6 +39,12 @@ before(async () => {
   mkdirSync(workspace);
   writeFileSync(join(workspace, 'README.md'), '# A project whose workers we watch\n');
   redis = await startRedis();
+  // A second fleet (db 1) run by this repository's supervisor: three real worker
+  // processes heartbeating through the companion helper; pool-1 freezes once (goes dead).
+  await startSupervisorProcess(
+    ['--redis', `${redis.url}/1`, '--pool', JSON.stringify(poolWorkerArgv()), '--pool-size', '3', '--pool-prefix', 'pool', '--claim-idle-ms', '2000'],
+    { env: { REDIS_URL: `${redis.url}/1`, HEARTBEAT_MS: '500', WARMUP_MS: '1500', HANG_WORKER: 'pool-1', HANG_ONCE_FILE: join(tmp, 'pool-1-hung-once') } },
+  );
   const vsix = packageVsix();
   // The production bundle replaced the test build: rebuild the dev bundle + test suite.
   assert.equal(spawnSync('node', ['esbuild.mjs'], { cwd: REPO, stdio: 'inherit' }).status, 0);
@@ -45,7 +52,12 @@ before(async () => {
     workspace,
     vsix,
     userSettings: {
-      'workerLens.connections': [{ name: 'seed', type: 'redis', url: redis.url, preset: 'orchestrator' }],
+      'workerLens.connections': [
+        { name: 'seed', type: 'redis', url: redis.url, preset: 'orchestrator' },
+        // Short thresholds so the frozen worker is called dead in seconds, not half a minute.
+        { name: 'pool', type: 'redis', url: `${redis.url}/1`, preset: 'orchestrator', thresholds: { unresponsiveAfterSeconds: 2, deadAfterSeconds: 4 } },
+      ],
+      'workerLens.activeConnection': 'seed',
       // A minute between polls: anything faster in the tests came through a push path.
       'workerLens.refreshIntervalSeconds': 60,
     },
@@ -56,6 +68,7 @@ before(async () => {
 after(async () => {
   stopBeating?.();
   await server?.stop();
+  await killAllSupervisors();
   await redis?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });

@@ -107,6 +107,41 @@ test('a change written by another Redis client shows without Refresh (poll is 60
   }
 });
 
+test('a user restarts a dead worker and watches it come back; scaling 3 → 5 adds two heartbeating workers', async () => {
+  const config = vscode.workspace.getConfiguration('workerLens');
+  await config.update('activeConnection', 'pool', vscode.ConfigurationTarget.Global);
+  const health = (id: string) => api.manager.fleet.get(id)?.health;
+  const seen: string[] = [];
+  const unsubscribe = api.manager.fleet.onChange(() => {
+    const h = health('pool-1');
+    if (h && seen[seen.length - 1] !== h) seen.push(h);
+  });
+  // The modal confirmation cannot be clicked from here: answer it "yes" through the API seam.
+  const restoreUi = api.controlUi({ confirm: async () => true, askCount: async () => 5, notify: () => undefined });
+  try {
+    await waitFor(() => api.manager.active?.name === 'pool' && health('pool-1') === 'dead', {
+      timeoutMs: 30_000,
+      message: `pool-1 dead (active ${api.manager.active?.name}, pool-1 ${health('pool-1')})`,
+    });
+    seen.length = 0;
+    // What the tree's inline action does: the command with the clicked row.
+    const restarting = vscode.commands.executeCommand('workerLens.restartWorker', { kind: 'worker', id: 'pool-1' });
+    await waitFor(() => health('pool-1') === 'healthy', { timeoutMs: 30_000, message: `pool-1 back to healthy (went ${seen.join(' → ')})` });
+    await restarting;
+    assert.ok(seen.includes('recovering'), `pool-1 went through recovering: ${seen.join(' → ')}`);
+
+    await vscode.commands.executeCommand('workerLens.scaleWorkers');
+    await waitFor(
+      () => ['pool-4', 'pool-5'].every((id) => health(id) === 'healthy') && api.manager.fleet.size === 5,
+      { timeoutMs: 30_000, message: `5 pool workers, pool-4 and pool-5 healthy (have ${api.manager.fleet.workers().map((w) => `${w.snapshot.id}:${w.health}`).join(', ')})` },
+    );
+  } finally {
+    unsubscribe();
+    restoreUi();
+    await config.update('activeConnection', 'seed', vscode.ConfigurationTarget.Global);
+  }
+}, 120_000);
+
 test('with no connection configured, a .workers/ folder in the workspace is used without asking', async () => {
   // Seed 004's heartbeat files, written now so their ages are fresh.
   const dir = join(vscode.workspace.workspaceFolders![0].uri.fsPath, '.workers');

@@ -6,4 +6,7 @@ export const Commands = {
   openDashboard: 'workerLens.openDashboard',
   showLogs: 'workerLens.showLogs',
   exportMetrics: 'workerLens.exportMetrics',
+  restartWorker: 'workerLens.restartWorker',
+  restartUnhealthy: 'workerLens.restartUnhealthy',
+  scaleWorkers: 'workerLens.scaleWorkers',
 } as const;

@@ -6,6 +6,9 @@ import type { Secrets } from '../secrets';
 import { addConnection } from './addConnection';
 import { Commands } from './commandIds';
 import { refresh } from './refresh';
+import { restartUnhealthy } from './restartUnhealthy';
+import { restartWorker } from './restartWorker';
+import { scaleWorkers } from './scaleWorkers';
 import { selectConnection } from './selectConnection';
 
 /** One place that registers every command; each command lives in its own file. */
@@ -22,7 +25,11 @@ export function registerCommands(
       void vscode.window.showErrorMessage(`Worker Lens: ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
+  const control = { manager: deps.manager, secrets: deps.secrets, log: deps.log };
   context.subscriptions.push(
+    vscode.commands.registerCommand(Commands.restartWorker, guard('Restart Worker', (n?: TreeNode, ns?: TreeNode[]) => restartWorker(control, n, ns))),
+    vscode.commands.registerCommand(Commands.restartUnhealthy, guard('Restart Unhealthy Workers', () => restartUnhealthy(control))),
+    vscode.commands.registerCommand(Commands.scaleWorkers, guard('Scale Workers', () => scaleWorkers(control))),
     vscode.commands.registerCommand(Commands.refresh, guard('Refresh', () => refresh(deps.manager))),
     vscode.commands.registerCommand(Commands.addConnection, guard('Add Connection', () => addConnection(deps.secrets))),
     vscode.commands.registerCommand(Commands.selectConnection, guard('Select Connection', () => selectConnection(deps.manager))),
