@@ -9,13 +9,16 @@ import { waitFor } from '../harness/freePort';
 import { startRedis, type RedisServer } from '../harness/redisServer';
 import { killAllSupervisors, poolWorkerArgv, startSupervisorProcess } from '../harness/supervisorProcess';
 import { keepSeedFleetBeating, writeSeedFleet } from '../fixtures/seedFleet';
+import { RedisFleetWriter } from '../../src/companion/fleetWriters';
+import { runSimulator, type RunningSimulator } from '../../src/companion/simulator';
 
 /*
  * Inside a real VS Code: one code-server for the whole run, with the packaged .vsix
  * installed and `workerLens.connections` in user settings pointing at a real
  * redis-server holding the seed fleet — what a user does. Then
  *  a) the extension's own suite runs in the extension host (real `vscode` API), and
- *  b) headless Chromium clicks the activity bar like a user and reads what is drawn.
+ *  b) headless Chromium clicks the activity bar like a user and reads what is drawn,
+ *     then opens the dashboard from the palette while the simulator runs a busy fleet.
  */
 
 const REPO = resolve(__dirname, '../..');
@@ -24,6 +27,7 @@ let server: CodeServer;
 let workspace: string;
 let tmp: string;
 let stopBeating: (() => void) | undefined;
+let sim: RunningSimulator | undefined;
 
 function packageVsix(): string {
   const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: REPO, encoding: 'utf8' });
@@ -45,6 +49,8 @@ before(async () => {
     ['--redis', `${redis.url}/1`, '--pool', JSON.stringify(poolWorkerArgv()), '--pool-size', '3', '--pool-prefix', 'pool', '--claim-idle-ms', '2000'],
     { env: { REDIS_URL: `${redis.url}/1`, HEARTBEAT_MS: '500', WARMUP_MS: '1500', HANG_WORKER: 'pool-1', HANG_ONCE_FILE: join(tmp, 'pool-1-hung-once') } },
   );
+  await writeSeedFleet(redis.client());
+  stopBeating = keepSeedFleetBeating(redis.client());
   const vsix = packageVsix();
   // The production bundle replaced the test build: rebuild the dev bundle + test suite.
   assert.equal(spawnSync('node', ['esbuild.mjs'], { cwd: REPO, stdio: 'inherit' }).status, 0);
@@ -67,16 +73,29 @@ before(async () => {
 
 after(async () => {
   stopBeating?.();
+  await sim?.stop();
   await server?.stop();
   await killAllSupervisors();
   await redis?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
+test('the extension suite passes inside VS Code against the real Redis', async () => {
+  const result = await runExtensionTests(server, {
+    workspace,
+    extensionDevelopmentPath: REPO,
+    extensionTestsPath: join(REPO, 'dist/test/vscode/index.js'),
+    resultFile: join(tmp, 'result.json'),
+  });
+  for (const n of result.names) console.log(`  ${n}`);
+  console.log(`in-VS-Code suite: ${result.passed} passed, ${result.failed} failed (VS Code ${result.vscodeVersion})`);
+  assert.deepEqual(result.failures, []);
+  assert.ok(result.passed >= 7, `expected at least 7 in-VS-Code tests, ran ${result.passed}`);
+});
+
 test('the packaged extension, clicked open by a user, shows the fleet by health and the status bar count', async () => {
-  // Written just before the window opens, and kept beating like a real fleet.
+  // Fresh again: the in-VS-Code suite changed a worker.
   await writeSeedFleet(redis.client());
-  stopBeating = keepSeedFleetBeating(redis.client());
   const wb = await openWorkbench(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
   try {
     await wb.page.locator('.activitybar [aria-label^="Worker Lens"]').first().click();
@@ -100,6 +119,8 @@ test('the packaged extension, clicked open by a user, shows the fleet by health 
     await wb.page.screenshot({ path: join(RESULTS_DIR, 'tree.png') });
 
     // The dashboard, opened from the command palette as a user would.
+    // Now a busy fleet for the dashboard: the simulator joins the seed workers.
+    sim = runSimulator({ workers: 8, writer: new RedisFleetWriter(redis.client()), beatMs: 1000, taskMs: 4000 });
     await wb.page.keyboard.press('F1');
     await wb.page.keyboard.type('Workers: Open Dashboard');
     await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Dashboard' }).first().waitFor({ timeout: 10_000 });
@@ -109,6 +130,13 @@ test('the packaged extension, clicked open by a user, shows the fleet by health 
     const logRows = view.locator('.log-row');
     await waitFor(async () => (await logRows.count()) > 0, { timeoutMs: 30_000, message: 'log lines in the dashboard' });
     await waitFor(async () => (await view.locator('canvas').count()) >= 4, { message: 'the dashboard charts' });
+    await view.locator('button[data-window="5m"]').click();
+    // Enough finished tasks for a few chart buckets (the KPI reads "N in 5 min").
+    const finished = async () => Number(/(\d+) in 5 min/.exec(await view.locator('#kpis').innerText())?.[1] ?? 0);
+    await waitFor(async () => (await finished()) >= 20 && (await view.locator('.log-row').count()) > 5, {
+      timeoutMs: 90_000,
+      message: 'completed tasks charted and log lines from the simulated fleet',
+    });
     await wb.page.mouse.move(900, 790);
     await wb.page.screenshot({ path: join(RESULTS_DIR, 'dashboard-vscode.png') });
   } catch (err) {
@@ -117,17 +145,4 @@ test('the packaged extension, clicked open by a user, shows the fleet by health 
   } finally {
     await wb.close();
   }
-});
-
-test('the extension suite passes inside VS Code against the real Redis', async () => {
-  const result = await runExtensionTests(server, {
-    workspace,
-    extensionDevelopmentPath: REPO,
-    extensionTestsPath: join(REPO, 'dist/test/vscode/index.js'),
-    resultFile: join(tmp, 'result.json'),
-  });
-  for (const n of result.names) console.log(`  ${n}`);
-  console.log(`in-VS-Code suite: ${result.passed} passed, ${result.failed} failed (VS Code ${result.vscodeVersion})`);
-  assert.deepEqual(result.failures, []);
-  assert.ok(result.passed >= 7, `expected at least 7 in-VS-Code tests, ran ${result.passed}`);
 });
