@@ -45,18 +45,22 @@ export function parseRecord(id: string, record: Record<string, unknown>, fields:
     if (task) s.task = task;
   }
 
-  s.completed = readCount(readPath(record, fields.completed), fields.completed, problems);
-  s.errors = readCount(readPath(record, fields.errors), fields.errors, problems);
-  s.pid = readCount(readPath(record, fields.pid), fields.pid, problems);
-  s.uptimeSeconds = readCount(readPath(record, fields.uptime), fields.uptime, problems);
-  s.memoryBytes = readCount(readPath(record, fields.memory), fields.memory, problems);
+  // Optional fields are set only when present (never `delete`d afterwards: deleting
+  // turns objects into slow dictionaries, which costs a 10,000-worker read dearly).
+  const completed = readCount(readPath(record, fields.completed), fields.completed, problems);
+  if (completed !== undefined) s.completed = completed;
+  const errors = readCount(readPath(record, fields.errors), fields.errors, problems);
+  if (errors !== undefined) s.errors = errors;
+  const pid = readCount(readPath(record, fields.pid), fields.pid, problems);
+  if (pid !== undefined) s.pid = pid;
+  const uptime = readCount(readPath(record, fields.uptime), fields.uptime, problems);
+  if (uptime !== undefined) s.uptimeSeconds = uptime;
+  const memory = readCount(readPath(record, fields.memory), fields.memory, problems);
+  if (memory !== undefined) s.memoryBytes = memory;
   const spec = readPath(record, fields.specialization);
   if (typeof spec === 'string' && spec) s.specialization = spec;
   const host = readPath(record, fields.host);
   if (typeof host === 'string' && host) s.host = host;
-
-  // Leave optional fields out rather than undefined, so snapshots compare cheaply.
-  for (const k of Object.keys(s) as (keyof WorkerSnapshot)[]) if (s[k] === undefined) delete s[k];
   return s;
 }
 

@@ -145,11 +145,13 @@ function counterKeysFor(ids: string[], keys: RedisKeys): string[] {
 }
 
 export function toSnapshot(id: string, raw: Raw, keys: RedisKeys, fields: FieldMap): WorkerSnapshot {
+  if (raw.kind === 'hash') {
+    for (const _ in raw.value) return parseRecord(id, raw.value, fields); // the common case: no allocations here
+  }
   const key = keyFor(keys.state, id);
   const missing = () => unreadable(id, `listed in ${keys.activeSet} but ${key} does not exist`);
   if (raw.kind === 'error') return unreadable(id, raw.message);
-  if (raw.kind === 'hash') return Object.keys(raw.value).length === 0 ? missing() : parseRecord(id, raw.value, fields);
-  if (raw.value === null) return missing();
+  if (raw.kind === 'hash' || raw.value === null) return missing();
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.value);

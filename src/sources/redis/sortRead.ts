@@ -42,10 +42,10 @@ export async function readAllBySort(client: Redis, keys: RedisKeys, fields: Fiel
     const id = reply[i] as string;
     const whole = reply[i + 1] as string | null;
     const hash: Record<string, string> = {};
-    plan.hashFields.forEach((f, j) => {
+    for (let j = 0; j < plan.hashFields.length; j++) {
       const v = reply[i + 2 + j] as string | null;
-      if (v !== null) hash[f] = v;
-    });
+      if (v !== null) hash[plan.hashFields[j]] = v;
+    }
     if (whole === null && Object.keys(hash).length === 0) blank.push(out.length);
     const snap = toSnapshot(id, whole !== null ? { kind: 'string', value: whole } : { kind: 'hash', value: hash }, keys, fields);
     let j = i + 2 + plan.hashFields.length;
