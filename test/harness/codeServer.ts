@@ -47,6 +47,7 @@ export async function startCodeServer(opts: { workspace: string; userSettings?: 
       'extensions.autoCheckUpdates': false,
       'update.mode': 'none',
       'security.workspace.trust.enabled': false,
+      'git.openRepositoryInParentFolders': 'never',
       ...opts.userSettings,
     }),
   );
