@@ -112,6 +112,7 @@ export async function openWorkbench(url: string): Promise<Workbench> {
 }
 
 export interface SuiteResult {
+  notes?: string[];
   passed: number;
   failed: number;
   failures: { name: string; error: string }[];

@@ -30,7 +30,14 @@ export async function waitFor<T>(cond: () => T | Promise<T>, opts: { timeoutMs?:
   }
 }
 
+const notes: string[] = [];
+/** A figure worth printing with the results (latencies seen inside VS Code). */
+export function note(text: string): void {
+  notes.push(text);
+}
+
 export interface SuiteResult {
+  notes: string[];
   passed: number;
   failed: number;
   failures: { name: string; error: string }[];
@@ -39,7 +46,7 @@ export interface SuiteResult {
 }
 
 export async function runAll(): Promise<SuiteResult> {
-  const result: SuiteResult = { passed: 0, failed: 0, failures: [], names: [], vscodeVersion: vscode.version };
+  const result: SuiteResult = { notes, passed: 0, failed: 0, failures: [], names: [], vscodeVersion: vscode.version };
   for (const t of tests) {
     let timer: NodeJS.Timeout | undefined;
     try {
