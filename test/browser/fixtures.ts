@@ -1,3 +1,4 @@
+import { prng } from '../../src/companion/simFleet';
 import type { LogEntry } from '../../src/core/logEntry';
 import { LogPipeline } from '../../src/core/logLines';
 import { LogLineParser } from '../../src/core/logParse';
@@ -8,16 +9,7 @@ import type { HostMessage, WindowKey } from '../../src/shared/protocol';
 import { workerRows } from '../../src/vscode/dashboard/workerRows';
 
 /** Deterministic randomness, so the recorded session (and the screenshot) is the same every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = prng;
 
 export const WORKERS = ['worker-1', 'worker-2', 'worker-3', 'worker-4', 'worker-5', 'worker-6', 'worker-7', 'worker-8'];
 

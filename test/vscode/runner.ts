@@ -14,21 +14,8 @@ export function test(name: string, fn: TestFn, timeoutMs = 30_000): void {
   tests.push({ name, fn, timeoutMs });
 }
 
-/** Polls until `cond` is truthy; the message says what we were waiting for when it times out. */
-export async function waitFor<T>(cond: () => T | Promise<T>, opts: { timeoutMs?: number; message?: string } = {}): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await cond();
-      if (v) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for: ${opts.message ?? 'condition'}${lastErr ? ` (${String(lastErr)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Polls until `cond` is truthy (shared with the Node-side harness). */
+export { waitFor } from '../harness/freePort';
 
 const notes: string[] = [];
 /** A figure worth printing with the results (latencies seen inside VS Code). */
