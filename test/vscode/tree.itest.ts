@@ -85,6 +85,26 @@ test('the status bar counts alive workers and turns red for a dead one', async (
   assert.equal(api.statusBar.state.background, 'statusBarItem.errorBackground');
 });
 
+test('a store that stops answering: last known workers stay, marked stale, with a Retry row; Retry recovers', async () => {
+  const url = process.env.WORKER_LENS_TEST_REDIS!;
+  // Redis stops answering everyone for 7 s (what a failover or a stuck server looks like).
+  execFileSync('redis-cli', ['-u', url, 'CLIENT', 'PAUSE', '7000', 'ALL']);
+  await vscode.commands.executeCommand('workerLens.refresh');
+  await waitFor(() => api.manager.fleet.connection.state === 'error', { timeoutMs: 10_000, message: 'the connection reported as failing' });
+  assert.equal(api.manager.fleet.size, 7, 'no worker dropped');
+  const top = await labelled(api.tree.getChildren());
+  assert.equal(top[0].label, 'Cannot reach the store — Retry');
+  assert.match(top[0].description, /Timed out|Redis/);
+  assert.match((await workerRow('worker-build'))!.description, /\(stale\)$/);
+  await waitFor(() => /\(stale\)/.test(api.statusBar.state.text), { message: `status bar marked stale (${api.statusBar.state.text})` });
+  // The Retry row runs workerLens.refresh; once Redis answers again, everything is live.
+  // redis-cli's PING is held by the pause and answers when Redis does again.
+  assert.equal(execFileSync('redis-cli', ['-u', url, 'PING'], { encoding: 'utf8', timeout: 15_000 }).trim(), 'PONG');
+  await vscode.commands.executeCommand((api.tree.getTreeItem(top[0].node).command as vscode.Command).command);
+  await waitFor(() => api.manager.fleet.connection.state === 'connected', { timeoutMs: 10_000, message: 'connected again' });
+  assert.doesNotMatch((await workerRow('worker-build'))!.description, /stale/);
+}, 60_000);
+
 test('a change written with redis-cli shows in the tree without Refresh (poll is 60 s)', async () => {
   const url = process.env.WORKER_LENS_TEST_REDIS;
   assert.ok(url, 'WORKER_LENS_TEST_REDIS is set by the harness');
