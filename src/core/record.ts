@@ -72,7 +72,9 @@ export function unreadable(id: string, problem: string): WorkerSnapshot {
 // Plain functions, not closures: this runs for every worker on every read.
 function readPath(record: Record<string, unknown>, path: string | undefined): unknown {
   if (path === undefined) return undefined;
-  if (path in record) return record[path];
+  const direct = record[path];
+  // Most mappings are plain names: no split, no allocation.
+  if (direct !== undefined || path.indexOf('.') < 0) return direct;
   let cur: unknown = record;
   for (const part of path.split('.')) {
     if (typeof cur === 'string') cur = tryJson(cur);
