@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { registerCommands } from './vscode/commands/registerCommands';
 import { setControlUi } from './vscode/commands/controlFlow';
 import { ConnectionManager } from './vscode/connectionManager';
+import { controlFor } from './vscode/controlSettings';
+import { storeModeProblem } from './control/controlConfig';
 import { DashboardPanel } from './vscode/dashboard/dashboardPanel';
 import { createLog } from './vscode/log';
 import { Secrets } from './vscode/secrets';
@@ -24,10 +26,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
   context.subscriptions.push(log);
   const secrets = new Secrets(context.secrets);
   const manager = new ConnectionManager(secrets, log);
-  const tree = new WorkerTreeProvider(manager.fleet);
+  // Worked out once per connection or settings change, not per row.
+  let restartable = false;
+  const tree = new WorkerTreeProvider(manager.fleet, () => restartable);
+  const updateRestartable = () => {
+    const now = canRestart(manager.active);
+    if (now !== restartable) {
+      restartable = now;
+      tree.refreshAll();
+    }
+  };
   const view = vscode.window.createTreeView<TreeNode>('workerLens.workers', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   const statusBar = new FleetStatusBar(manager.fleet, () => manager.active?.name);
-  context.subscriptions.push(manager, tree, view, tree.attach(view), statusBar, manager.onDidChangeActive(() => statusBar.render()));
+  context.subscriptions.push(manager, tree, view, tree.attach(view), statusBar, manager.onDidChangeActive(() => {
+    statusBar.render();
+    updateRestartable();
+  }));
 
   // Created once at activation: it collects chart data from the Fleet from now on, and
   // registers the serializer that restores an open dashboard after a reload.
@@ -51,6 +65,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
       } else if (e.affectsConfiguration('workerLens.groupBy')) {
         tree.refreshAll();
       }
+      if (e.affectsConfiguration('workerLens')) updateRestartable();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void manager.reload()),
     context.secrets.onDidChange((e) => {
@@ -64,4 +79,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
 
 export function deactivate(): void {
   // Everything is in context.subscriptions and is disposed by VS Code.
+}
+
+/** Restart can work here: control configured without a mistake, and a store or a program to carry it out. */
+function canRestart(conn: Parameters<typeof controlFor>[0]): boolean {
+  const d = controlFor(conn);
+  if ('refusal' in d) return false;
+  return d.config.mode === 'command' ? Boolean(d.config.restart) : !storeModeProblem(d.connection.type);
 }

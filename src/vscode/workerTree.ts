@@ -41,7 +41,11 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
   private readonly painted = new vscode.EventEmitter<void>();
   readonly onDidPaint = this.painted.event;
 
-  constructor(private readonly fleet: Fleet) {
+  /** @param canRestart whether the active connection can carry out a restart (adds the `restartable` token). */
+  constructor(
+    private readonly fleet: Fleet,
+    private readonly canRestart: () => boolean = () => false,
+  ) {
     this.unsubscribe = fleet.onChange((c) => this.onFleetChange(c));
   }
 
@@ -209,7 +213,8 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     this.shown.set(id, { health: w.health, description });
     item.description = description;
     item.iconPath = healthIcon(w.health);
-    item.contextValue = `worker;${w.health};`;
+    // Tokens matched by menus: `viewItem =~ /;restartable;/` shows Restart only where it can work.
+    item.contextValue = `worker;${w.health};${this.canRestart() ? 'restartable;' : ''}`;
     item.accessibilityInformation = { label: `${w.snapshot.name}, ${description}` };
     return item;
   }

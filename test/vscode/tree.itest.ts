@@ -53,6 +53,9 @@ test('rows say what each worker is doing and how fresh its heartbeat is', async 
   assert.match((await workerRow('worker-dead'))!.description, /^dead · last seen 2m \d+s ago$/);
   assert.match((await workerRow('worker-slow'))!.description, /^slow · Reindex search · 20m \d+s$/);
   assert.match((await workerRow('worker-crashed'))!.description, /^crashed · last seen/);
+  // A Redis connection can take restart requests: the row carries the token the inline action matches.
+  const row = (await workerRow('worker-dead'))!;
+  assert.equal(api.tree.getTreeItem(row.node).contextValue, 'worker;dead;restartable;');
 });
 
 test('a worker row expands to its task, counters (per-worker counters win) and heartbeat', async () => {
@@ -175,6 +178,10 @@ test('with no connection configured, a .workers/ folder in the workspace is used
     });
     const names = api.manager.fleet.workers().map((w) => `${w.snapshot.name}:${w.health}`);
     assert.deepEqual(names, ['gpu-1:healthy', 'gpu-2:stopped']);
+    // A folder has no store to send a restart through (and no program is configured): no Restart action.
+    await waitFor(async () => api.tree.getTreeItem((await workerRow('gpu-1'))!.node).contextValue === 'worker;healthy;', {
+      message: 'gpu-1 without the restartable token',
+    });
   } finally {
     await config.update('connections', before, vscode.ConfigurationTarget.Global);
   }
