@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
+import { Redis } from 'ioredis';
 import { keepEvidence, openWorkbench, RESULTS_DIR, runExtensionTests, startCodeServer, type CodeServer } from '../harness/codeServer';
 import { waitFor } from '../harness/freePort';
 import { startRedis, type RedisServer } from '../harness/redisServer';
@@ -145,5 +146,46 @@ test('the packaged extension, clicked open by a user, shows the fleet by health 
     throw err;
   } finally {
     await wb.close();
+  }
+});
+
+test('Add Connection: the URL goes to settings, the password to the secret store, and the fleet shows', async () => {
+  const secured = await startRedis(['--requirepass', 's3cret-pw']);
+  const wb = await openWorkbench(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+  const { page } = wb;
+  try {
+    const writer = new Redis({ host: '127.0.0.1', port: secured.port, password: 's3cret-pw' });
+    await writeSeedFleet(writer);
+    writer.disconnect();
+    // The extension is up once its status bar item shows; then its commands are in the palette.
+    const status = page.locator('.statusbar-item', { hasText: /\d+\/\d+ workers/ });
+    await status.first().waitFor({ timeout: 60_000 });
+    const title = page.locator('.quick-input-widget .quick-input-title');
+    const step = async (text: string) => waitFor(async () => (await title.innerText().catch(() => '')).includes(text), { message: `quick input "${text}"` });
+    await page.keyboard.press('F1');
+    await page.keyboard.type('Workers: Add Connection');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add Connection' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await step('Add Connection (1/3)');
+    await page.keyboard.press('Enter'); // Redis
+    await step('Add Connection (2/3)');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('secured');
+    await page.keyboard.press('Enter');
+    await step('Add Connection (3/3)');
+    await page.keyboard.press('Control+A');
+    // The password typed into the URL, as people do; it must not land in settings.
+    await page.keyboard.type(`redis://:s3cret-pw@127.0.0.1:${secured.port}`);
+    await page.keyboard.press('Enter');
+    await waitFor(async () => /3\/7 workers/.test(await status.first().innerText().catch(() => '')), { timeoutMs: 30_000, message: 'the secured fleet in the status bar' });
+    const settings = readFileSync(join(server.userDataDir, 'User/settings.json'), 'utf8');
+    assert.match(settings, new RegExp(`"url": "redis://127.0.0.1:${secured.port}"`));
+    assert.doesNotMatch(settings, /s3cret-pw/);
+  } catch (err) {
+    console.error(await keepEvidence(page, server, 'add-connection'));
+    throw err;
+  } finally {
+    await wb.close();
+    await secured.stop();
   }
 });

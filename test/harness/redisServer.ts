@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { freePort, waitFor } from './freePort';
 
@@ -43,18 +44,8 @@ export async function startRedis(args: string[] = []): Promise<RedisServer> {
     proc = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], {
       stdio: 'ignore',
     });
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    await waitFor(async () => {
-      try {
-        if (probe.status !== 'ready') await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } catch {
-        probe.disconnect();
-        return false;
-      }
-    }, { timeoutMs: 10_000, message: `redis-server on port ${port}` });
-    probe.disconnect();
+    // A raw PING: any reply (+PONG, or -NOAUTH from a server with --requirepass) means it is up.
+    await waitFor(() => pingAnswers(port), { timeoutMs: 10_000, message: `redis-server on port ${port}` });
   };
   const kill = async () => {
     const p = proc;
@@ -82,4 +73,18 @@ export async function startRedis(args: string[] = []): Promise<RedisServer> {
       if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function pingAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(port, '127.0.0.1');
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(1000, () => done(false));
+    sock.on('error', () => done(false));
+    sock.on('connect', () => sock.write('PING\r\n'));
+    sock.on('data', (d) => done(/^[+-]/.test(d.toString())));
+  });
 }
