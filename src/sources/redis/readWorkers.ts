@@ -117,17 +117,8 @@ async function readRaw(
     if (hints && raw.kind !== 'error') hints.set(id, raw.kind);
     const snap = toSnapshot(id, raw, keys, fields);
     if (counters) {
-      // Per-worker counters are atomic increments: more current than the copy in the state record.
-      const n = counterKeys.length / ids.length;
-      let j = i * n;
-      if (keys.completedCounter) {
-        const c = toCount(counters[j++]);
-        if (c !== undefined) snap.completed = c;
-      }
-      if (keys.errorsCounter) {
-        const e = toCount(counters[j++]);
-        if (e !== undefined) snap.errors = e;
-      }
+      const j = i * (counterKeys.length / ids.length);
+      applyCounters(snap, keys.completedCounter ? counters[j] : undefined, keys.errorsCounter ? counters[keys.completedCounter ? j + 1 : j] : undefined);
     }
     return snap;
   });
@@ -162,6 +153,14 @@ export function toSnapshot(id: string, raw: Raw, keys: RedisKeys, fields: FieldM
     return unreadable(id, `${key} holds JSON that is not an object (${Array.isArray(parsed) ? 'a list' : JSON.stringify(parsed)})`);
   }
   return parseRecord(id, parsed as Record<string, unknown>, fields);
+}
+
+/** Per-worker counters are atomic increments: more current than the copies in the state record. */
+export function applyCounters(snap: WorkerSnapshot, completed: unknown, errors: unknown): void {
+  const c = toCount(completed);
+  if (c !== undefined) snap.completed = c;
+  const e = toCount(errors);
+  if (e !== undefined) snap.errors = e;
 }
 
 function toCount(v: unknown): number | undefined {

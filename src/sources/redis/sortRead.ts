@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../core/connectionConfig';
 import type { WorkerSnapshot } from '../../core/model';
 import type { FieldMap } from '../../core/record';
-import { readWorkers, toSnapshot } from './readWorkers';
+import { applyCounters, readWorkers, toSnapshot } from './readWorkers';
 
 /**
  * The whole fleet in ONE command: `SORT_RO active_workers BY nosort GET # GET
@@ -48,15 +48,8 @@ export async function readAllBySort(client: Redis, keys: RedisKeys, fields: Fiel
     }
     if (whole === null && Object.keys(hash).length === 0) blank.push(out.length);
     const snap = toSnapshot(id, whole !== null ? { kind: 'string', value: whole } : { kind: 'hash', value: hash }, keys, fields);
-    let j = i + 2 + plan.hashFields.length;
-    if (plan.completed) {
-      const c = toCount(reply[j++]);
-      if (c !== undefined) snap.completed = c;
-    }
-    if (plan.errors) {
-      const e = toCount(reply[j++]);
-      if (e !== undefined) snap.errors = e;
-    }
+    const j = i + 2 + plan.hashFields.length;
+    applyCounters(snap, plan.completed ? reply[j] : undefined, plan.errors ? reply[plan.completed ? j + 1 : j] : undefined);
     out.push(snap);
   }
   if (blank.length) {
@@ -108,8 +101,4 @@ function planFor(keys: RedisKeys, fields: FieldMap): Plan | undefined {
   if (completed) gets.push(completed);
   if (errors) gets.push(errors);
   return { gets, hashFields, completed: Boolean(completed), errors: Boolean(errors) };
-}
-
-function toCount(v: unknown): number | undefined {
-  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
 }
