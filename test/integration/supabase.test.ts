@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
+import { Fleet } from '../../src/core/fleet';
+import { effectiveThresholds } from '../../src/core/connectionConfig';
+import { SupabaseSource } from '../../src/sources/supabase/supabaseSource';
+import { SUPABASE_HEARTBEAT_THRESHOLDS } from '../../src/sources/supabase/supabasePreset';
+import type { SourceSink } from '../../src/sources/source';
+import { waitFor } from '../harness/freePort';
+import { startPostgres, type Postgres } from '../harness/postgres';
+import { ROLES_SQL, startPostgRest, type PostgRest } from '../harness/postgrest';
+
+/*
+ * Seed 003 against real servers: PostgreSQL (Debian) and PostgREST 12 behind a /rest/v1
+ * gateway, with this repository's SQL. Workers heartbeat through supabase-js exactly as
+ * seed 003's helper does (an upsert per beat, with the service key); Worker Lens reads
+ * with the anon key, as the README tells users to.
+ */
+let pg: Postgres;
+let rest: PostgRest;
+
+before(async () => {
+  pg = await startPostgres();
+  // Schema first, then PostgREST: its schema cache is read at start (no reload race).
+  await pg.query(ROLES_SQL);
+  await pg.query(readFileSync(join(__dirname, '../../sql/supabase-setup.sql'), 'utf8'));
+  // Seed 003's own migration, as written.
+  await pg.query(`
+    INSERT INTO hp_worker_status (worker_name, status, last_heartbeat) VALUES
+      ('mission-worker', 'unknown', now()),
+      ('roundtable-worker', 'unknown', now()),
+      ('initiative-worker', 'unknown', now()),
+      ('objective-proposal-worker', 'unknown', now()),
+      ('outcome-learner', 'unknown', now())
+    ON CONFLICT (worker_name) DO NOTHING;`);
+  rest = await startPostgRest(pg);
+  // PostgREST reloads its schema cache asynchronously: wait until it serves the table.
+  await waitFor(async () => (await fetch(`${rest.url}/rest/v1/hp_worker_status?select=worker_name`, { headers: { apikey: rest.anonKey, Authorization: `Bearer ${rest.anonKey}` } })).ok, {
+    timeoutMs: 15_000,
+    message: 'PostgREST serving hp_worker_status',
+  });
+});
+after(async () => {
+  await rest?.stop();
+  await pg?.stop();
+});
+
+function watch(key: string, table?: string) {
+  const fleet = new Fleet(effectiveThresholds(SUPABASE_HEARTBEAT_THRESHOLDS));
+  const sink: SourceSink = {
+    replaceAll: (w) => fleet.replaceAll(w),
+    update: (w, r) => fleet.update(w, r),
+    setConnection: (s) => fleet.setConnection(s),
+    log: () => undefined,
+  };
+  const source = new SupabaseSource({ url: rest.url, key, table, pollMs: 200 });
+  source.start(sink);
+  return { fleet, source };
+}
+
+test('seed 003 workers heartbeating through supabase-js show running, stopped and crashed', async () => {
+  const workers = createClient(rest.url, rest.serviceKey, { auth: { persistSession: false }, realtime: { transport: WebSocket as never } });
+  const beat = (worker_name: string, extra: object = {}) =>
+    workers.from('hp_worker_status').upsert({ worker_name, status: 'running', last_heartbeat: new Date().toISOString(), pid: 4242, uptime: 120, memory: 52_428_800, jobs_processed: 42, errors: 1, ...extra });
+  for (const w of ['mission-worker', 'roundtable-worker', 'initiative-worker']) {
+    const r = await beat(w);
+    assert.equal(r.error, null, JSON.stringify(r));
+  }
+  // No heartbeat for 6 minutes: the seed's dashboard says "Stopped".
+  await beat('objective-proposal-worker', { last_heartbeat: new Date(Date.now() - 6 * 60_000).toISOString() });
+  // The circuit breaker tripped after 10 errors.
+  await beat('outcome-learner', { status: 'crashed', errors: 10 });
+
+  const { fleet, source } = watch(rest.anonKey);
+  try {
+    await waitFor(() => fleet.size === 5 && fleet.get('outcome-learner')?.health === 'crashed', { timeoutMs: 15_000, message: `5 workers (have ${fleet.size}: ${fleet.connection.message ?? ''})` });
+    const h = Object.fromEntries(fleet.workers().map((w) => [w.snapshot.id, w.health]));
+    assert.deepEqual(h, {
+      'initiative-worker': 'healthy',
+      'mission-worker': 'healthy',
+      'objective-proposal-worker': 'dead',
+      'outcome-learner': 'crashed',
+      'roundtable-worker': 'healthy',
+    });
+    const m = fleet.get('mission-worker')!.snapshot;
+    assert.deepEqual([m.status, m.completed, m.errors, m.pid, m.uptimeSeconds, m.memoryBytes], ['running', 42, 1, 4242, 120, 52_428_800]);
+    assert.equal(fleet.counts().alive, 3, '"3/5 Running"');
+  } finally {
+    await source.dispose();
+  }
+});
+
+test('a wrong key and a missing table are said in words', async () => {
+  const bad = watch('not-a-valid-key');
+  try {
+    await waitFor(() => bad.fleet.connection.state === 'error', { timeoutMs: 15_000, message: 'bad key reported' });
+    assert.match(bad.fleet.connection.message ?? '', /rejected the key/);
+  } finally {
+    await bad.source.dispose();
+  }
+  const missing = watch(rest.anonKey, 'no_such_table');
+  try {
+    await waitFor(() => missing.fleet.connection.state === 'error', { timeoutMs: 15_000, message: 'missing table reported' });
+    assert.match(missing.fleet.connection.message ?? '', /no_such_table does not exist/);
+  } finally {
+    await missing.source.dispose();
+  }
+});
+
+test('PostgREST going away keeps the fleet, marked stale', async () => {
+  const { fleet, source } = watch(rest.anonKey);
+  try {
+    await waitFor(() => fleet.size === 5 && !fleet.stale, { timeoutMs: 15_000, message: 'fleet read' });
+    await rest.stop();
+    await waitFor(() => fleet.connection.state === 'error', { timeoutMs: 15_000, message: 'outage reported' });
+    assert.equal(fleet.size, 5);
+    assert.ok(fleet.workers().every((w) => w.stale));
+    assert.match(fleet.connection.message ?? '', /Cannot reach Supabase|Supabase error/);
+  } finally {
+    await source.dispose();
+  }
+});
