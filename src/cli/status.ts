@@ -4,6 +4,9 @@ import { effectiveThresholds, redactUrl } from '../core/connectionConfig';
 import { Fleet, type ConnectionState } from '../core/fleet';
 import { FilesSource } from '../sources/files/filesSource';
 import { RedisSource } from '../sources/redis/redisSource';
+import { SupabaseSource } from '../sources/supabase/supabaseSource';
+import { SUPABASE_HEARTBEAT_THRESHOLDS } from '../sources/supabase/supabasePreset';
+import { DEFAULT_THRESHOLDS } from '../core/model';
 import type { SourceSink, WorkerSource } from '../sources/source';
 import type { StatusArgs } from './args';
 import { exitCodeFor, headerLine, renderTable, summaryLine, toJson } from './render';
@@ -34,7 +37,9 @@ export async function runStatus(args: StatusArgs, io: CliIo): Promise<number> {
     return EXIT_ERROR;
   }
   const { source, where } = opened;
-  const fleet = new Fleet(effectiveThresholds(args.thresholds));
+  // Seed 003's workers beat every 30 s: the Supabase preset's thresholds, unless given.
+  const preset = args.source?.kind === 'supabase' ? SUPABASE_HEARTBEAT_THRESHOLDS : {};
+  const fleet = new Fleet(effectiveThresholds({ ...DEFAULT_THRESHOLDS, ...preset, ...definedOnly(args.thresholds) }));
   const debug = Boolean(io.env.WORKER_LENS_DEBUG);
   const sink: SourceSink = {
     replaceAll: (w) => fleet.replaceAll(w),
@@ -152,8 +157,12 @@ function openSource(args: StatusArgs, io: CliIo): Opened | string {
       if (!args.watch && !isDir(path)) return `folder ${path} does not exist (or is not a folder).`;
       return { where: path, source: new FilesSource({ path, pattern: args.pattern, pollMs: args.intervalMs }) };
     }
-    case 'supabase':
-      return `--supabase is not yet supported by this build of worker-lens; use --redis or --folder.`;
+    case 'supabase': {
+      // Seed 003's workers use SUPABASE_SERVICE_KEY; reading needs only the anon key.
+      const key = secret ?? io.env.SUPABASE_SERVICE_KEY ?? io.env.SUPABASE_ANON_KEY;
+      if (!key) return 'no Supabase key: set SUPABASE_ANON_KEY or SUPABASE_SERVICE_KEY, or name the variable with --key-env.';
+      return { where: src.url, source: new SupabaseSource({ url: src.url, key, pollMs: args.intervalMs }) };
+    }
   }
 }
 
@@ -163,4 +172,8 @@ function isDir(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

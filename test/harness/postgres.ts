@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort, waitFor } from './freePort';
+import { once } from './once';
 
 /*
  * A real PostgreSQL from Debian's packages, in a temp dir on a free loopback port, for
@@ -79,13 +80,13 @@ export async function startPostgres(): Promise<Postgres> {
         await c.end();
       }
     },
-    async stop() {
+    stop: once(async () => {
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGINT'); // fast shutdown
         await exited;
       }
       rmSync(dir, { recursive: true, force: true });
-    },
+    }),
   };
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { freePort, waitFor } from './freePort';
+import { once } from './once';
 import type { Postgres } from './postgres';
 
 /*
@@ -86,14 +87,15 @@ export async function startPostgRest(pg: Postgres): Promise<PostgRest> {
     url: `http://127.0.0.1:${gatewayPort}`,
     anonKey: mintJwt({ role: 'anon', iat: now, exp: now + 3600 }, secret),
     serviceKey: mintJwt({ role: 'service_role', iat: now, exp: now + 3600 }, secret),
-    async stop() {
+    stop: once(async () => {
+      gateway.closeAllConnections();
       await new Promise((r) => gateway.close(r));
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGTERM');
         await exited;
       }
-    },
+    }),
   };
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -91,6 +92,19 @@ test('seed 003 workers heartbeating through supabase-js show running, stopped an
   } finally {
     await source.dispose();
   }
+});
+
+test('npx worker-lens status --supabase prints the same fleet, exit 1 for the crashed and the stopped worker', async () => {
+  // Not spawnSync: the /rest/v1 gateway runs in this process and must keep answering.
+  const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((done) =>
+    execFile(process.execPath, ['--import', 'tsx', join(__dirname, '../../src/cli/main.ts'), 'status', '--supabase', rest.url, '--key-env', 'WL_KEY', '--json'], { env: { ...process.env, WL_KEY: rest.anonKey } }, (err, stdout, stderr) =>
+      done({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    ),
+  );
+  assert.equal(r.status, 1, r.stderr);
+  const names = JSON.stringify(JSON.parse(r.stdout));
+  for (const w of ['mission-worker', 'roundtable-worker', 'initiative-worker', 'objective-proposal-worker', 'outcome-learner']) assert.ok(names.includes(w), w);
+  assert.match(names, /"crashed"/);
 });
 
 test('a wrong key and a missing table are said in words', async () => {
