@@ -161,7 +161,7 @@ function openSource(args: StatusArgs, io: CliIo): Opened | string {
       // Seed 003's workers use SUPABASE_SERVICE_KEY; reading needs only the anon key.
       const key = secret ?? io.env.SUPABASE_SERVICE_KEY ?? io.env.SUPABASE_ANON_KEY;
       if (!key) return 'no Supabase key: set SUPABASE_ANON_KEY or SUPABASE_SERVICE_KEY, or name the variable with --key-env.';
-      return { where: src.url, source: new SupabaseSource({ url: src.url, key, pollMs: args.intervalMs }) };
+      return { where: src.url, source: new SupabaseSource({ url: src.url, key, pollMs: args.intervalMs, realtime: Boolean(args.watch) }) };
     }
   }
 }

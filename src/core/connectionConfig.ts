@@ -31,7 +31,7 @@ export interface ConnectionConfig {
   pattern?: string;
   /** Files: a glob of per-worker log files. */
   logs?: string;
-  /** Redis: how updates arrive; `auto` picks keyspace notifications, then the events stream, then polling. */
+  /** How updates arrive. Redis: `auto` picks keyspace notifications, then the events stream, then polling. Supabase: `off` polls only, anything else follows Realtime. */
   push?: 'auto' | 'keyspace' | 'events' | 'off';
   /** Queue depth charted by the dashboard: keys of lists, streams, sets, … */
   queues?: (string | { name: string; key: string })[];

@@ -35,7 +35,15 @@ export function createSource(conn: ConnectionConfig, secret: string | undefined,
       return new FilesSource({ path: conn.path!, pattern: conn.pattern, fields: conn.fields, logs: conn.logs, pollMs: settings.pollMs });
     case 'supabase':
       if (!secret) return `Connection "${conn.name}": no Supabase key. Add it with "Workers: Add Connection…"${conn.secretEnv ? ` or set ${conn.secretEnv}` : ' or name an environment variable in "secretEnv"'}.`;
-      return new SupabaseSource({ url: conn.url!, key: secret, table: conn.table, columns: conn.columns ?? conn.fields, pollMs: settings.pollMs });
+      return new SupabaseSource({
+        url: conn.url!,
+        key: secret,
+        table: conn.table,
+        columns: conn.columns ?? conn.fields,
+        pollMs: settings.pollMs,
+        reconcileMs: settings.reconcileMs,
+        realtime: conn.push !== 'off',
+      });
     default:
       return `Connection "${conn.name}": type "${conn.type}" is not supported.`;
   }

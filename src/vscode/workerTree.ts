@@ -132,6 +132,9 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
       this.view.message = `⚠ ${conn.message ?? 'Cannot reach the store.'}${this.fleet.size ? since : ''}`;
     } else if (conn.state === 'connecting' && this.fleet.size === 0) {
       this.view.message = conn.message ?? 'Connecting…';
+    } else if (conn.state === 'connected' && conn.message) {
+      // Connected, but not as live as it could be (e.g. Realtime refused): say why.
+      this.view.message = `ℹ ${conn.message}`;
     } else {
       this.view.message = undefined;
     }

