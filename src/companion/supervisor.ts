@@ -1,12 +1,11 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { displayArgv, expandArgv } from '../control/argv';
-import { runArgv } from '../control/commandRunner';
 import { DEFAULT_COMMANDS_STREAM, DEFAULT_RESULTS_STREAM, STREAM_MAXLEN } from '../control/redisRequester';
 import { fromFields, resultFields, summary, type ControlRequest, type ResultStatus } from '../control/request';
 import { redactUrl } from '../core/connectionConfig';
 import { createClient } from '../sources/redis/redisClient';
 import { describeRedisError } from '../sources/redis/redisErrors';
+import { carryOut } from './carryOut';
 import type { WorkerPool } from './supervisorPool';
 
 export interface SupervisorOptions {
@@ -258,26 +257,8 @@ export class Supervisor {
     return `expired: first picked up ${Math.round(age / 1000)} s after it was sent; the requester had already stopped waiting`;
   }
 
-  private async execute(r: ControlRequest): Promise<{ ok: boolean; message: string }> {
-    if (r.action === 'restart' && this.o.workerPattern && !this.o.workerPattern.test(r.worker!)) {
-      return { ok: false, message: `refused: "${r.worker}" does not match this supervisor's --worker-pattern` };
-    }
-    if (r.action === 'scale' && r.count! > this.o.maxCount) return { ok: false, message: `refused: at most ${this.o.maxCount} workers (--max-count)` };
-    const template = r.action === 'restart' ? this.o.restart : this.o.scale;
-    if (template) {
-      const a = expandArgv(template, r.action === 'restart' ? { worker: r.worker } : { count: r.count });
-      if (!a.argv) return { ok: false, message: `refused: ${a.error}` };
-      const res = await runArgv(a.argv, { timeoutMs: this.o.runTimeoutMs, onOutput: (line) => this.log('info', `  ${line}`) });
-      return { ok: res.ok, message: `${displayArgv(a.argv)}: ${res.message}` };
-    }
-    if (this.o.pool) {
-      try {
-        return { ok: true, message: r.action === 'restart' ? await this.o.pool.restart(r.worker!) : await this.o.pool.scale(r.count!) };
-      } catch (err) {
-        return { ok: false, message: err instanceof Error ? err.message : String(err) };
-      }
-    }
-    return { ok: false, message: `this supervisor (${this.consumer}) has no ${r.action} command configured` };
+  private execute(r: ControlRequest): Promise<{ ok: boolean; message: string }> {
+    return carryOut(r, { ...this.o, name: this.consumer, log: (line) => this.log('info', line) });
   }
 
   private async result(id: string, status: ResultStatus, message: string): Promise<void> {

@@ -3,14 +3,19 @@ import { parseArgs } from 'node:util';
 import { parseArgvTemplate } from '../control/argv';
 import { redactUrl } from '../core/connectionConfig';
 import { describeRedisError } from '../sources/redis/redisErrors';
+import { DEFAULT_COMMANDS_TABLE } from '../control/commandRow';
+import { supabaseHost } from '../sources/supabase/supabaseErrors';
+import { SupabaseSupervisor, type SupabaseSupervisorOptions } from './supabaseSupervisor';
 import { Supervisor, type SupervisorOptions } from './supervisor';
 import { WorkerPool } from './supervisorPool';
 
 export const USAGE = `Usage: npm run supervisor -- --redis URL [--restart ARGV] [--scale ARGV] [options]
+       npm run supervisor -- --supabase URL [--restart ARGV] [--scale ARGV] [options]
        npm run supervisor -- --config supervisor.json
 
 Carries out the restart / scale requests Worker Lens writes to workerlens:commands and
-answers on workerlens:command-results. Run one or more (they share the work; a request
+answers on workerlens:command-results (with --supabase: the rows of the worker_commands
+table, see sql/supabase-setup.sql). Run one or more (they share the work; a request
 is carried out once, and one a crashed supervisor left behind is picked up by another).
 
 An ARGV is a JSON array or plain words; \${worker} and \${count} are replaced inside each
@@ -27,6 +32,9 @@ Or let the supervisor run the workers itself (restart = stop + start, scale = st
 Options:
   --redis URL            redis://host:port/db (password: $REDIS_PASSWORD or --password-env)
   --password-env NAME    environment variable holding the Redis password
+  --supabase URL         a Supabase project URL (https://<project>.supabase.co) instead of Redis
+  --key-env NAME         environment variable holding the service_role key (default SUPABASE_SERVICE_KEY)
+  --commands-table NAME  default worker_commands
   --config FILE          JSON with the same options in camelCase ({ "redis", "restart", "scale", "pool": { "argv", "size", "prefix" }, … })
   --commands-stream KEY  default workerlens:commands
   --results-stream KEY   default workerlens:command-results
@@ -40,12 +48,15 @@ Options:
 `;
 
 const STRING_OPTIONS = [
-  'redis', 'password-env', 'config', 'restart', 'scale', 'pool', 'pool-size', 'pool-prefix',
+  'redis', 'password-env', 'supabase', 'key-env', 'commands-table', 'config', 'restart', 'scale', 'pool', 'pool-size', 'pool-prefix',
   'commands-stream', 'results-stream', 'group', 'consumer', 'claim-idle-ms', 'timeout-seconds', 'max-count', 'worker-pattern',
 ];
 
 interface FileConfig {
   redis?: string;
+  supabase?: string;
+  keyEnv?: string;
+  commandsTable?: string;
   passwordEnv?: string;
   restart?: unknown;
   scale?: unknown;
@@ -61,7 +72,10 @@ interface FileConfig {
 }
 
 /** Command line (over a config file) into supervisor options, or a usage error in words. */
-export function parseSupervisorArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { options?: SupervisorOptions; poolArgv?: string[]; help?: boolean; error?: string } {
+export function parseSupervisorArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { options?: SupervisorOptions; supabase?: SupabaseSupervisorOptions; poolArgv?: string[]; help?: boolean; error?: string } {
   let v: Record<string, string | boolean | undefined>;
   try {
     v = parseArgs({
@@ -89,9 +103,14 @@ export function parseSupervisorArgs(argv: string[], env: NodeJS.ProcessEnv = pro
     return Number.isFinite(n) && n > 0 ? n : 'bad';
   };
 
-  const url = s('redis') ?? file.redis ?? env.REDIS_URL;
-  if (!url) return { error: '--redis URL is needed (or "redis" in --config, or $REDIS_URL)' };
-  if (!/^rediss?:\/\//.test(url)) return { error: '--redis should start with redis:// or rediss://' };
+  const supabaseUrl = s('supabase') ?? file.supabase;
+  const url = supabaseUrl ?? s('redis') ?? file.redis ?? env.REDIS_URL;
+  if (!url) return { error: '--redis URL or --supabase URL is needed (or "redis" / "supabase" in --config, or $REDIS_URL)' };
+  if (supabaseUrl === undefined && !/^rediss?:\/\//.test(url)) return { error: '--redis should start with redis:// or rediss://' };
+  if (supabaseUrl !== undefined && !/^https?:\/\//.test(supabaseUrl)) return { error: '--supabase should be the project URL, https://<project>.supabase.co' };
+  const keyEnv = s('key-env') ?? file.keyEnv ?? 'SUPABASE_SERVICE_KEY';
+  const key = env[keyEnv];
+  if (supabaseUrl !== undefined && !key) return { error: `the service_role key is needed in $${keyEnv} (or name another variable with --key-env)` };
   const passwordEnv = s('password-env') ?? file.passwordEnv;
   const password = passwordEnv ? env[passwordEnv] : env.REDIS_PASSWORD;
 
@@ -138,6 +157,11 @@ export function parseSupervisorArgs(argv: string[], env: NodeJS.ProcessEnv = pro
   if (pool.argv) {
     options.pool = new WorkerPool({ argv: pool.argv, size: poolSize, prefix: s('pool-prefix') ?? file.pool?.prefix ?? 'worker', log: (level, m) => logLine(level, m) });
   }
+  if (supabaseUrl !== undefined) {
+    const { restart: r, scale: sc, consumer, claimIdleMs: c, runTimeoutMs, maxCount: m, workerPattern: wp, pool: p } = options;
+    const table = s('commands-table') ?? file.commandsTable;
+    return { supabase: { url: supabaseUrl, key: key!, table, restart: r, scale: sc, consumer, claimIdleMs: c, runTimeoutMs, maxCount: m, workerPattern: wp, pool: p }, poolArgv: pool.argv };
+  }
   return { options, poolArgv: pool.argv };
 }
 
@@ -152,12 +176,12 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  if (!parsed.options) {
+  if (!parsed.options && !parsed.supabase) {
     process.stderr.write(`worker-lens supervisor: ${parsed.error}\n\n${USAGE}`);
     process.exitCode = 2;
     return;
   }
-  const supervisor = new Supervisor({ ...parsed.options, log: logLine });
+  const supervisor = parsed.supabase ? new SupabaseSupervisor({ ...parsed.supabase, log: logLine }) : new Supervisor({ ...parsed.options!, log: logLine });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -171,13 +195,15 @@ async function main(): Promise<void> {
     await supervisor.start();
   } catch (err) {
     if (stopping) return; // stopped while waiting for Redis: stop() exits
-    logLine('error', `cannot start: ${describeRedisError(err, redactUrl(parsed.options.url))}`);
+    logLine('error', `cannot start: ${parsed.supabase ? String(err) : describeRedisError(err, redactUrl(parsed.options!.url))}`);
     await supervisor.stop().catch(() => undefined);
     process.exit(2);
   }
-  const o = parsed.options;
   // Tests and scripts wait for this exact line.
-  logLine('info', `supervisor ready: ${supervisor.consumer} reading ${o.commandsStream ?? 'workerlens:commands'} on ${redactUrl(o.url)}`);
+  const reading = parsed.supabase
+    ? `the ${parsed.supabase.table ?? DEFAULT_COMMANDS_TABLE} table at ${supabaseHost(parsed.supabase.url)}`
+    : `${parsed.options!.commandsStream ?? 'workerlens:commands'} on ${redactUrl(parsed.options!.url)}`;
+  logLine('info', `supervisor ready: ${supervisor.consumer} reading ${reading}`);
 }
 
 // Imported by tests for parseSupervisorArgs; run as a program otherwise.

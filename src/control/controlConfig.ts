@@ -11,6 +11,8 @@ export interface ControlConfig {
   scale?: string[];
   commandsStream?: string;
   resultsStream?: string;
+  /** Supabase: the requests table (default worker_commands). */
+  commandsTable?: string;
   /** Wait this long for a result (store) or for the program (command). */
   timeoutMs: number;
 }
@@ -28,10 +30,10 @@ export function parseControlConfig(raw: unknown, globalTimeoutSeconds: unknown, 
   if (mode !== 'store' && mode !== 'command') return { error: `${where}.mode should be "store" or "command"` };
   if (r.timeoutSeconds !== undefined && timeout(r.timeoutSeconds) === undefined) return { error: `${where}.timeoutSeconds should be a positive number` };
   const config: ControlConfig = { mode, timeoutMs: Math.round((timeout(r.timeoutSeconds) ?? defaultSeconds) * 1000) };
-  for (const key of ['commandsStream', 'resultsStream'] as const) {
+  for (const key of ['commandsStream', 'resultsStream', 'commandsTable'] as const) {
     const v = r[key];
     if (v === undefined) continue;
-    if (typeof v !== 'string' || !v.trim()) return { error: `${where}.${key} should be a stream name` };
+    if (typeof v !== 'string' || !v.trim()) return { error: `${where}.${key} should be a ${key === 'commandsTable' ? 'table' : 'stream'} name` };
     config[key] = v;
   }
   for (const [key, allowed] of [
@@ -53,7 +55,6 @@ export function parseControlConfig(raw: unknown, globalTimeoutSeconds: unknown, 
 
 /** Why this connection cannot carry out requests in store mode, or undefined. */
 export function storeModeProblem(connectionType: string): string | undefined {
-  if (connectionType === 'redis') return undefined;
-  if (connectionType === 'supabase') return 'store-mode control for Supabase (a worker_commands table) is not available yet; set control.mode to "command" with restart/scale argv';
+  if (connectionType === 'redis' || connectionType === 'supabase') return undefined;
   return `a ${connectionType} connection has no store to send requests through; set control.mode to "command" with restart/scale argv`;
 }

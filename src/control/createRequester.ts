@@ -1,6 +1,7 @@
 import { CommandRequester } from './commandRunner';
 import { storeModeProblem, type ControlConfig } from './controlConfig';
 import { RedisStoreRequester } from './redisRequester';
+import { SupabaseStoreRequester } from './supabaseRequester';
 import type { ControlRequester } from './request';
 
 export interface RequesterTarget {
@@ -12,9 +13,9 @@ export interface RequesterTarget {
 }
 
 /**
- * The one place that picks how a request is carried out. A Supabase requester
- * (rows in a `worker_commands` table, results read back the same way) slots in here
- * behind the same ControlRequester interface.
+ * The one place that picks how a request is carried out: an argv run here (command
+ * mode), or a record in the connection's store for a supervisor — a stream entry on
+ * Redis, a `worker_commands` row on Supabase.
  */
 export function createRequester(
   config: ControlConfig,
@@ -27,6 +28,10 @@ export function createRequester(
   const problem = storeModeProblem(target.type);
   if (problem) return problem;
   if (!target.url) return 'the connection has no url';
+  if (target.type === 'supabase') {
+    if (!target.secret) return 'the connection has no Supabase key';
+    return new SupabaseStoreRequester({ url: target.url, key: target.secret, table: config.commandsTable, timeoutMs: config.timeoutMs });
+  }
   return new RedisStoreRequester({
     url: target.url,
     password: target.secret,

@@ -21,6 +21,8 @@ export interface PostgRest {
   /** What a Supabase project URL is: supabase-js appends /rest/v1. */
   url: string;
   anonKey: string;
+  /** A signed-in user's key (role authenticated), as the Supabase dashboard would hand out after login. */
+  userKey: string;
   serviceKey: string;
   stop(): Promise<void>;
 }
@@ -92,6 +94,7 @@ export async function startPostgRest(pg: Postgres, realtime?: RealtimeStandIn): 
   return {
     url: `http://127.0.0.1:${gatewayPort}`,
     anonKey: mintJwt({ role: 'anon', iat: now, exp: now + 3600 }, secret),
+    userKey: mintJwt({ role: 'authenticated', sub: 'test-user', iat: now, exp: now + 3600 }, secret),
     serviceKey: mintJwt({ role: 'service_role', iat: now, exp: now + 3600 }, secret),
     stop: once(async () => {
       await realtime?.close();

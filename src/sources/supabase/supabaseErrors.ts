@@ -13,3 +13,12 @@ export function describeSupabaseError(err: { code?: string; message?: string; st
   if (/fetch failed|ECONNREFUSED|ENOTFOUND|network|socket/i.test(msg)) return `Cannot reach Supabase at ${where}: ${msg}`;
   return `Supabase error at ${where}: ${msg}${code ? ` (${code})` : ''}`;
 }
+
+/** The project's host for messages: never the key, never a path. */
+export function supabaseHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}

@@ -1,10 +1,10 @@
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
-import WebSocket from 'ws';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { createSupabaseClient } from './supabaseClient';
 import type { FieldMap } from '../../core/record';
 import { parseRecord, unreadable } from '../../core/record';
 import type { SourceSink, WorkerSource } from '../source';
 import { RealtimeFollower } from './realtimeFollower';
-import { describeSupabaseError } from './supabaseErrors';
+import { describeSupabaseError, supabaseHost } from './supabaseErrors';
 import { SUPABASE_HEARTBEAT_COLUMNS, SUPABASE_HEARTBEAT_ID, SUPABASE_HEARTBEAT_TABLE } from './supabasePreset';
 
 export interface SupabaseSourceOptions {
@@ -58,12 +58,8 @@ export class SupabaseSource implements WorkerSource {
     // Top-level column names only: a dotted mapping reads inside a JSON column.
     const cols = new Set([this.idColumn, ...Object.values(this.fields).filter((c): c is string => Boolean(c)).map((c) => c.split('.')[0])]);
     this.select = [...cols].join(',');
-    this.where = safeHost(opts.url);
-    this.client = createClient(opts.url, opts.key, {
-      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-      // Node 20 (VS Code's extension host) has no global WebSocket.
-      realtime: { transport: WebSocket as never },
-    });
+    this.where = supabaseHost(opts.url);
+    this.client = createSupabaseClient(opts.url, opts.key);
     if (opts.realtime !== false) {
       this.realtime = new RealtimeFollower(
         this.client,
@@ -175,12 +171,4 @@ export class SupabaseSource implements WorkerSource {
 
 function definedOnly<T extends object>(o: T | undefined): Partial<T> {
   return o ? (Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v === 'string' && v)) as Partial<T>) : {};
-}
-
-function safeHost(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
 }

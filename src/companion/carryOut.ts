@@ -1,0 +1,43 @@
+import { displayArgv, expandArgv } from '../control/argv';
+import { runArgv } from '../control/commandRunner';
+import type { ControlRequest } from '../control/request';
+import type { WorkerPool } from './supervisorPool';
+
+/** What a supervisor may do, whichever store its requests come from. */
+export interface CarryOutPolicy {
+  /** Argv templates; `${worker}` / `${count}` substituted per argument, no shell. */
+  restart?: string[];
+  scale?: string[];
+  /** Workers this supervisor runs itself; used for an action with no argv template. */
+  pool?: WorkerPool;
+  runTimeoutMs: number;
+  maxCount: number;
+  /** Only workers whose id matches may be restarted. */
+  workerPattern?: RegExp;
+  /** Names this supervisor in "no command configured". */
+  name: string;
+  log(line: string): void;
+}
+
+/** Carries out one request: the argv template, else the pool; refusals in words. */
+export async function carryOut(r: ControlRequest, p: CarryOutPolicy): Promise<{ ok: boolean; message: string }> {
+  if (r.action === 'restart' && p.workerPattern && !p.workerPattern.test(r.worker!)) {
+    return { ok: false, message: `refused: "${r.worker}" does not match this supervisor's --worker-pattern` };
+  }
+  if (r.action === 'scale' && r.count! > p.maxCount) return { ok: false, message: `refused: at most ${p.maxCount} workers (--max-count)` };
+  const template = r.action === 'restart' ? p.restart : p.scale;
+  if (template) {
+    const a = expandArgv(template, r.action === 'restart' ? { worker: r.worker } : { count: r.count });
+    if (!a.argv) return { ok: false, message: `refused: ${a.error}` };
+    const res = await runArgv(a.argv, { timeoutMs: p.runTimeoutMs, onOutput: (line) => p.log(`  ${line}`) });
+    return { ok: res.ok, message: `${displayArgv(a.argv)}: ${res.message}` };
+  }
+  if (p.pool) {
+    try {
+      return { ok: true, message: r.action === 'restart' ? await p.pool.restart(r.worker!) : await p.pool.scale(r.count!) };
+    } catch (err) {
+      return { ok: false, message: err instanceof Error ? err.message : String(err) };
+    }
+  }
+  return { ok: false, message: `this supervisor (${p.name}) has no ${r.action} command configured` };
+}
