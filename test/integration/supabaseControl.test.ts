@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
@@ -10,7 +10,8 @@ import { newRequest } from '../../src/control/request';
 import { HOSTILE } from '../fixtures/control/hostileNames';
 import { startSeed003Stack, type Seed003Stack } from '../fixtures/seed003';
 import { Client } from 'pg';
-import { RECORD_ARGV } from '../harness/supervisorProcess';
+import { waitFor } from '../harness/freePort';
+import { RECORD_ARGV, startSupervisorProcess } from '../harness/supervisorProcess';
 
 /*
  * Store mode on Supabase, against a real PostgREST on a real PostgreSQL with the
@@ -102,6 +103,26 @@ test('two supervisors, many requests: each carried out exactly once', async () =
   assert.deepEqual(outcomes.map((o) => o.status), names.map(() => 'done'));
   const ran = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l).argv as string[])[0]).sort();
   assert.deepEqual(ran, names);
+});
+
+test('a supervisor process killed mid-restart: another takes the row over once it goes silent, and the request is done', async () => {
+  const file = recordFile();
+  const a = await startSupervisorProcess(
+    ['--supabase', stack.rest.url, '--key-env', 'WL_SERVICE_KEY', '--restart', JSON.stringify([process.execPath, RECORD_ARGV, '${worker}']), '--claim-idle-ms', '1000', '--consumer', 'sup-crashes'],
+    { env: { WL_SERVICE_KEY: stack.rest.serviceKey, BLOCK_FIRST: '1', RECORD_FILE: file } },
+  );
+  cleanups.push(() => a.kill());
+  assert.match(a.output(), /supervisor ready: sup-crashes reading the worker_commands table at 127\.0\.0\.1:\d+/);
+  const r = newRequest('restart', { worker: 'mission-worker' }, 20_000);
+  const outcome = requester(20_000).send(r);
+  // A has claimed it and its restart program hangs (BLOCK_FIRST): A crashes.
+  await waitFor(async () => (await rows())[0]?.status === 'accepted' && existsSync(file), { timeoutMs: 10_000, message: 'accepted by the first supervisor' });
+  await a.kill();
+  const b = await supervisor({ restart: [process.execPath, RECORD_ARGV, '${worker}'], consumer: 'sup-b' });
+  const done = await outcome;
+  assert.equal(done.status, 'done', done.message);
+  assert.equal((await rows())[0].supervisor, b.consumer);
+  assert.equal(readFileSync(file, 'utf8').split('\n').filter(Boolean).length, 2, 'run once by each supervisor');
 });
 
 test('the anon key may not request changes: said in words, nothing written', async () => {
