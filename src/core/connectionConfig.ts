@@ -35,6 +35,8 @@ export interface ConnectionConfig {
   push?: 'auto' | 'keyspace' | 'events' | 'off';
   /** Queue depth charted by the dashboard: keys of lists, streams, sets, … */
   queues?: (string | { name: string; key: string })[];
+  /** Supabase: a log table (worker, level, message, created_at) tailed in the dashboard. */
+  logTable?: string;
   /** Supabase: the heartbeat table (preset: hp_worker_status). */
   table?: string;
   /** Supabase: where each field lives (like `fields`; a dotted name reads inside a JSON column). */

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
+import type { LogEntry } from '../../src/core/logEntry';
+import { LogTableFollower } from '../../src/sources/supabase/logTable';
 import { waitFor } from '../harness/freePort';
 import { type PostgRest } from '../harness/postgrest';
 import { startSeed003Stack, watchSupabase, type Seed003Stack } from '../fixtures/seed003';
@@ -100,6 +102,45 @@ test('Realtime unavailable at the project URL: polls the real PostgREST and says
     await waitFor(() => fleet.get('mission-worker')?.health === 'crashed', { timeoutMs: 5_000, message: 'change seen by polling' });
   } finally {
     await source.dispose();
+  }
+});
+
+test('a log table is tailed: newest rows first, then new rows in order, resumed where it stopped; a missing one is said in words', async () => {
+  await stack.pg.query(`insert into worker_logs (worker, level, message) select 'mission-worker', 'info', 'old ' || g from generate_series(1, 5) g`);
+  const seen: LogEntry[] = [];
+  const states: string[] = [];
+  const follow = (lastId?: string, table = 'worker_logs') =>
+    new LogTableFollower({ url: rest.url, key: rest.anonKey, table, backfill: 3, pollMs: 100, lastId, onEntries: (e) => seen.push(...e), onState: (st) => states.push(`${st.state} ${st.message ?? ''}`) });
+  const f = follow();
+  f.start();
+  try {
+    await waitFor(() => seen.length === 3, { timeoutMs: 10_000, message: 'backfill' });
+    assert.deepEqual(seen.map((e) => e.message), ['old 3', 'old 4', 'old 5']);
+    await stack.pg.query(`insert into worker_logs (worker, level, message) values ('outcome-learner', 'ERROR', 'circuit breaker open'), (null, 'warn', 'slow poll')`);
+    await waitFor(() => seen.length === 5, { timeoutMs: 10_000, message: 'new rows' });
+    assert.deepEqual(seen.slice(3).map((e) => [e.worker, e.level, e.message, e.source]), [
+      ['outcome-learner', 'error', 'circuit breaker open', 'worker_logs'],
+      [undefined, 'warn', 'slow poll', 'worker_logs'],
+    ]);
+  } finally {
+    await f.dispose();
+  }
+  // The dashboard reopened: only what came after.
+  await stack.pg.query(`insert into worker_logs (message) values ('while closed')`);
+  const again = follow(f.resumeId);
+  again.start();
+  try {
+    await waitFor(() => seen.length === 6, { timeoutMs: 10_000, message: 'resumed' });
+    assert.equal(seen[5].message, 'while closed');
+  } finally {
+    await again.dispose();
+  }
+  const missing = follow(undefined, 'no_such_logs');
+  missing.start();
+  try {
+    await waitFor(() => states.some((x) => /^error The table no_such_logs does not exist/.test(x)), { timeoutMs: 10_000, message: 'missing table reported' });
+  } finally {
+    await missing.dispose();
   }
 });
 

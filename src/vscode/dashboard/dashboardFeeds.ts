@@ -3,6 +3,7 @@ import type { ConnectionConfig } from '../../core/connectionConfig';
 import type { LogEntry } from '../../core/logEntry';
 import type { WorkEvent } from '../../core/metrics';
 import { LogStreamFollower, ORCHESTRATOR_LOG_STREAMS } from '../../sources/redis/logStreams';
+import { LogTableFollower } from '../../sources/supabase/logTable';
 import { readQueueDepths, readQueueSpecs, type QueueSpec } from '../../sources/redis/queueDepth';
 import { createClient } from '../../sources/redis/redisClient';
 
@@ -34,6 +35,7 @@ const QUEUE_POLL_MS = 5000;
  * (`[{ "name": "pending", "key": "queue:pending" }]` or key strings).
  */
 export function startFeeds(conn: ConnectionConfig, secret: string | undefined, sink: FeedSink, lastIds: Record<string, string> = {}): Feeds {
+  if (conn.type === 'supabase' && conn.url && secret && conn.logTable) return startLogTable(conn.url, secret, conn.logTable, sink, lastIds);
   if (conn.type !== 'redis' || !conn.url) {
     sink.status(`Logs: this ${conn.type} connection has no stream source here; other sources add their lines as they come.`);
     return { lastIds: () => ({}), dispose: async () => undefined };
@@ -75,6 +77,23 @@ export function startFeeds(conn: ConnectionConfig, secret: string | undefined, s
       client?.disconnect();
       await follower.dispose();
     },
+  };
+}
+
+/** Supabase: the connection's `logTable`, tailed by polling (see LogTableFollower). */
+function startLogTable(url: string, key: string, table: string, sink: FeedSink, lastIds: Record<string, string>): Feeds {
+  const follower = new LogTableFollower({
+    url,
+    key,
+    table,
+    lastId: lastIds[table],
+    onEntries: (entries) => sink.logs(entries),
+    onState: (s) => sink.status(s.state === 'following' ? `Logs: the ${table} table` : `Logs: ${s.message ?? s.state}`),
+  });
+  follower.start();
+  return {
+    lastIds: (): Record<string, string> => (follower.resumeId === undefined ? {} : { [table]: follower.resumeId }),
+    dispose: () => follower.dispose(),
   };
 }
 
