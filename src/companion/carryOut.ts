@@ -3,6 +3,32 @@ import { runArgv } from '../control/commandRunner';
 import type { ControlRequest } from '../control/request';
 import type { WorkerPool } from './supervisorPool';
 
+/** The options every supervisor takes, whichever store its requests come from. */
+export interface SupervisorCommonOptions {
+  /** Unique per process. Default `host:pid`. */
+  consumer?: string;
+  /** Argv templates; `${worker}` / `${count}` substituted per argument, no shell. */
+  restart?: string[];
+  scale?: string[];
+  /** Workers this supervisor runs itself; used for an action with no argv template. */
+  pool?: WorkerPool;
+  /**
+   * A request left by a silent supervisor this long is taken over. Default 10000:
+   * well inside the editor's 30 s wait. A slow restart is not at risk, it is kept fresh.
+   */
+  claimIdleMs?: number;
+  /** One run of an argv template. Default 120000. */
+  runTimeoutMs?: number;
+  /** A request taken over from a crashed supervisor, or one with no timeout, is dropped once older than this. Default 10 min. */
+  maxRetryAgeMs?: number;
+  maxCount?: number;
+  /** Only workers whose id matches may be restarted. */
+  workerPattern?: RegExp;
+  /** Requests carried out at once. Default 4. */
+  concurrency?: number;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
 /** What a supervisor may do, whichever store its requests come from. */
 export interface CarryOutPolicy {
   /** Argv templates; `${worker}` / `${count}` substituted per argument, no shell. */

@@ -4,30 +4,15 @@ import { createSupabaseClient } from '../sources/supabase/supabaseClient';
 import { DEFAULT_COMMANDS_TABLE, fromRow, type CommandRow } from '../control/commandRow';
 import { summary } from '../control/request';
 import { describeSupabaseError, supabaseHost } from '../sources/supabase/supabaseErrors';
-import { carryOut } from './carryOut';
-import type { WorkerPool } from './supervisorPool';
+import { carryOut, type SupervisorCommonOptions } from './carryOut';
 
-export interface SupabaseSupervisorOptions {
+export interface SupabaseSupervisorOptions extends SupervisorCommonOptions {
   url: string;
   /** The service_role key: it reads every request and writes results past RLS. */
   key: string;
   table?: string;
-  /** Unique per process. Default `host:pid`. */
-  consumer?: string;
-  restart?: string[];
-  scale?: string[];
-  pool?: WorkerPool;
-  /** A row accepted by a supervisor that stopped renewing it this long ago is taken over. Default 10000. */
-  claimIdleMs?: number;
-  runTimeoutMs?: number;
-  /** A request with no timeout, or one taken over, is refused once older than this. Default 10 min. */
-  maxRetryAgeMs?: number;
-  maxCount?: number;
-  workerPattern?: RegExp;
-  concurrency?: number;
   /** How often pending rows are looked for. Default 1000. */
   pollMs?: number;
-  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
 const COLUMNS = 'id,action,worker,count,requested_by,requested_at,timeout_ms,status,supervisor,updated_at';

@@ -5,39 +5,16 @@ import { fromFields, resultFields, summary, type ControlRequest, type ResultStat
 import { redactUrl } from '../core/connectionConfig';
 import { createClient } from '../sources/redis/redisClient';
 import { describeRedisError } from '../sources/redis/redisErrors';
-import { carryOut } from './carryOut';
-import type { WorkerPool } from './supervisorPool';
+import { carryOut, type SupervisorCommonOptions } from './carryOut';
 
-export interface SupervisorOptions {
+export interface SupervisorOptions extends SupervisorCommonOptions {
   url: string;
   password?: string;
   commandsStream?: string;
   resultsStream?: string;
   /** Consumer group shared by every supervisor of this fleet. Default `workerlens-supervisors`. */
   group?: string;
-  /** Unique per process. Default `host:pid`. */
-  consumer?: string;
-  /** Argv templates; `${worker}` / `${count}` substituted per argument, no shell. */
-  restart?: string[];
-  scale?: string[];
-  /** Workers this supervisor runs itself; used for an action with no argv template. */
-  pool?: WorkerPool;
-  /**
-   * A request pending this long on a silent supervisor is taken over. Default 10000:
-   * well inside the editor's 30 s wait. A slow restart is not at risk, it is kept fresh.
-   */
-  claimIdleMs?: number;
-  /** One run of an argv template. Default 120000. */
-  runTimeoutMs?: number;
-  /** A request taken over from a crashed supervisor, or one with no timeout, is dropped once older than this. Default 10 min. */
-  maxRetryAgeMs?: number;
-  maxCount?: number;
-  /** Only workers whose id matches may be restarted. */
-  workerPattern?: RegExp;
-  /** Requests carried out at once. Default 4. */
-  concurrency?: number;
   blockMs?: number;
-  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
 /** Renews a lock only while we still own it: a lapsed lock now held by a peer is left alone. */

@@ -10,6 +10,7 @@ import { waitFor } from '../harness/freePort';
 import { startRedis, type RedisServer } from '../harness/redisServer';
 import { startPostgres, type Postgres } from '../harness/postgres';
 import { ROLES_SQL, startPostgRest, type PostgRest } from '../harness/postgrest';
+import { createRealtimeStandIn } from '../harness/realtimeStandIn';
 import { killAllSupervisors, poolWorkerArgv, startSupervisorProcess } from '../harness/supervisorProcess';
 import { keepSeedFleetBeating, writeSeedFleet } from '../fixtures/seedFleet';
 import { RedisFleetWriter } from '../../src/companion/fleetWriters';
@@ -63,7 +64,8 @@ before(async () => {
   await pg.query(`INSERT INTO hp_worker_status (worker_name, status, last_heartbeat, jobs_processed, errors) VALUES
     ('mission-worker', 'running', now(), 42, 1), ('roundtable-worker', 'running', now(), 15, 0), ('initiative-worker', 'running', now(), 7, 0),
     ('objective-proposal-worker', 'running', now(), 12, 0), ('outcome-learner', 'running', now(), 5, 0)`);
-  rest = await startPostgRest(pg);
+  // Realtime is played by the stand-in (test/harness/realtimeStandIn.ts) on the same URL.
+  rest = await startPostgRest(pg, createRealtimeStandIn());
   const vsix = packageVsix();
   // The production bundle replaced the test build: rebuild the dev bundle + test suite.
   assert.equal(spawnSync('node', ['esbuild.mjs'], { cwd: REPO, stdio: 'inherit' }).status, 0);

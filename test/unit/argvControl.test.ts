@@ -114,7 +114,7 @@ test('supervisor command line', () => {
   assert.deepEqual(ok.options?.scale, ['worker-manager', 'scale', '${count}']);
   assert.equal(ok.options?.claimIdleMs, 500);
   assert.equal(parseSupervisorArgs(['--redis', 'redis://h', '--restart', 'x ${worker}', '--password-env', 'PW'], { PW: 's3cret' }).options?.password, 's3cret');
-  assert.equal(parseSupervisorArgs(['--restart', 'x'], {}).error, '--redis URL is needed (or "redis" in --config, or $REDIS_URL)');
+  assert.equal(parseSupervisorArgs(['--restart', 'x'], {}).error, '--redis URL or --supabase URL is needed (or "redis" / "supabase" in --config, or $REDIS_URL)');
   assert.match(parseSupervisorArgs(['--redis', 'redis://h'], {}).error!, /nothing to do/);
   assert.match(parseSupervisorArgs(['--redis', 'redis://h', '--restart', '${worker} x'], {}).error!, /program/);
   assert.match(parseSupervisorArgs(['--redis', 'redis://h', '--scale', 'mgr ${worker}'], {}).error!, /\$\{worker\} has no value here/);

@@ -161,7 +161,7 @@ test('a user restarts a dead worker and watches it come back; scaling 3 → 5 ad
   }
 }, 120_000);
 
-test('a Supabase connection shows seed 003\'s five workers through PostgREST', async () => {
+test('a Supabase connection shows seed 003\'s five workers through PostgREST, live through Realtime', async () => {
   const config = vscode.workspace.getConfiguration('workerLens');
   await config.update('activeConnection', 'supabase', vscode.ConfigurationTarget.Global);
   try {
@@ -172,6 +172,11 @@ test('a Supabase connection shows seed 003\'s five workers through PostgREST', a
     const rows = api.manager.fleet.workers().map((w) => `${w.snapshot.name}:${w.health}:${w.snapshot.completed}`);
     assert.deepEqual(rows, ['initiative-worker:healthy:7', 'mission-worker:healthy:42', 'objective-proposal-worker:healthy:12', 'outcome-learner:healthy:5', 'roundtable-worker:healthy:15']);
     await waitFor(() => api.statusBar.state.text === '$(pulse) 5/5 workers', { message: `"5/5" in the status bar (${api.statusBar.state.text})` });
+    // Realtime over `ws` from inside the extension host (Node 20 has no WebSocket of its own).
+    await waitFor(() => /^Realtime \(postgres_changes\)/.test(api.manager.fleet.connection.liveMode ?? ''), {
+      timeoutMs: 15_000,
+      message: `Realtime live (${api.manager.fleet.connection.liveMode} / ${api.manager.fleet.connection.message ?? ''})`,
+    });
   } finally {
     await config.update('activeConnection', 'seed', vscode.ConfigurationTarget.Global);
   }

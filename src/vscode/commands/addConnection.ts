@@ -45,7 +45,7 @@ export async function addConnection(secrets: Secrets): Promise<void> {
     secret =
       password ??
       (await vscode.window.showInputBox({
-        title: isRedis ? 'Redis password (leave empty for none)' : 'Supabase service or anon key',
+        title: isRedis ? 'Redis password (leave empty for none)' : 'Supabase key: the anon key to watch (a signed-in user\'s key to also restart and scale)',
         password: true,
         prompt: 'Kept in the OS secret store, never in settings.',
       }));
