@@ -29,7 +29,7 @@ Without a source, reads ./.workers when it exists.
 
 Sources:
   --redis URL              redis://host:port/db (orchestrator preset)
-  --supabase URL           https://project.supabase.co (key from $SUPABASE_SERVICE_KEY)
+  --supabase URL           https://project.supabase.co (key from $SUPABASE_ANON_KEY or $SUPABASE_SERVICE_KEY, or --key-env)
   --folder PATH            a folder of JSON heartbeat files (heartbeat-files preset)
 
 Options:
@@ -39,8 +39,8 @@ Options:
   --json                   machine-readable output (one JSON document per refresh)
   --interval SECONDS       refresh interval with --watch (default 2)
   --timeout SECONDS        give up connecting after this long (default 10)
-  --unresponsive-after S   heartbeat age that makes a worker unresponsive (default 15)
-  --dead-after S           heartbeat age that makes a worker dead (default 30)
+  --unresponsive-after S   heartbeat age that makes a worker unresponsive (default 15; --supabase 90)
+  --dead-after S           heartbeat age that makes a worker dead (default 30; --supabase 300)
   --slow-after MINUTES     task age that makes a worker slow (default 15)
   --no-color, --color      force colours off / on
   --help, -h               this help
