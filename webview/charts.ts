@@ -58,7 +58,8 @@ export class Charts {
       borderWidth: t.highContrast ? 2.5 : 1.75,
       pointRadius: 0,
       pointHitRadius: 6,
-      tension: 0.25,
+      // Monotone: the curve never overshoots, so a chart never shows a rate that did not happen (below 0, above a peak).
+      cubicInterpolationMode: 'monotone',
       spanGaps: false,
       ...extra,
     });
