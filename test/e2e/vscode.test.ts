@@ -8,11 +8,10 @@ import { Redis } from 'ioredis';
 import { keepEvidence, openWorkbench, RESULTS_DIR, runExtensionTests, startCodeServer, type CodeServer } from '../harness/codeServer';
 import { waitFor } from '../harness/freePort';
 import { startRedis, type RedisServer } from '../harness/redisServer';
-import { startPostgres, type Postgres } from '../harness/postgres';
-import { ROLES_SQL, startPostgRest, type PostgRest } from '../harness/postgrest';
 import { createRealtimeStandIn } from '../harness/realtimeStandIn';
 import { killAllSupervisors, poolWorkerArgv, startSupervisorProcess } from '../harness/supervisorProcess';
 import { keepSeedFleetBeating, writeSeedFleet } from '../fixtures/seedFleet';
+import { heartbeatSeed003, startSeed003Stack, type Seed003Stack } from '../fixtures/seed003';
 import { RedisFleetWriter } from '../../src/companion/fleetWriters';
 import { runSimulator, type RunningSimulator } from '../../src/companion/simulator';
 
@@ -30,8 +29,8 @@ let redis: RedisServer;
 let server: CodeServer;
 let workspace: string;
 let tmp: string;
-let pg: Postgres | undefined;
-let rest: PostgRest | undefined;
+let supabase: Seed003Stack | undefined;
+let supabaseBeats: { stop(): void } | undefined;
 let stopBeating: (() => void) | undefined;
 let sim: RunningSimulator | undefined;
 
@@ -57,15 +56,12 @@ before(async () => {
   );
   await writeSeedFleet(redis.client());
   stopBeating = keepSeedFleetBeating(redis.client());
-  // Seed 003's Supabase table behind a real PostgREST, its five workers just heartbeated.
-  pg = await startPostgres();
-  await pg.query(ROLES_SQL);
-  await pg.query(readFileSync(join(REPO, 'sql/supabase-setup.sql'), 'utf8'));
-  await pg.query(`INSERT INTO hp_worker_status (worker_name, status, last_heartbeat, jobs_processed, errors) VALUES
-    ('mission-worker', 'running', now(), 42, 1), ('roundtable-worker', 'running', now(), 15, 0), ('initiative-worker', 'running', now(), 7, 0),
-    ('objective-proposal-worker', 'running', now(), 12, 0), ('outcome-learner', 'running', now(), 5, 0)`);
-  // Realtime is played by the stand-in (test/harness/realtimeStandIn.ts) on the same URL.
-  rest = await startPostgRest(pg, createRealtimeStandIn());
+  // Seed 003's table (its own migration) behind a real PostgREST, Realtime played by the
+  // stand-in (test/harness/realtimeStandIn.ts) on the same URL; its workers heartbeat
+  // through supabase-js as the seed's do: three running, one stopped, one crashed.
+  supabase = await startSeed003Stack(createRealtimeStandIn());
+  const rest = supabase.rest;
+  supabaseBeats = await heartbeatSeed003(rest.url, rest.serviceKey, 5_000);
   const vsix = packageVsix();
   // The production bundle replaced the test build: rebuild the dev bundle + test suite.
   assert.equal(spawnSync('node', ['esbuild.mjs'], { cwd: REPO, stdio: 'inherit' }).status, 0);
@@ -92,8 +88,8 @@ after(async () => {
   await sim?.stop();
   await server?.stop();
   await killAllSupervisors();
-  await rest?.stop();
-  await pg?.stop();
+  supabaseBeats?.stop();
+  await supabase?.stop();
   await redis?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });

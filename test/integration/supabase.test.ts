@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createClient } from '@supabase/supabase-js';
-import WebSocket from 'ws';
 import type { LogEntry } from '../../src/core/logEntry';
 import { LogTableFollower } from '../../src/sources/supabase/logTable';
 import { waitFor } from '../harness/freePort';
 import { type PostgRest } from '../harness/postgrest';
-import { startSeed003Stack, watchSupabase, type Seed003Stack } from '../fixtures/seed003';
+import { heartbeatSeed003, startSeed003Stack, watchSupabase, type Seed003Stack } from '../fixtures/seed003';
 
 /*
  * Seed 003 against real servers: PostgreSQL (Debian) and PostgREST 12 behind a /rest/v1
@@ -29,17 +27,7 @@ after(() => stack?.stop());
 const watch = (key: string, table?: string) => watchSupabase({ url: rest.url, key, table, pollMs: 200, realtime: false });
 
 test('seed 003 workers heartbeating through supabase-js show running, stopped and crashed', async () => {
-  const workers = createClient(rest.url, rest.serviceKey, { auth: { persistSession: false }, realtime: { transport: WebSocket as never } });
-  const beat = (worker_name: string, extra: object = {}) =>
-    workers.from('hp_worker_status').upsert({ worker_name, status: 'running', last_heartbeat: new Date().toISOString(), pid: 4242, uptime: 120, memory: 52_428_800, jobs_processed: 42, errors: 1, ...extra });
-  for (const w of ['mission-worker', 'roundtable-worker', 'initiative-worker']) {
-    const r = await beat(w);
-    assert.equal(r.error, null, JSON.stringify(r));
-  }
-  // No heartbeat for 6 minutes: the seed's dashboard says "Stopped".
-  await beat('objective-proposal-worker', { last_heartbeat: new Date(Date.now() - 6 * 60_000).toISOString() });
-  // The circuit breaker tripped after 10 errors.
-  await beat('outcome-learner', { status: 'crashed', errors: 10 });
+  await heartbeatSeed003(rest.url, rest.serviceKey);
 
   const { fleet, source } = watch(rest.anonKey);
   try {

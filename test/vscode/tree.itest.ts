@@ -169,9 +169,10 @@ test('a Supabase connection shows seed 003\'s five workers through PostgREST, li
       timeoutMs: 20_000,
       message: `5 Supabase workers (active ${api.manager.active?.name}, ${api.manager.fleet.size}, ${api.manager.fleet.connection.message ?? ''})`,
     });
-    const rows = api.manager.fleet.workers().map((w) => `${w.snapshot.name}:${w.health}:${w.snapshot.completed}`);
-    assert.deepEqual(rows, ['initiative-worker:healthy:7', 'mission-worker:healthy:42', 'objective-proposal-worker:healthy:12', 'outcome-learner:healthy:5', 'roundtable-worker:healthy:15']);
-    await waitFor(() => api.statusBar.state.text === '$(pulse) 5/5 workers', { message: `"5/5" in the status bar (${api.statusBar.state.text})` });
+    // As seed 003's dashboard says: 3/5 Running, "Stopped" after 5 minutes silent, "Crashed" by the circuit breaker.
+    const rows = api.manager.fleet.workers().map((w) => `${w.snapshot.name}:${w.health}:${w.snapshot.completed}/${w.snapshot.errors}`).sort();
+    assert.deepEqual(rows, ['initiative-worker:healthy:42/1', 'mission-worker:healthy:42/1', 'objective-proposal-worker:dead:42/1', 'outcome-learner:crashed:42/10', 'roundtable-worker:healthy:42/1']);
+    await waitFor(() => api.statusBar.state.text === '$(pulse) 3/5 workers', { message: `"3/5" in the status bar (${api.statusBar.state.text})` });
     // Realtime over `ws` from inside the extension host (Node 20 has no WebSocket of its own).
     await waitFor(() => /^Realtime \(postgres_changes\)/.test(api.manager.fleet.connection.liveMode ?? ''), {
       timeoutMs: 15_000,
