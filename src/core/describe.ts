@@ -1,4 +1,5 @@
 import { formatAge, formatBytes, formatDuration } from './format';
+import type { ConnectionState } from './fleet';
 import type { Health, WorkerView } from './model';
 
 /** The short word a health shows as in the tree description. */
@@ -74,4 +75,15 @@ export function detailLines(w: WorkerView, now: number): [string, string][] {
   for (const p of s.problems) rows.push(['Problem', p]);
   if (w.stale) rows.push(['Data', 'Stale: the store is unreachable; this is the last known state']);
   return rows;
+}
+
+/**
+ * How fresh the view is, in one word for its title ("Workers · live"): `live` while a
+ * push path delivers changes, `polling` on a timer, `stale` when the store is away.
+ * The title, because a view alone in its container never shows its description.
+ */
+export function freshness(conn: ConnectionState): 'live' | 'polling' | 'stale' | 'connecting' {
+  if (conn.state === 'error') return 'stale';
+  if (conn.state === 'connecting') return 'connecting';
+  return /^poll/.test(conn.liveMode ?? 'poll') ? 'polling' : 'live';
 }

@@ -54,7 +54,12 @@ export class FleetStatusBar implements vscode.Disposable {
     const md = new vscode.MarkdownString();
     md.appendMarkdown('**Worker Lens** — ').appendText(name).appendMarkdown('\n\n');
     md.appendText(`${alive} of ${total} alive`);
-    if (stale) md.appendMarkdown('\n\n').appendText(`⚠ ${this.fleet.connection.message ?? 'Store unreachable'}: last known state.`);
+    const conn = this.fleet.connection;
+    if (stale) md.appendMarkdown('\n\n').appendText(`⚠ ${conn.message ?? 'Store unreachable'}: last known state.`);
+    else if (conn.state === 'connected') {
+      md.appendMarkdown('\n\n').appendText(`Updates: ${conn.liveMode ?? 'poll'}`);
+      if (conn.message) md.appendMarkdown('\n\n').appendText(conn.message);
+    }
     const unhealthy = this.fleet.workers().filter((w) => UNHEALTHY.has(w.health));
     if (unhealthy.length) {
       md.appendMarkdown('\n\n**Needs attention**\n\n');

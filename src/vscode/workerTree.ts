@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { describeWorker, detailLines, HEALTH_TITLE } from '../core/describe';
+import { describeWorker, detailLines, freshness, HEALTH_TITLE } from '../core/describe';
 import type { Fleet, FleetChange } from '../core/fleet';
 import { formatAge, formatDuration } from '../core/format';
 import { ALL_HEALTH, UNHEALTHY, type Health, type WorkerView } from '../core/model';
@@ -47,6 +47,11 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     private readonly canRestart: () => boolean = () => false,
   ) {
     this.unsubscribe = fleet.onChange((c) => this.onFleetChange(c));
+  }
+
+  /** The view's title now ("Workers · live"), for tests. */
+  get title(): string | undefined {
+    return this.view?.title;
   }
 
   attach(view: vscode.TreeView<TreeNode>): vscode.Disposable {
@@ -139,6 +144,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
       this.view.message = undefined;
     }
     this.view.description = conn.state === 'connected' ? conn.liveMode : conn.state === 'error' ? 'stale' : 'connecting';
+    this.view.title = `Workers · ${freshness(conn)}`;
   }
 
   getChildren(node?: TreeNode): TreeNode[] {

@@ -63,9 +63,9 @@ test('an error system message (table not in the publication): polling, the reaso
   try {
     await waitFor(() => /publication/.test(fleet.connection.message ?? ''), { timeoutMs: 15_000, message: `refusal shown (have: ${fleet.connection.message})` });
     assert.equal(fleet.connection.state, 'connected');
-    assert.match(fleet.connection.message!, /^Polling: Realtime refused the change feed: Unable to subscribe/);
+    assert.match(fleet.connection.message!, /^Polling: Realtime refused the change feed for hp_worker_status: add it to the supabase_realtime publication/);
     assert.match(fleet.connection.liveMode ?? '', /^poll every/);
-    assert.ok(logs.some((l) => /^warn: Realtime refused/.test(l)), logs.join('\n'));
+    assert.ok(logs.some((l) => /^warn: Realtime refused.*Realtime said: Unable to subscribe to changes/.test(l)), logs.join('\n'));
     // Polling carries changes meanwhile.
     await stack.pg.query(`update hp_worker_status set status = 'stopped' where worker_name = 'roundtable-worker'`);
     await waitFor(() => fleet.get('roundtable-worker')?.health === 'stopped', { timeoutMs: 5_000, message: 'change seen by polling' });

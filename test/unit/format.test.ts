@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatAge, formatBytes, formatDuration } from '../../src/core/format';
-import { describeWorker, detailLines } from '../../src/core/describe';
+import { describeWorker, detailLines, freshness } from '../../src/core/describe';
 import type { WorkerView } from '../../src/core/model';
 import { effectiveThresholds, redactUrl, validateConnection } from '../../src/core/connectionConfig';
 
@@ -81,4 +81,12 @@ test('connection config: validation in words, thresholds merged field by field, 
   });
   assert.equal(redactUrl('redis://user:secret@h:6379/2'), 'redis://user:***@h:6379/2');
   assert.ok(!redactUrl('redis://:secret@h:6379').includes('secret'));
+});
+
+test('freshness: the one word in the view title says whether what you see is live', () => {
+  assert.equal(freshness({ state: 'connected', liveMode: 'events stream (events:stream), reconcile every 15s' }), 'live');
+  assert.equal(freshness({ state: 'connected', liveMode: 'Realtime (postgres_changes), reconcile every 15s' }), 'live');
+  assert.equal(freshness({ state: 'connected', liveMode: 'poll every 2s (PostgREST)', message: 'Polling: Realtime refused…' }), 'polling');
+  assert.equal(freshness({ state: 'error', message: 'Connection refused', liveMode: 'events stream' }), 'stale');
+  assert.equal(freshness({ state: 'connecting' }), 'connecting');
 });

@@ -124,6 +124,8 @@ test('a change written with redis-cli shows in the tree without Refresh (poll is
     message: 'worker-idle shows "working · Deploy v2" without a refresh',
   });
   note(`redis-cli write → tree row updated in ${Date.now() - written} ms (${api.manager.fleet.connection.liveMode})`);
+  // The view's title says it is live (its description is hidden when it is alone in its container).
+  await waitFor(() => api.tree.title === 'Workers · live', { message: `view title "Workers · live" (${api.tree.title})` });
 });
 
 test('a user restarts a dead worker and watches it come back; scaling 3 → 5 adds two heartbeating workers', async () => {

@@ -4,8 +4,8 @@ import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js';
 export interface RealtimeEvents {
   /** Realtime confirmed the subscription: changes will arrive. Reconcile now. */
   live(): void;
-  /** Changes will not arrive (or no longer): poll, and say why. */
-  fallback(reason: string): void;
+  /** Changes will not arrive (or no longer): poll, and say why (`detail` is for the log). */
+  fallback(reason: string, detail?: string): void;
   /** A row was inserted or updated: its new values. */
   row(record: Record<string, unknown>): void;
   /** A row was deleted: its old values (at least the primary key). */
@@ -75,7 +75,11 @@ export class RealtimeFollower {
       return;
     }
     // Refused: the feed will not start on this channel. Drop it, retry later.
-    this.goFallback(`Realtime refused the change feed: ${p.message ?? 'no reason given'}. Add ${this.schema}.${this.table} to the supabase_realtime publication and give the key's role a select policy (sql/supabase-setup.sql)`);
+    // The view gets what to do; the log gets Realtime's own words too.
+    this.goFallback(
+      `Realtime refused the change feed for ${this.table}: add it to the supabase_realtime publication and give the key's role a select policy (sql/supabase-setup.sql)`,
+      `Realtime said: ${p.message ?? 'no reason given'}`,
+    );
     this.channel = undefined;
     void this.client.removeChannel(channel).catch(() => undefined);
     this.retryLater();
@@ -97,9 +101,9 @@ export class RealtimeFollower {
     else this.events.row(p.new ?? {});
   }
 
-  private goFallback(reason: string): void {
+  private goFallback(reason: string, detail?: string): void {
     this.isLive = false;
-    this.events.fallback(reason);
+    this.events.fallback(reason, detail);
   }
 
   async dispose(): Promise<void> {

@@ -72,8 +72,8 @@ export class SupabaseSource implements WorkerSource {
             // Trusted from now on; one snapshot to cover what changed before the feed began.
             this.schedule(0);
           },
-          fallback: (reason) => {
-            if (reason !== this.fallbackReason) this.sink?.log('warn', `${reason}. Polling every ${Math.round(this.opts.pollMs / 1000)}s meanwhile.`);
+          fallback: (reason, detail) => {
+            if (reason !== this.fallbackReason) this.sink?.log('warn', `${reason}. Polling every ${Math.round(this.opts.pollMs / 1000)}s meanwhile.${detail ? ` ${detail}` : ''}`);
             this.fallbackReason = reason;
             this.announce();
             this.schedule(0);
