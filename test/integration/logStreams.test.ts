@@ -28,10 +28,13 @@ async function write(client: Redis, stream: string, from: number, to: number, id
 
 const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}`);
 
-/** Waits for exactly `n` lines, then a little longer to catch any duplicate arriving late. */
+/**
+ * Waits for the expected lines and compares them all. A line read twice (a re-read after
+ * a reconnect) arrives before any line written later, so each test ends by writing one
+ * more line and expecting it: any duplicate would show up before it, with no sleeping.
+ */
 async function expectLines(got: () => string[], expected: string[], message: string): Promise<void> {
   await waitFor(() => got().length >= expected.length, { timeoutMs: 30_000, message: `${message}: ${expected.length} lines (have ${got().length})` });
-  await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(got(), expected, message);
 }
 
@@ -74,6 +77,8 @@ describe('LogStreamFollower against a real redis-server', () => {
     // Written at once, most likely before the follower is back: it must catch up from its last id.
     await write(server.client(), 'events:stream', 51, 100);
     await expectLines(got, lines(1, 100), 'after the restart');
+    await write(server.client(), 'events:stream', 101, 101);
+    await expectLines(got, lines(1, 101), 'nothing read twice');
     await t.f.dispose();
   });
 
@@ -93,6 +98,8 @@ describe('LogStreamFollower against a real redis-server', () => {
     assert.equal(await c.xlen('work_completions'), 30, 'the stream came back from the append-only file');
     await write(c, 'work_completions', 31, 40);
     await expectLines(got, lines(1, 40), 'after the restart');
+    await write(c, 'work_completions', 41, 41);
+    await expectLines(got, lines(1, 41), 'nothing read twice');
     await t.f.dispose();
   });
 
@@ -108,6 +115,8 @@ describe('LogStreamFollower against a real redis-server', () => {
     await server.restart();
     await write(server.client(), 'stream:worker_events', 11, 15, '1-x'); // ids 1-11 … 1-15: far below the old ones
     await expectLines(got, lines(1, 15), 'after the reset');
+    await write(server.client(), 'stream:worker_events', 16, 16, '1-x');
+    await expectLines(got, lines(1, 16), 'nothing read twice');
     await t.f.dispose();
   });
 
