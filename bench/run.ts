@@ -3,13 +3,15 @@
  * { metric, workers, value, unit }. Starts its own redis-server (with keyspace
  * notifications for that path), and for N = 10, 100, 1,000, 10,000 simulated workers
  * measures snapshot reads, push and poll latency at 100 changes/s, the commands the
- * observer sends, memory and classification; then the dashboard's figures.
+ * observer sends, memory and classification; then the dashboard's figures, then
+ * Supabase's (PostgreSQL + PostgREST started the same way).
  * A script, not a test: it prints numbers; the targets are read, not asserted.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRedis } from '../test/harness/redisServer';
 import { benchDashboard } from './dashboard';
+import { benchSupabase } from './supabaseBench';
 import { benchMemoryAndClassify, benchSnapshot, churn, commandCount, observe, percentile, populate, type BenchRow } from './fleetBench';
 import { readWorkers } from '../src/sources/redis/readWorkers';
 import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from '../src/sources/redis/orchestratorPreset';
@@ -70,6 +72,8 @@ async function main(): Promise<void> {
     }
     console.log('\ndashboard');
     add(await benchDashboard({ workers: SIZES }));
+    console.log('\nsupabase (real PostgREST; Realtime stand-in)');
+    add(await benchSupabase(SIZES));
   } finally {
     await redis.stop();
   }
