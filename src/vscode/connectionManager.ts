@@ -40,6 +40,9 @@ export class ConnectionManager implements vscode.Disposable {
   async reload(): Promise<void> {
     const gen = ++this.generation;
     await this.stopSource();
+    // Closing the old source can take a moment (a Realtime leave, a Redis QUIT): a newer
+    // reload may have started and finished meanwhile, and must not be undone by this one.
+    if (gen !== this.generation) return;
     const { connections, errors } = settings.connections();
     for (const e of errors) this.log.warn(e);
     const wanted = settings.activeConnectionName();

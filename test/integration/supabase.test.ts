@@ -31,7 +31,7 @@ test('seed 003 workers heartbeating through supabase-js show running, stopped an
 
   const { fleet, source } = watch(rest.anonKey);
   try {
-    await waitFor(() => fleet.size === 5 && fleet.get('outcome-learner')?.health === 'crashed', { timeoutMs: 15_000, message: `5 workers (have ${fleet.size}: ${fleet.connection.message ?? ''})` });
+    await waitFor(() => fleet.size === 5 && fleet.get('outcome-learner')?.health === 'crashed', { timeoutMs: 15_000, message: () => `5 workers (have ${fleet.size}: ${fleet.connection.message ?? ''})` });
     const h = Object.fromEntries(fleet.workers().map((w) => [w.snapshot.id, w.health]));
     assert.deepEqual(h, {
       'initiative-worker': 'healthy',
@@ -81,7 +81,7 @@ test('a wrong key and a missing table are said in words', async () => {
 test('Realtime unavailable at the project URL: polls the real PostgREST and says why', async () => {
   const { fleet, source, logs } = watchSupabase({ url: rest.url, key: rest.anonKey, pollMs: 200, realtimeRetryMs: 60_000 });
   try {
-    await waitFor(() => fleet.size === 5 && /Polling: Realtime/.test(fleet.connection.message ?? ''), { timeoutMs: 15_000, message: `fallback reason shown (have: ${fleet.connection.message})` });
+    await waitFor(() => fleet.size === 5 && /Polling: Realtime/.test(fleet.connection.message ?? ''), { timeoutMs: 15_000, message: () => `fallback reason shown (have: ${fleet.connection.message})` });
     assert.equal(fleet.connection.state, 'connected', 'polling still works: not an error');
     assert.match(fleet.connection.liveMode ?? '', /^poll every/);
     assert.ok(logs.some((l) => /^warn: Realtime .*Polling every/.test(l)), logs.join('\n'));

@@ -61,7 +61,7 @@ test('an error system message (table not in the publication): polling, the reaso
   standIn.onJoin = 'refuse';
   const { fleet, source, logs } = watchSupabase({ url: stack.rest.url, key: stack.rest.anonKey, pollMs: 200, reconcileMs: MINUTE, realtimeRetryMs: 500 });
   try {
-    await waitFor(() => /publication/.test(fleet.connection.message ?? ''), { timeoutMs: 15_000, message: `refusal shown (have: ${fleet.connection.message})` });
+    await waitFor(() => /publication/.test(fleet.connection.message ?? ''), { timeoutMs: 15_000, message: () => `refusal shown (have: ${fleet.connection.message})` });
     assert.equal(fleet.connection.state, 'connected');
     assert.match(fleet.connection.message!, /^Polling: Realtime refused the change feed for hp_worker_status: add it to the supabase_realtime publication/);
     assert.match(fleet.connection.liveMode ?? '', /^poll every/);
@@ -86,7 +86,7 @@ test('a dropped socket: polling with the reason, then rejoined, live again, and 
     standIn.dropSockets();
     await waitFor(() => /^poll every/.test(fleet.connection.liveMode ?? '') && /connection lost/.test(fleet.connection.message ?? ''), {
       timeoutMs: 10_000,
-      message: `fallback after the drop (have: ${fleet.connection.liveMode} / ${fleet.connection.message})`,
+      message: () => `fallback after the drop (have: ${fleet.connection.liveMode} / ${fleet.connection.message})`,
     });
     assert.ok(fleet.size > 0, 'last known state kept');
     // realtime-js reconnects by itself; the stand-in confirms the rejoin.

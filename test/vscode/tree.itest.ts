@@ -38,7 +38,7 @@ test('the extension activates and reads the fleet from the configured Redis', as
   api = await ext.activate();
   await waitFor(() => api.manager.fleet.size === 7 && api.manager.fleet.connection.state === 'connected', {
     timeoutMs: 20_000,
-    message: `7 workers connected (have ${api.manager.fleet.size}, ${api.manager.fleet.connection.state} ${api.manager.fleet.connection.message ?? ''})`,
+    message: () => `7 workers connected (have ${api.manager.fleet.size}, ${api.manager.fleet.connection.state} ${api.manager.fleet.connection.message ?? ''})`,
   });
 });
 
@@ -83,7 +83,7 @@ test('unreadable workers say what was wrong in their tooltip', async () => {
 test('the status bar counts alive workers and turns red for a dead one', async () => {
   // The status bar repaints at most 5×/s: wait for the repaint, don't race it.
   await waitFor(() => api.statusBar.state.text === '$(pulse) 3/7 workers', {
-    message: `status bar "3/7 workers" (shows "${api.statusBar.state.text}", fleet ${JSON.stringify(api.manager.fleet.counts())})`,
+    message: () => `status bar "3/7 workers" (shows "${api.statusBar.state.text}", fleet ${JSON.stringify(api.manager.fleet.counts())})`,
   });
   assert.equal(api.statusBar.state.background, 'statusBarItem.errorBackground');
 });
@@ -99,7 +99,7 @@ test('a store that stops answering: last known workers stay, marked stale, with 
   assert.equal(top[0].label, 'Cannot reach the store — Retry');
   assert.match(top[0].description, /Timed out|Redis/);
   assert.match((await workerRow('worker-build'))!.description, /\(stale\)$/);
-  await waitFor(() => /\(stale\)/.test(api.statusBar.state.text), { message: `status bar marked stale (${api.statusBar.state.text})` });
+  await waitFor(() => /\(stale\)/.test(api.statusBar.state.text), { message: () => `status bar marked stale (${api.statusBar.state.text})` });
   // The Retry row runs workerLens.refresh; once Redis answers again, everything is live.
   // redis-cli's PING is held by the pause and answers when Redis does again.
   assert.equal(execFileSync('redis-cli', ['-u', url, 'PING'], { encoding: 'utf8', timeout: 15_000 }).trim(), 'PONG');
@@ -125,7 +125,7 @@ test('a change written with redis-cli shows in the tree without Refresh (poll is
   });
   note(`redis-cli write → tree row updated in ${Date.now() - written} ms (${api.manager.fleet.connection.liveMode})`);
   // The view's title says it is live (its description is hidden when it is alone in its container).
-  await waitFor(() => api.tree.title === 'Workers · live', { message: `view title "Workers · live" (${api.tree.title})` });
+  await waitFor(() => api.tree.title === 'Workers · live', { message: () => `view title "Workers · live" (${api.tree.title})` });
 });
 
 test('a user restarts a dead worker and watches it come back; scaling 3 → 5 adds two heartbeating workers', async () => {
@@ -142,19 +142,19 @@ test('a user restarts a dead worker and watches it come back; scaling 3 → 5 ad
   try {
     await waitFor(() => api.manager.active?.name === 'pool' && health('pool-1') === 'dead', {
       timeoutMs: 30_000,
-      message: `pool-1 dead (active ${api.manager.active?.name}, pool-1 ${health('pool-1')})`,
+      message: () => `pool-1 dead (active ${api.manager.active?.name}, pool-1 ${health('pool-1')})`,
     });
     seen.length = 0;
     // What the tree's inline action does: the command with the clicked row.
     const restarting = vscode.commands.executeCommand('workerLens.restartWorker', { kind: 'worker', id: 'pool-1' });
-    await waitFor(() => health('pool-1') === 'healthy', { timeoutMs: 30_000, message: `pool-1 back to healthy (went ${seen.join(' → ')})` });
+    await waitFor(() => health('pool-1') === 'healthy', { timeoutMs: 30_000, message: () => `pool-1 back to healthy (went ${seen.join(' → ')})` });
     await restarting;
     assert.ok(seen.includes('recovering'), `pool-1 went through recovering: ${seen.join(' → ')}`);
 
     await vscode.commands.executeCommand('workerLens.scaleWorkers');
     await waitFor(
       () => ['pool-4', 'pool-5'].every((id) => health(id) === 'healthy') && api.manager.fleet.size === 5,
-      { timeoutMs: 30_000, message: `5 pool workers, pool-4 and pool-5 healthy (have ${api.manager.fleet.workers().map((w) => `${w.snapshot.id}:${w.health}`).join(', ')})` },
+      { timeoutMs: 30_000, message: () => `5 pool workers, pool-4 and pool-5 healthy (have ${api.manager.fleet.workers().map((w) => `${w.snapshot.id}:${w.health}`).join(', ')})` },
     );
   } finally {
     unsubscribe();
@@ -169,16 +169,16 @@ test('a Supabase connection shows seed 003\'s five workers through PostgREST, li
   try {
     await waitFor(() => api.manager.active?.name === 'supabase' && api.manager.fleet.size === 5 && api.manager.fleet.connection.state === 'connected', {
       timeoutMs: 20_000,
-      message: `5 Supabase workers (active ${api.manager.active?.name}, ${api.manager.fleet.size}, ${api.manager.fleet.connection.message ?? ''})`,
+      message: () => `5 Supabase workers (active ${api.manager.active?.name}, ${api.manager.fleet.size}, ${api.manager.fleet.connection.message ?? ''})`,
     });
     // As seed 003's dashboard says: 3/5 Running, "Stopped" after 5 minutes silent, "Crashed" by the circuit breaker.
     const rows = api.manager.fleet.workers().map((w) => `${w.snapshot.name}:${w.health}:${w.snapshot.completed}/${w.snapshot.errors}`).sort();
     assert.deepEqual(rows, ['initiative-worker:healthy:42/1', 'mission-worker:healthy:42/1', 'objective-proposal-worker:dead:42/1', 'outcome-learner:crashed:42/10', 'roundtable-worker:healthy:42/1']);
-    await waitFor(() => api.statusBar.state.text === '$(pulse) 3/5 workers', { message: `"3/5" in the status bar (${api.statusBar.state.text})` });
+    await waitFor(() => api.statusBar.state.text === '$(pulse) 3/5 workers', { message: () => `"3/5" in the status bar (${api.statusBar.state.text})` });
     // Realtime over `ws` from inside the extension host (Node 20 has no WebSocket of its own).
     await waitFor(() => /^Realtime \(postgres_changes\)/.test(api.manager.fleet.connection.liveMode ?? ''), {
       timeoutMs: 15_000,
-      message: `Realtime live (${api.manager.fleet.connection.liveMode} / ${api.manager.fleet.connection.message ?? ''})`,
+      message: () => `Realtime live (${api.manager.fleet.connection.liveMode} / ${api.manager.fleet.connection.message ?? ''})`,
     });
   } finally {
     await config.update('activeConnection', 'seed', vscode.ConfigurationTarget.Global);
@@ -198,7 +198,7 @@ test('with no connection configured, a .workers/ folder in the workspace is used
   try {
     await waitFor(() => api.manager.active?.type === 'files' && api.manager.fleet.size === 2, {
       timeoutMs: 15_000,
-      message: `the .workers/ folder's 2 workers (active ${api.manager.active?.name}, ${api.manager.fleet.size} workers)`,
+      message: () => `the .workers/ folder's 2 workers (active ${api.manager.active?.name}, ${api.manager.fleet.size} workers)`,
     });
     const names = api.manager.fleet.workers().map((w) => `${w.snapshot.name}:${w.health}`);
     assert.deepEqual(names, ['gpu-1:healthy', 'gpu-2:stopped']);

@@ -165,7 +165,10 @@ export class SupabaseSource implements WorkerSource {
   async dispose(): Promise<void> {
     this.disposed = true;
     clearTimeout(this.timer);
-    await this.realtime?.dispose();
+    // Leaving the channel waits for Realtime's reply (up to its 10 s timeout on a bad
+    // network): a switch of connection should not. The leave finishes on its own.
+    const left = this.realtime?.dispose();
+    await Promise.race([left, new Promise((r) => setTimeout(r, 1000).unref())]);
   }
 }
 
