@@ -29,8 +29,11 @@ export class FleetStatusBar implements vscode.Disposable {
   }
 
   /** What the item shows now (for tests and the API). */
-  get state(): { text: string; visible: boolean; background?: string } {
-    return { text: this.item.text, visible: this.visible, background: this.background };
+  get state(): { text: string; visible: boolean; background?: string; tooltip: string } {
+    const t = this.item.tooltip;
+    // The tooltip as read on screen: appendText's markdown escapes and &nbsp; undone.
+    const shown = (typeof t === 'string' ? t : (t?.value ?? '')).replace(/&nbsp;/g, ' ').replace(/\\([\\`*_{}[\]()#+\-.!|~<>])/g, '$1');
+    return { text: this.item.text, visible: this.visible, background: this.background, tooltip: shown };
   }
 
   private visible = false;

@@ -175,10 +175,11 @@ test('a Supabase connection shows seed 003\'s five workers through PostgREST, li
     const rows = api.manager.fleet.workers().map((w) => `${w.snapshot.name}:${w.health}:${w.snapshot.completed}/${w.snapshot.errors}`).sort();
     assert.deepEqual(rows, ['initiative-worker:healthy:42/1', 'mission-worker:healthy:42/1', 'objective-proposal-worker:dead:42/1', 'outcome-learner:crashed:42/10', 'roundtable-worker:healthy:42/1']);
     await waitFor(() => api.statusBar.state.text === '$(pulse) 3/5 workers', { message: () => `"3/5" in the status bar (${api.statusBar.state.text})` });
-    // Realtime over `ws` from inside the extension host (Node 20 has no WebSocket of its own).
-    await waitFor(() => /^Realtime \(postgres_changes\)/.test(api.manager.fleet.connection.liveMode ?? ''), {
+    // Realtime over `ws` from inside the extension host (Node 20 has no WebSocket of its own),
+    // named where a user looks: the view title and the status bar's tooltip.
+    await waitFor(() => api.tree.title === 'Workers · live' && /Updates: Realtime \(postgres_changes\)/.test(api.statusBar.state.tooltip), {
       timeoutMs: 15_000,
-      message: () => `Realtime live (${api.manager.fleet.connection.liveMode} / ${api.manager.fleet.connection.message ?? ''})`,
+      message: () => `Realtime live (${api.manager.fleet.connection.liveMode} / ${api.tree.title} / ${api.statusBar.state.tooltip})`,
     });
   } finally {
     await config.update('activeConnection', 'seed', vscode.ConfigurationTarget.Global);
