@@ -18,7 +18,16 @@ let stack: Seed003Stack;
 let rest: PostgRest;
 
 before(async () => {
-  stack = await startSeed003Stack();
+  // Another team's layout: process metadata inside a JSON column.
+  stack = await startSeed003Stack(
+    undefined,
+    `create table gpu_workers (name text primary key, state text, meta jsonb);
+     grant select on gpu_workers to anon;
+     insert into gpu_workers values
+       ('gpu-1', 'running', jsonb_build_object('beat', now(), 'pid', 7001, 'rss', 1073741824, 'done', 12)),
+       ('gpu-2', 'running', jsonb_build_object('beat', now() - interval '10 minutes', 'pid', 7002)),
+       ('gpu-3', 'running', jsonb_build_object('beat', 'not a time', 'pid', 'seven'));`,
+  );
   rest = stack.rest;
 });
 after(() => stack?.stop());
@@ -61,7 +70,30 @@ test('npx worker-lens status --supabase prints the same fleet, exit 1 for the cr
   assert.match(names, /"crashed"/);
 });
 
-test('a wrong key and a missing table are said in words', async () => {
+test('another layout: columns mapped into a JSON column, with a wrong type said in words', async () => {
+  const { fleet, source } = watchSupabase({
+    url: rest.url,
+    key: rest.anonKey,
+    table: 'gpu_workers',
+    columns: { name: 'name', status: 'state', lastHeartbeat: 'meta.beat', pid: 'meta.pid', memory: 'meta.rss', completed: 'meta.done' },
+    pollMs: 200,
+    realtime: false,
+  });
+  try {
+    await waitFor(() => fleet.size === 3, { timeoutMs: 15_000, message: () => `3 gpu workers (have ${fleet.size}: ${fleet.connection.message ?? ''})` });
+    const g1 = fleet.get('gpu-1')!;
+    assert.equal(g1.health, 'healthy');
+    assert.deepEqual([g1.snapshot.pid, g1.snapshot.memoryBytes, g1.snapshot.completed], [7001, 1073741824, 12]);
+    assert.equal(fleet.get('gpu-2')!.health, 'dead', '10 minutes without a heartbeat');
+    const g3 = fleet.get('gpu-3')!;
+    assert.equal(g3.health, 'unknown');
+    assert.match(g3.snapshot.problems.join('; '), /beat|pid/);
+  } finally {
+    await source.dispose();
+  }
+});
+
+test('a wrong key, a missing table and a missing column are said in words', async () => {
   const bad = watch('not-a-valid-key');
   try {
     await waitFor(() => bad.fleet.connection.state === 'error', { timeoutMs: 15_000, message: 'bad key reported' });
@@ -75,6 +107,13 @@ test('a wrong key and a missing table are said in words', async () => {
     assert.match(missing.fleet.connection.message ?? '', /no_such_table does not exist/);
   } finally {
     await missing.source.dispose();
+  }
+  const column = watchSupabase({ url: rest.url, key: rest.anonKey, columns: { memory: 'rss_bytes' }, pollMs: 200, realtime: false });
+  try {
+    await waitFor(() => column.fleet.connection.state === 'error', { timeoutMs: 15_000, message: 'missing column reported' });
+    assert.match(column.fleet.connection.message ?? '', /^A mapped column is missing in hp_worker_status: .*rss_bytes.*Check the connection's "columns"/);
+  } finally {
+    await column.source.dispose();
   }
 });
 

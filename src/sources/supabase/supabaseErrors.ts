@@ -6,10 +6,11 @@ export function describeSupabaseError(err: { code?: string; message?: string; st
     return `Supabase at ${where} rejected the key (${code || '401'}). Set the service or anon key again with "Workers: Add Connection…" or the connection's secretEnv.`;
   }
   if (code === '42501' || err?.status === 403) return `The key may not read ${table} at ${where} (${code || '403'}): add a select policy for its role (see sql/supabase-setup.sql).`;
+  // Before the table check: PostgREST words a missing column "… does not exist" too.
+  if (code === '42703' || /column .* does not exist/i.test(msg)) return `A mapped column is missing in ${table}: ${msg}. Check the connection's "columns".`;
   if (code === '42P01' || code === 'PGRST205' || /does not exist|Could not find the table/i.test(msg)) {
     return `The table ${table} does not exist at ${where} (${code}). Create it with sql/supabase-setup.sql, or set the connection's "table".`;
   }
-  if (code === '42703' || /column .* does not exist/i.test(msg)) return `A mapped column is missing in ${table}: ${msg}. Check the connection's "columns".`;
   if (/fetch failed|ECONNREFUSED|ENOTFOUND|network|socket/i.test(msg)) return `Cannot reach Supabase at ${where}: ${msg}`;
   return `Supabase error at ${where}: ${msg}${code ? ` (${code})` : ''}`;
 }

@@ -53,7 +53,11 @@ export class SupabaseSource implements WorkerSource {
 
   constructor(private readonly opts: SupabaseSourceOptions) {
     this.table = opts.table ?? SUPABASE_HEARTBEAT_TABLE;
-    this.fields = { ...SUPABASE_HEARTBEAT_COLUMNS, ...definedOnly(opts.columns) };
+    // Seed 003's table: the preset's columns, any of them overridden. Another table with
+    // its own `columns`: only those (its layout has no reason to share the preset's names).
+    const own = this.table !== SUPABASE_HEARTBEAT_TABLE && opts.columns;
+    const base: FieldMap = own ? { status: 'status', lastHeartbeat: 'last_heartbeat' } : SUPABASE_HEARTBEAT_COLUMNS;
+    this.fields = { ...base, ...definedOnly(opts.columns) };
     this.idColumn = opts.idColumn ?? (this.fields.name || SUPABASE_HEARTBEAT_ID);
     // Top-level column names only: a dotted mapping reads inside a JSON column.
     const cols = new Set([this.idColumn, ...Object.values(this.fields).filter((c): c is string => Boolean(c)).map((c) => c.split('.')[0])]);
