@@ -6,7 +6,6 @@ import { FilesSource } from '../sources/files/filesSource';
 import { RedisSource } from '../sources/redis/redisSource';
 import { SupabaseSource } from '../sources/supabase/supabaseSource';
 import { SUPABASE_HEARTBEAT_THRESHOLDS } from '../sources/supabase/supabasePreset';
-import { DEFAULT_THRESHOLDS } from '../core/model';
 import type { SourceSink, WorkerSource } from '../sources/source';
 import type { StatusArgs } from './args';
 import { exitCodeFor, headerLine, renderTable, summaryLine, toJson } from './render';
@@ -39,7 +38,7 @@ export async function runStatus(args: StatusArgs, io: CliIo): Promise<number> {
   const { source, where } = opened;
   // Seed 003's workers beat every 30 s: the Supabase preset's thresholds, unless given.
   const preset = args.source?.kind === 'supabase' ? SUPABASE_HEARTBEAT_THRESHOLDS : {};
-  const fleet = new Fleet(effectiveThresholds({ ...DEFAULT_THRESHOLDS, ...preset, ...definedOnly(args.thresholds) }));
+  const fleet = new Fleet(effectiveThresholds(preset, args.thresholds));
   const debug = Boolean(io.env.WORKER_LENS_DEBUG);
   const sink: SourceSink = {
     replaceAll: (w) => fleet.replaceAll(w),
@@ -172,8 +171,4 @@ function isDir(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -29,21 +29,14 @@ export interface SupervisorCommonOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
-/** What a supervisor may do, whichever store its requests come from. */
-export interface CarryOutPolicy {
-  /** Argv templates; `${worker}` / `${count}` substituted per argument, no shell. */
-  restart?: string[];
-  scale?: string[];
-  /** Workers this supervisor runs itself; used for an action with no argv template. */
-  pool?: WorkerPool;
+/** What a supervisor may do, whichever store its requests come from (defaults applied). */
+export type CarryOutPolicy = Pick<SupervisorCommonOptions, 'restart' | 'scale' | 'pool' | 'workerPattern'> & {
   runTimeoutMs: number;
   maxCount: number;
-  /** Only workers whose id matches may be restarted. */
-  workerPattern?: RegExp;
   /** Names this supervisor in "no command configured". */
   name: string;
   log(line: string): void;
-}
+};
 
 /** Carries out one request: the argv template, else the pool; refusals in words. */
 export async function carryOut(r: ControlRequest, p: CarryOutPolicy): Promise<{ ok: boolean; message: string }> {

@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
+import { definedOnly } from '../core/definedOnly';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { createSupabaseClient } from '../sources/supabase/supabaseClient';
 import { DEFAULT_COMMANDS_TABLE, fromRow, type CommandRow } from '../control/commandRow';
-import { summary } from '../control/request';
+import { summary, type ControlRequest } from '../control/request';
 import { describeSupabaseError, supabaseHost } from '../sources/supabase/supabaseErrors';
 import { carryOut, type SupervisorCommonOptions } from './carryOut';
 
@@ -43,7 +44,7 @@ export class SupabaseSupervisor {
   private wake?: () => void;
 
   constructor(opts: SupabaseSupervisorOptions) {
-    this.o = { claimIdleMs: 10_000, runTimeoutMs: 120_000, maxRetryAgeMs: 600_000, maxCount: 100, concurrency: 4, pollMs: 1000, ...stripUndefined(opts), url: opts.url, key: opts.key };
+    this.o = { claimIdleMs: 10_000, runTimeoutMs: 120_000, maxRetryAgeMs: 600_000, maxCount: 100, concurrency: 4, pollMs: 1000, ...definedOnly(opts), url: opts.url, key: opts.key };
     this.consumer = opts.consumer ?? `${hostname()}:${process.pid}`;
     this.table = opts.table || DEFAULT_COMMANDS_TABLE;
     this.where = supabaseHost(opts.url);
@@ -133,7 +134,7 @@ export class SupabaseSupervisor {
     }
   }
 
-  private async run(id: string, r: ReturnType<typeof fromRow>['request'] & object, by: string, takenOver: boolean): Promise<void> {
+  private async run(id: string, r: ControlRequest, by: string, takenOver: boolean): Promise<void> {
     this.log('info', `${summary(r)} (request ${id} by ${by}${takenOver ? ', taken over' : ''})`);
     const keepAlive = setInterval(() => {
       void this.client.from(this.table).update({ updated_at: new Date().toISOString() }).eq('id', id).eq('supervisor', this.consumer).eq('status', 'accepted').then(
@@ -179,8 +180,4 @@ export class SupabaseSupervisor {
   private log(level: 'info' | 'warn' | 'error', message: string): void {
     this.o.log?.(level, message);
   }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { definedOnly } from '../core/definedOnly';
 import type { Redis } from 'ioredis';
 import { DEFAULT_COMMANDS_STREAM, DEFAULT_RESULTS_STREAM, STREAM_MAXLEN } from '../control/redisRequester';
 import { fromFields, resultFields, summary, type ControlRequest, type ResultStatus } from '../control/request';
@@ -54,7 +55,7 @@ export class Supervisor {
       maxCount: 100,
       concurrency: 4,
       blockMs: 2000,
-      ...stripUndefined(opts),
+      ...definedOnly(opts),
       url: opts.url,
     };
     this.consumer = opts.consumer ?? `${hostname()}:${process.pid}`;
@@ -256,9 +257,4 @@ export class Supervisor {
   private log(level: 'info' | 'warn' | 'error', message: string): void {
     this.o.log?.(level, message);
   }
-}
-
-/** So an option passed as undefined (an unset CLI flag) keeps its default. */
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

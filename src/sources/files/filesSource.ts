@@ -1,4 +1,5 @@
 import type { Stats } from 'node:fs';
+import { definedOnly } from '../../core/definedOnly';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogEntry } from '../../core/logEntry';
@@ -316,8 +317,4 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
 
 function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10}s`;
-}
-
-function definedOnly<T extends object>(o: T | undefined): Partial<T> {
-  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined && v !== '')) as Partial<T>;
 }

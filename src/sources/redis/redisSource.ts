@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { definedOnly } from '../../core/definedOnly';
 import { redactUrl, type RedisKeys } from '../../core/connectionConfig';
 import type { ConnectionState } from '../../core/fleet';
 import type { FieldMap } from '../../core/record';
@@ -67,8 +68,8 @@ export class RedisSource implements WorkerSource {
   private conn?: ConnectionState;
 
   constructor(private readonly opts: RedisSourceOptions) {
-    this.keys = { ...ORCHESTRATOR_KEYS, ...stripUndefined(opts.keys) };
-    this.fields = { ...ORCHESTRATOR_FIELDS, ...stripUndefined(opts.fields) };
+    this.keys = { ...ORCHESTRATOR_KEYS, ...definedOnly(opts.keys) };
+    this.fields = { ...ORCHESTRATOR_FIELDS, ...definedOnly(opts.fields) };
     this.where = redactUrl(opts.url);
   }
 
@@ -257,9 +258,4 @@ export class RedisSource implements WorkerSource {
 
 function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(2))}s`;
-}
-
-function stripUndefined<T extends object>(o: T | undefined): Partial<T> {
-  if (!o) return {};
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -57,7 +57,7 @@ export class SupabaseSource implements WorkerSource {
     // its own `columns`: only those (its layout has no reason to share the preset's names).
     const own = this.table !== SUPABASE_HEARTBEAT_TABLE && opts.columns;
     const base: FieldMap = own ? { status: 'status', lastHeartbeat: 'last_heartbeat' } : SUPABASE_HEARTBEAT_COLUMNS;
-    this.fields = { ...base, ...definedOnly(opts.columns) };
+    this.fields = { ...base, ...columnNamesOnly(opts.columns) };
     this.idColumn = opts.idColumn ?? (this.fields.name || SUPABASE_HEARTBEAT_ID);
     // Top-level column names only: a dotted mapping reads inside a JSON column.
     const cols = new Set([this.idColumn, ...Object.values(this.fields).filter((c): c is string => Boolean(c)).map((c) => c.split('.')[0])]);
@@ -176,6 +176,7 @@ export class SupabaseSource implements WorkerSource {
   }
 }
 
-function definedOnly<T extends object>(o: T | undefined): Partial<T> {
+/** Column names only (settings are user input: anything but a non-empty string is ignored). */
+function columnNamesOnly<T extends object>(o: T | undefined): Partial<T> {
   return o ? (Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v === 'string' && v)) as Partial<T>) : {};
 }
