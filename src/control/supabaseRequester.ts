@@ -76,8 +76,14 @@ export class SupabaseStoreRequester implements ControlRequester {
   private async giveUp(id: string, timeoutMs: number, accepted: string | undefined): Promise<Outcome> {
     const wait = formatWait(timeoutMs);
     if (accepted === undefined) {
-      const { data } = await this.client.from(this.table).update({ status: 'expired', message: `${NO_SUPERVISOR} within ${wait}` }).eq('id', id).eq('status', 'pending').select('id');
+      const { data, error, status } = await this.client.from(this.table).update({ status: 'expired', message: `${NO_SUPERVISOR} within ${wait}` }).eq('id', id).eq('status', 'pending').select('id');
+      if (error) {
+        // The store went away while we waited: we cannot know, or stop, what happens to it.
+        const why = describeSupabaseError({ ...error, status }, this.table, this.where);
+        return { status: 'timeout', message: `${NO_SUPERVISOR} within ${wait}, and the request could not be marked expired (${why}): a supervisor may still carry it out` };
+      }
       if (data?.length) return { status: 'timeout', message: `${NO_SUPERVISOR} within ${wait}: is a supervisor running and reading the ${this.table} table?` };
+      // Not pending any more: a supervisor claimed it just as the wait ended.
     }
     return { status: 'timeout', message: `a supervisor accepted it${accepted ? ` (${accepted})` : ''} but reported no result within ${wait}` };
   }

@@ -152,3 +152,14 @@ test('supervisor CLI: --supabase needs the service key in the environment, and s
   assert.equal(ok.supabase?.key, 'secret');
   assert.deepEqual(ok.supabase?.restart, ['pm2', 'restart', '${worker}']);
 });
+
+// Last: it stops PostgREST.
+test('the store going away during the wait: said in words, not "a supervisor accepted it"', async () => {
+  const r = newRequest('restart', { worker: 'mission-worker' }, 1500);
+  const outcome = requester(1500).send(r);
+  await waitFor(async () => (await rows()).length === 1, { message: 'the request row written' });
+  await stack.rest.stop();
+  const o = await outcome;
+  assert.equal(o.status, 'timeout');
+  assert.match(o.message, /^no supervisor answered within 2 s, and the request could not be marked expired \(Cannot reach Supabase at .+\): a supervisor may still carry it out$/);
+});

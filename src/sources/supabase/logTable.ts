@@ -99,7 +99,7 @@ export class LogTableFollower {
         ts: Number.isFinite(ts) ? ts : Date.now(),
         worker: typeof r.worker === 'string' && r.worker ? r.worker : undefined,
         level: normaliseLevel(r.level),
-        message: typeof r.message === 'string' ? r.message : JSON.stringify(r.message ?? ''),
+        message: typeof r.message === 'string' ? r.message : r.message == null ? '' : JSON.stringify(r.message),
         source: this.opts.table,
         id: String(r.id),
       });
