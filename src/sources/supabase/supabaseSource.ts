@@ -77,7 +77,10 @@ export class SupabaseSource implements WorkerSource {
             this.schedule(0);
           },
           fallback: (reason, detail) => {
-            if (reason !== this.fallbackReason) this.sink?.log('warn', `${reason}. Polling every ${Math.round(this.opts.pollMs / 1000)}s meanwhile.${detail ? ` ${detail}` : ''}`);
+            // realtime-js retries a lost socket every 1–10 s, each retry failing the same way:
+            // only a new reason (or leaving live, which clears it) is logged and read at once.
+            if (reason === this.fallbackReason) return;
+            this.sink?.log('warn', `${reason}. Polling every ${Math.round(this.opts.pollMs / 1000)}s meanwhile.${detail ? ` ${detail}` : ''}`);
             this.fallbackReason = reason;
             this.announce();
             this.schedule(0);
