@@ -121,8 +121,12 @@ test('the packaged extension, clicked open by a user, shows the fleet by health 
     assert.ok(labels.some((l) => /^worker-build, working · Fix login bug · 3m \d+s$/.test(l)), `rows: ${labels.join(' | ')}`);
     assert.ok(labels.some((l) => /^worker-dead, dead · last seen 2m \d+s ago$/.test(l)), `rows: ${labels.join(' | ')}`);
     const status = wb.page.locator('.statusbar-item', { hasText: /\d+\/\d+ workers/ });
-    await status.first().waitFor({ timeout: 10_000 });
-    assert.match(await status.first().innerText(), /3\/7 workers/);
+    // The status bar repaints on its own coalesced tick, apart from the tree's: wait for it.
+    let shown = '';
+    await waitFor(async () => /3\/7 workers/.test((shown = await status.first().innerText().catch(() => ''))), {
+      timeoutMs: 15_000,
+      message: () => `the status bar to read 3/7 workers (it reads "${shown}")`,
+    });
     // For the README: a wider sidebar and no hover tooltip (a failed drag changes nothing asserted).
     await wb.page.mouse.move(349, 400);
     await wb.page.mouse.down();
@@ -169,6 +173,10 @@ test('Add Connection: the URL goes to settings, the password to the secret store
   try {
     const writer = new Redis({ host: '127.0.0.1', port: secured.port, password: 's3cret-pw' });
     await writeSeedFleet(writer);
+    // One more (stopped) worker than the seed connection shows, so "3/8 workers" can only
+    // come from the new connection, not from the one already on screen (3/7).
+    await writer.sadd('active_workers', 'worker-secured');
+    await writer.hset('worker:state:worker-secured', { status: 'stopped', last_activity: new Date().toISOString() });
     writer.disconnect();
     // The extension is up once its status bar item shows; then its commands are in the palette.
     const status = page.locator('.statusbar-item', { hasText: /\d+\/\d+ workers/ });
@@ -190,7 +198,11 @@ test('Add Connection: the URL goes to settings, the password to the secret store
     // The password typed into the URL, as people do; it must not land in settings.
     await page.keyboard.type(`redis://:s3cret-pw@127.0.0.1:${secured.port}`);
     await page.keyboard.press('Enter');
-    await waitFor(async () => /3\/7 workers/.test(await status.first().innerText().catch(() => '')), { timeoutMs: 30_000, message: 'the secured fleet in the status bar' });
+    let shown = '';
+    await waitFor(async () => /3\/8 workers/.test((shown = await status.first().innerText().catch(() => ''))), {
+      timeoutMs: 30_000,
+      message: () => `the secured fleet (3/8 workers) in the status bar (it reads "${shown}")`,
+    });
     const settings = readFileSync(join(server.userDataDir, 'User/settings.json'), 'utf8');
     assert.match(settings, new RegExp(`"url": "redis://127.0.0.1:${secured.port}"`));
     assert.doesNotMatch(settings, /s3cret-pw/);
