@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { Client } from 'pg';
 import type { LogEntry } from '../../src/core/logEntry';
 import { LogTableFollower } from '../../src/sources/supabase/logTable';
 import { waitFor } from '../harness/freePort';
@@ -144,7 +145,7 @@ test('a log table is tailed: newest rows first, then new rows in order, resumed 
     await waitFor(() => seen.length === 3, { timeoutMs: 10_000, message: 'backfill' });
     assert.deepEqual(seen.map((e) => e.message), ['old 3', 'old 4', 'old 5']);
     await stack.pg.query(`insert into worker_logs (worker, level, message) values ('outcome-learner', 'ERROR', 'circuit breaker open'), (null, 'warn', 'slow poll')`);
-    await waitFor(() => seen.length === 5, { timeoutMs: 10_000, message: 'new rows' });
+    await waitFor(() => seen.length === 5, { timeoutMs: 10_000, message: () => `new rows (seen ${seen.map((e) => e.id + ':' + e.message).join(' | ')}; states ${states.join(' | ')})` });
     assert.deepEqual(seen.slice(3).map((e) => [e.worker, e.level, e.message, e.source]), [
       ['outcome-learner', 'error', 'circuit breaker open', 'worker_logs'],
       [undefined, 'warn', 'slow poll', 'worker_logs'],
@@ -168,6 +169,32 @@ test('a log table is tailed: newest rows first, then new rows in order, resumed 
     await waitFor(() => states.some((x) => /^error The table no_such_logs does not exist/.test(x)), { timeoutMs: 10_000, message: 'missing table reported' });
   } finally {
     await missing.dispose();
+  }
+});
+
+test('a log row whose insert commits after a newer one is still shown, not skipped', async () => {
+  await stack.pg.query(`insert into worker_logs (message) values ('before')`);
+  const seen: LogEntry[] = [];
+  const f = new LogTableFollower({ url: rest.url, key: rest.anonKey, table: 'worker_logs', backfill: 1, pollMs: 100, onEntries: (e) => seen.push(...e) });
+  f.start();
+  const slowWriter = new Client({ connectionString: stack.pg.url });
+  await slowWriter.connect();
+  try {
+    await waitFor(() => seen.length === 1, { timeoutMs: 10_000, message: 'backfill' });
+    // Two writers: the first takes its id, then commits only after the second has.
+    await slowWriter.query('begin');
+    await slowWriter.query(`insert into worker_logs (worker, level, message) values ('mission-worker', 'error', 'taken first, committed late')`);
+    await stack.pg.query(`insert into worker_logs (worker, level, message) values ('outcome-learner', 'info', 'taken second, committed first')`);
+    await waitFor(() => seen.some((e) => e.message === 'taken second, committed first'), { timeoutMs: 10_000, message: 'the newer row' });
+    await slowWriter.query('commit');
+    await waitFor(() => seen.some((e) => e.message === 'taken first, committed late'), {
+      timeoutMs: 10_000,
+      message: () => `the row committed late (seen: ${seen.map((e) => e.message).join(' | ')})`,
+    });
+    assert.equal(seen.filter((e) => e.message === 'taken second, committed first').length, 1, 'each row once');
+  } finally {
+    await slowWriter.end();
+    await f.dispose();
   }
 });
 

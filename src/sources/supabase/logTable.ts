@@ -19,19 +19,31 @@ export interface LogTableOptions {
 }
 
 const PAGE = 500;
+/** How long an id skipped over is still looked for: longer than a log insert's transaction. */
+const GAP_WAIT_MS = 30_000;
+/** A jump larger than this is a sequence jump (cache, restart), not rows in flight. */
+const MAX_GAP = 100;
+/** At most this many ids looked for again (the list goes into the request URL). */
+const MAX_GAPS = 200;
 
 /**
  * Tails a Supabase log table in the dashboard, as the Redis log streams are tailed:
  * the newest rows first, then every row with a larger id, in id order, a page at a time.
  * Polls (one small select every 2 s while the dashboard is open) rather than Realtime,
- * so it works on tables not in the publication. Ids come from an identity column: a row
- * committed late with a smaller id than one already seen would be missed (rare: two
- * writers inserting in the same instant); the worker table itself never depends on this.
+ * so it works on tables not in the publication.
+ *
+ * Ids come from an identity column, handed out at insert but visible only at commit: two
+ * writers can commit out of order, so "id > last seen" alone would skip the one that
+ * committed second with the smaller id. Ids skipped over are remembered as gaps and asked
+ * for again (`id=in.(…)`) until they show up or `GAP_WAIT_MS` passes — a gap that never
+ * fills was a rolled-back insert or a sequence jump.
  */
 export class LogTableFollower {
   private readonly client: SupabaseClient;
   private readonly where: string;
   private lastId?: number;
+  /** Ids below `lastId` not seen yet, with when they were first missed. */
+  private readonly gaps = new Map<number, number>();
   private timer?: NodeJS.Timeout;
   private disposed = false;
   private lastError?: string;
@@ -75,11 +87,30 @@ export class LogTableFollower {
   }
 
   private async follow(): Promise<void> {
+    const now = Date.now();
+    for (const [id, since] of this.gaps) if (now - since > GAP_WAIT_MS) this.gaps.delete(id);
     for (;;) {
-      const rows = await this.select((q) => q.gt('id', this.lastId!).order('id').limit(PAGE));
+      const late = [...this.gaps.keys()];
+      const rows = await this.select((q) => (late.length ? q.or(`id.gt.${this.lastId!},id.in.(${late.join(',')})`) : q.gt('id', this.lastId!)).order('id').limit(PAGE));
       this.deliver(rows);
       if (rows.length < PAGE || this.disposed) return;
     }
+  }
+
+  /** Notes the ids between the last one seen and `id` as gaps; `id` itself is no longer one. */
+  private noteId(id: number): void {
+    this.gaps.delete(id);
+    const last = this.lastId;
+    if (last !== undefined && id <= last) return;
+    if (last !== undefined && id - last - 1 <= MAX_GAP) {
+      const now = Date.now();
+      for (let missing = last + 1; missing < id; missing++) this.gaps.set(missing, now);
+    }
+    for (const old of this.gaps.keys()) {
+      if (this.gaps.size <= MAX_GAPS) break;
+      this.gaps.delete(old);
+    }
+    this.lastId = id;
   }
 
   private async select(shape: (q: ReturnType<ReturnType<SupabaseClient['from']>['select']>) => PromiseLike<{ data: unknown; error: unknown; status: number }>): Promise<Row[]> {
@@ -93,7 +124,7 @@ export class LogTableFollower {
     const entries: LogEntry[] = [];
     for (const r of rows) {
       const id = Number(r.id);
-      if (Number.isFinite(id)) this.lastId = Math.max(this.lastId ?? 0, id);
+      if (Number.isInteger(id)) this.noteId(id);
       const ts = Date.parse(String(r.created_at ?? ''));
       entries.push({
         ts: Number.isFinite(ts) ? ts : Date.now(),
