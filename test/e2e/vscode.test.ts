@@ -95,6 +95,9 @@ after(async () => {
 });
 
 test('the extension suite passes inside VS Code against the real Redis', async () => {
+  // Written again now, not in before(): the suite checks ages ("3m 12s") that the minute
+  // or so spent packaging and starting code-server would otherwise push past.
+  await writeSeedFleet(redis.client());
   const result = await runExtensionTests(server, {
     workspace,
     extensionDevelopmentPath: REPO,
@@ -170,14 +173,16 @@ test('Add Connection: the URL goes to settings, the password to the secret store
   const secured = await startRedis(['--requirepass', 's3cret-pw']);
   const wb = await openWorkbench(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
   const { page } = wb;
+  const writer = new Redis({ host: '127.0.0.1', port: secured.port, password: 's3cret-pw' });
+  let stopSecuredBeating: (() => void) | undefined;
   try {
-    const writer = new Redis({ host: '127.0.0.1', port: secured.port, password: 's3cret-pw' });
     await writeSeedFleet(writer);
     // One more (stopped) worker than the seed connection shows, so "3/8 workers" can only
     // come from the new connection, not from the one already on screen (3/7).
     await writer.sadd('active_workers', 'worker-secured');
     await writer.hset('worker:state:worker-secured', { status: 'stopped', last_activity: new Date().toISOString() });
-    writer.disconnect();
+    // Beating like the main fleet: typing the steps below must not outlast the idle worker's 15 s.
+    stopSecuredBeating = keepSeedFleetBeating(writer);
     // The extension is up once its status bar item shows; then its commands are in the palette.
     const status = page.locator('.statusbar-item', { hasText: /\d+\/\d+ workers/ });
     await status.first().waitFor({ timeout: 60_000 });
@@ -210,6 +215,8 @@ test('Add Connection: the URL goes to settings, the password to the secret store
     console.error(await keepEvidence(page, server, 'add-connection'));
     throw err;
   } finally {
+    stopSecuredBeating?.();
+    writer.disconnect();
     await wb.close();
     await secured.stop();
   }

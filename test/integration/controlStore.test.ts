@@ -93,8 +93,10 @@ test('restart round trip: a wedged worker goes dead, the supervisor replaces its
   const env = { REDIS_URL: redis.url, HEARTBEAT_MS: '100', WARMUP_MS: '1000', HANG_WORKER: 'w-1', HANG_ONCE_FILE: join(dir, 'hung-once') };
   const pool = new WorkerPool({ argv: poolWorkerArgv(), prefix: 'w', size: 2, env, stopGraceMs: 3000 });
   await supervisor({ pool });
-  // Short thresholds so "dead" comes in a second; the Fleet re-derives health on the clock.
-  const fleet = new Fleet({ unresponsiveAfterSeconds: 0.5, deadAfterSeconds: 1, slowTaskAfterMinutes: 15, adaptive: false });
+  // Short thresholds so "dead" comes in seconds; the Fleet re-derives health on the clock.
+  // Still 15 beats wide: a busy machine stalling a process for a few hundred ms is not a
+  // wedged worker, and must not put "unresponsive" into the sequence checked below.
+  const fleet = new Fleet({ unresponsiveAfterSeconds: 1.5, deadAfterSeconds: 3, slowTaskAfterMinutes: 15, adaptive: false });
   const source = new RedisSource({ url: redis.url, pollMs: 100, push: 'off' });
   cleanups.push(() => source.dispose());
   source.start({ replaceAll: (w) => fleet.replaceAll(w), update: (w, r) => fleet.update(w, r), setConnection: (c) => fleet.setConnection(c), log: () => undefined });
