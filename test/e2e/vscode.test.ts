@@ -59,7 +59,11 @@ before(async () => {
   // Seed 003's table (its own migration) behind a real PostgREST, Realtime played by the
   // stand-in (test/harness/realtimeStandIn.ts) on the same URL; its workers heartbeat
   // through supabase-js as the seed's do: three running, one stopped, one crashed.
-  supabase = await startSeed003Stack(createRealtimeStandIn());
+  // Plus the same table under a team's own name (a view), for Add Connection's table step.
+  supabase = await startSeed003Stack(
+    createRealtimeStandIn(),
+    `create view team_workers as select * from hp_worker_status; grant select on team_workers to anon;`,
+  );
   const rest = supabase.rest;
   supabaseBeats = await heartbeatSeed003(rest.url, rest.serviceKey, 5_000);
   const vsix = packageVsix();
@@ -219,5 +223,54 @@ test('Add Connection: the URL goes to settings, the password to the secret store
     writer.disconnect();
     await wb.close();
     await secured.stop();
+  }
+});
+
+test('Add Connection for Supabase: the table is asked for, the key goes to the secret store, and the fleet shows', async () => {
+  const rest = supabase!.rest;
+  const wb = await openWorkbench(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+  const { page } = wb;
+  try {
+    const status = page.locator('.statusbar-item', { hasText: /\d+\/\d+ workers/ });
+    await status.first().waitFor({ timeout: 60_000 });
+    const title = page.locator('.quick-input-widget .quick-input-title');
+    const step = async (text: string) => waitFor(async () => (await title.innerText().catch(() => '')).includes(text), { message: `quick input "${text}"` });
+    await page.keyboard.press('F1');
+    await page.keyboard.type('Workers: Add Connection');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add Connection' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await step('Add Connection (1/3)');
+    await page.keyboard.type('Supabase');
+    await page.keyboard.press('Enter');
+    await step('Add Connection (2/3)');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('team');
+    await page.keyboard.press('Enter');
+    await step('Add Connection (3/4)');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(rest.url);
+    await page.keyboard.press('Enter');
+    await step('Add Connection (4/4)');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('team_workers');
+    await page.keyboard.press('Enter');
+    await step('Supabase key');
+    await page.keyboard.type(rest.anonKey);
+    await page.keyboard.press('Enter');
+    // Seed 003's five workers (three running, one stopped, one crashed) through the view:
+    // "3/5", which neither the secured Redis fleet (3/8) nor the seed one (3/7) shows.
+    let shown = '';
+    await waitFor(async () => /3\/5 workers/.test((shown = await status.first().innerText().catch(() => ''))), {
+      timeoutMs: 30_000,
+      message: () => `the team_workers fleet (3/5 workers) in the status bar (it reads "${shown}")`,
+    });
+    const settings = readFileSync(join(server.userDataDir, 'User/settings.json'), 'utf8');
+    assert.match(settings, /"name": "team",\s+"type": "supabase",\s+"url": "[^"]+",\s+"preset": "supabase-heartbeat",\s+"table": "team_workers"/);
+    assert.ok(!settings.includes(rest.anonKey), 'the key is not in settings');
+  } catch (err) {
+    console.error(await keepEvidence(page, server, 'add-supabase-connection'));
+    throw err;
+  } finally {
+    await wb.close();
   }
 });

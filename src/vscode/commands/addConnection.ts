@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ConnectionConfig } from '../../core/connectionConfig';
+import { SUPABASE_HEARTBEAT_TABLE } from '../../sources/supabase/supabasePreset';
 import type { Secrets } from '../secrets';
 import * as settings from '../settings';
 
@@ -33,8 +34,9 @@ export async function addConnection(secrets: Secrets): Promise<void> {
     Object.assign(conn, { path: folder[0].fsPath, preset: 'heartbeat-files' });
   } else {
     const isRedis = type.value === 'redis';
+    const steps = isRedis ? 3 : 4;
     const url = await vscode.window.showInputBox({
-      title: 'Add Connection (3/3): URL',
+      title: `Add Connection (3/${steps}): URL`,
       value: isRedis ? 'redis://127.0.0.1:6379' : 'https://<project>.supabase.co',
       validateInput: (v) => validUrl(v, isRedis),
     });
@@ -42,6 +44,17 @@ export async function addConnection(secrets: Secrets): Promise<void> {
     const { clean, password } = splitPassword(url.trim());
     conn.url = clean;
     conn.preset = isRedis ? 'orchestrator' : 'supabase-heartbeat';
+    if (!isRedis) {
+      const table = await vscode.window.showInputBox({
+        title: `Add Connection (4/${steps}): heartbeat table`,
+        value: SUPABASE_HEARTBEAT_TABLE,
+        prompt: 'One row per worker, with seed 003\'s columns (worker_name, status, last_heartbeat…). Other column names: map them in "columns" in settings.',
+        validateInput: (v) => (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(v.trim()) ? undefined : 'A table name: letters, digits and _'),
+      });
+      if (!table) return;
+      // Only a table other than the preset's is written: settings stay as short as they can.
+      if (table.trim() !== SUPABASE_HEARTBEAT_TABLE) conn.table = table.trim();
+    }
     secret =
       password ??
       (await vscode.window.showInputBox({
