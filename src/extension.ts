@@ -9,6 +9,7 @@ import { createLog } from './vscode/log';
 import { Secrets } from './vscode/secrets';
 import { FleetStatusBar } from './vscode/statusBar';
 import { WorkerTreeProvider, type TreeNode } from './vscode/workerTree';
+import * as settings from './vscode/settings';
 
 /** What the extension hands to its own tests (and to other extensions): read-only access to the model. */
 export interface WorkerLensApi {
@@ -58,14 +59,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (['workerLens.connections', 'workerLens.activeConnection', 'workerLens.refreshIntervalSeconds'].some((s) => e.affectsConfiguration(s))) {
-        void manager.reload();
-      } else if (e.affectsConfiguration('workerLens.health')) {
-        manager.applyThresholds();
-      } else if (e.affectsConfiguration('workerLens.groupBy')) {
-        tree.refreshAll();
-      }
+      // Everything a source is built from: reconnect with the new values.
+      const sourceSettings = [
+        'workerLens.connections',
+        'workerLens.activeConnection',
+        'workerLens.refreshIntervalSeconds',
+        'workerLens.reconcileIntervalSeconds',
+        'workerLens.redis.enableKeyspaceNotifications',
+        'workerLens.defaultFolder',
+      ];
+      if (sourceSettings.some((s) => e.affectsConfiguration(s))) void manager.reload();
+      else if (e.affectsConfiguration('workerLens.health')) manager.applyThresholds();
+      if (e.affectsConfiguration('workerLens.groupBy')) tree.refreshAll();
       if (e.affectsConfiguration('workerLens')) updateRestartable();
+    }),
+    // A folder added to the workspace may bring the `.workers/` used when nothing is configured.
+    vscode.workspace.onDidChangeWorkspaceFolders(() => {
+      if (!settings.connections().connections.length) void manager.reload();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void manager.reload()),
     context.secrets.onDidChange((e) => {

@@ -64,7 +64,30 @@ export function validateConnection(raw: unknown, index: number): { config?: Conn
   if (r.type === 'redis' && typeof r.url === 'string' && !/^rediss?:\/\//.test(r.url)) {
     return { error: `${where} ("${r.name}"): url should start with redis:// or rediss://` };
   }
+  const urlProblem = typeof r.url === 'string' ? checkUrl(r.url, r.type === 'supabase') : undefined;
+  if (urlProblem) return { error: `${where} ("${r.name}"): ${urlProblem}` };
+  for (const key of ['pattern', 'logs', 'logTable', 'table', 'secretEnv'] as const) {
+    if (r[key] !== undefined && typeof r[key] !== 'string') return { error: `${where} ("${r.name}"): "${key}" should be a string` };
+  }
   return { config: r as unknown as ConnectionConfig };
+}
+
+/** What the client libraries would throw on, said before they do. Never quotes the URL (it may hold a password). */
+function checkUrl(url: string, http: boolean): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return http ? 'url is not a URL (expected https://<project>.supabase.co)' : 'url is not a URL (expected redis://host:port)';
+  }
+  if (http && !/^https?:$/.test(u.protocol)) return 'url should start with https:// (https://<project>.supabase.co)';
+  try {
+    decodeURIComponent(u.password);
+    decodeURIComponent(u.username);
+  } catch {
+    return 'the password in url has a "%" that is not an escape: keep the password in the secret store (Workers: Set Password or Key…) or in an environment variable ("secretEnv")';
+  }
+  return undefined;
 }
 
 /** Global thresholds, overridden field by field by the connection's own. */
@@ -82,6 +105,11 @@ export function effectiveThresholds(global: Partial<HealthThresholds>, conn?: Pa
 }
 
 /** A URL safe to log: the password replaced. */
+/** Any `scheme://user:password@` inside a text (an error message quoting a URL) with the password masked. */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi, '$1***@');
+}
+
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);

@@ -34,7 +34,7 @@ export function createSource(conn: ConnectionConfig, secret: string | undefined,
     case 'files':
       return new FilesSource({ path: conn.path!, pattern: conn.pattern, fields: conn.fields, logs: conn.logs, pollMs: settings.pollMs });
     case 'supabase':
-      if (!secret) return `Connection "${conn.name}": no Supabase key. Add it with "Workers: Add Connection…"${conn.secretEnv ? ` or set ${conn.secretEnv}` : ' or name an environment variable in "secretEnv"'}.`;
+      if (!secret) return `Connection "${conn.name}": no Supabase key. Add it with "Workers: Set Password or Key…"${conn.secretEnv ? ` or set ${conn.secretEnv}` : ' or name an environment variable in "secretEnv"'}.`;
       return new SupabaseSource({
         url: conn.url!,
         key: secret,

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { redactUrl, type ConnectionConfig } from '../core/connectionConfig';
+import { redactUrl, redactUrlsIn, type ConnectionConfig } from '../core/connectionConfig';
 import { Fleet } from '../core/fleet';
 import type { LogEntry } from '../core/logEntry';
 import { createSource } from '../sources/createSource';
 import { FilesSource } from '../sources/files/filesSource';
+import { expandPath } from '../sources/files/glob';
 import type { SourceSink, WorkerSource } from '../sources/source';
 import type { Secrets } from './secrets';
 import * as settings from './settings';
@@ -48,8 +49,12 @@ export class ConnectionManager implements vscode.Disposable {
     const wanted = settings.activeConnectionName();
     const conn = connections.find((c) => c.name === wanted) ?? connections[0] ?? defaultFolderConnection();
     await vscode.commands.executeCommand('setContext', 'workerLens.noConnection', !conn);
+    // The same store again (a new password, a changed poll interval): the workers on screen
+    // stay, as last known, until the new source reads them or says why it cannot.
+    const prev = this._active;
+    const sameStore = !!prev && !!conn && prev.name === conn.name && prev.type === conn.type && prev.url === conn.url && prev.path === conn.path;
     this._active = conn;
-    this.fleet.replaceAll([]);
+    if (!sameStore) this.fleet.replaceAll([]);
     this.fleet.setThresholds(settings.thresholds(conn));
     if (!conn) {
       this.fleet.setConnection({ state: 'error', message: errors[0] ?? 'No connection configured.' });
@@ -60,18 +65,28 @@ export class ConnectionManager implements vscode.Disposable {
 
     const secret = await this.secrets.get(conn);
     if (gen !== this.generation) return; // a newer reload won the race
-    const source = createSource(conn, secret, settings.sourceSettings());
+    let source: WorkerSource | string;
+    try {
+      // A relative folder means the workspace's, as a user writing it in workspace settings expects.
+      const resolved = conn.type === 'files' && conn.path ? { ...conn, path: expandPath(conn.path, settings.workspaceBase()) } : conn;
+      source = createSource(resolved, secret, settings.sourceSettings());
+      if (typeof source !== 'string') {
+        this.log.info(`Watching "${conn.name}" (${conn.type}${conn.url ? ` ${redactUrl(conn.url)}` : ''}${conn.path ? ` ${conn.path}` : ''})`);
+        this.source = source;
+        // Sources with log files of their own (heartbeat folders) hand their lines to the dashboard.
+        if (source instanceof FilesSource) source.onLogs((entries) => this.onLogs?.(entries));
+        source.start(this.sink());
+      }
+    } catch (err) {
+      // A setting that passed validation but that a client library refuses (a URL it
+      // cannot parse, a glob that is not one): said in the view, never thrown at the host.
+      await this.stopSource();
+      source = `Connection "${conn.name}" cannot start: ${redactUrlsIn((err as Error)?.message ?? String(err))}. Check it in settings (workerLens.connections).`;
+    }
     if (typeof source === 'string') {
       this.log.error(source);
       this.fleet.setConnection({ state: 'error', message: source });
-      this.changed.fire(conn);
-      return;
     }
-    this.log.info(`Watching "${conn.name}" (${conn.type}${conn.url ? ` ${redactUrl(conn.url)}` : ''}${conn.path ? ` ${conn.path}` : ''})`);
-    this.source = source;
-    // Sources with log files of their own (heartbeat folders) hand their lines to the dashboard.
-    if (source instanceof FilesSource) source.onLogs((entries) => this.onLogs?.(entries));
-    source.start(this.sink());
     this.changed.fire(conn);
   }
 

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { expandPath } from '../sources/files/glob';
 import { effectiveThresholds, validateConnection, type ConnectionConfig } from '../core/connectionConfig';
 import type { HealthThresholds } from '../core/model';
 import { SUPABASE_HEARTBEAT_THRESHOLDS } from '../sources/supabase/supabasePreset';
@@ -30,7 +31,15 @@ export function sourceSettings(): { pollMs: number; reconcileMs: number; enableK
 export function defaultFolderCandidates(): string[] {
   const configured = vscode.workspace.isTrusted ? cfg().get<string>('defaultFolder', '') : cfg().inspect<string>('defaultFolder')?.globalValue ?? '';
   const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => vscode.Uri.joinPath(f.uri, '.workers').fsPath);
-  return configured ? [configured] : folders;
+  return configured ? [expandPath(configured, workspaceBase())] : folders;
+}
+
+/**
+ * What a relative `path` in settings is relative to: the first workspace folder (where a
+ * workspace's settings.json lives), not the extension host's working directory.
+ */
+export function workspaceBase(): string | undefined {
+  return vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
 }
 
 export function groupBy(): 'health' | 'none' {
@@ -85,12 +94,30 @@ export function activeConnectionName(): string {
   return c.get<string>('activeConnection', '');
 }
 
-/** Writes to user settings: connections added from the UI belong to the user, not the repo. */
-export async function saveConnections(list: ConnectionConfig[], active: string): Promise<void> {
-  await cfg().update('connections', list, vscode.ConfigurationTarget.Global);
-  await cfg().update('activeConnection', active, vscode.ConfigurationTarget.Global);
+/** Every connection name in use: the user's own entries as written (valid or not) and the effective list. */
+export function connectionNames(): Set<string> {
+  const user = cfg().inspect<unknown[]>('connections')?.globalValue;
+  const names = new Set(connections().connections.map((c) => c.name));
+  for (const r of Array.isArray(user) ? user : []) if (r && typeof (r as { name?: unknown }).name === 'string') names.add((r as { name: string }).name.trim());
+  return names;
 }
 
+/**
+ * Appends to the user's own list, as written: connections added from the UI belong to the
+ * user, not the repo, and an entry with a typo in it is the user's to fix, not ours to drop.
+ * Says whether this workspace's own list hides the user's (it wins while trusted).
+ */
+export async function addUserConnection(conn: ConnectionConfig): Promise<{ hiddenByWorkspace: boolean }> {
+  const inspected = cfg().inspect<unknown[]>('connections');
+  const user = Array.isArray(inspected?.globalValue) ? inspected.globalValue : [];
+  await cfg().update('connections', [...user, conn], vscode.ConfigurationTarget.Global);
+  await setActiveConnection(conn.name);
+  return { hiddenByWorkspace: vscode.workspace.isTrusted && Boolean(inspected?.workspaceValue || inspected?.workspaceFolderValue) };
+}
+
+/** Written where it takes effect: a trusted workspace that sets its own would otherwise ignore the pick. */
 export async function setActiveConnection(name: string): Promise<void> {
-  await cfg().update('activeConnection', name, vscode.ConfigurationTarget.Global);
+  const own = cfg().inspect<string>('activeConnection')?.workspaceValue;
+  const target = vscode.workspace.isTrusted && own !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await cfg().update('activeConnection', name, target);
 }

@@ -215,6 +215,38 @@ test('Add Connection: the URL goes to settings, the password to the secret store
     const settings = readFileSync(join(server.userDataDir, 'User/settings.json'), 'utf8');
     assert.match(settings, new RegExp(`"url": "redis://127.0.0.1:${secured.port}"`));
     assert.doesNotMatch(settings, /s3cret-pw/);
+
+    // The password is rotated on the server: the fleet stays, marked stale, until the user
+    // sets the new one with "Set Password or Key…" (the connection itself is kept as is).
+    await writer.config('SET', 'requirepass', 'n3w-pw');
+    await page.keyboard.press('F1');
+    await page.keyboard.type('Workers: Set Password or Key');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Set Password or Key' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await step('Set Password or Key: which connection?');
+    await waitFor(async () => (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes('secured'), { message: 'the active connection offered first' });
+    await page.keyboard.press('Enter');
+    await step('Redis password for "secured"');
+    await page.keyboard.type('wrong-pw');
+    await page.keyboard.press('Enter');
+    await waitFor(async () => /3\/8 workers \(stale\)/.test((shown = await status.first().innerText().catch(() => ''))), {
+      timeoutMs: 30_000,
+      message: () => `the fleet kept and marked stale after a wrong password (status bar: "${shown}")`,
+    });
+    await page.keyboard.press('F1');
+    await page.keyboard.type('Workers: Set Password or Key');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Set Password or Key' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await step('Set Password or Key: which connection?');
+    await page.keyboard.press('Enter');
+    await step('Redis password for "secured"');
+    await page.keyboard.type('n3w-pw');
+    await page.keyboard.press('Enter');
+    await waitFor(async () => /^\S*\s*3\/8 workers$/.test((shown = (await status.first().innerText().catch(() => '')).trim())), {
+      timeoutMs: 30_000,
+      message: () => `live again with the new password (status bar: "${shown}")`,
+    });
+    assert.doesNotMatch(readFileSync(join(server.userDataDir, 'User/settings.json'), 'utf8'), /n3w-pw|wrong-pw/);
   } catch (err) {
     console.error(await keepEvidence(page, server, 'add-connection'));
     throw err;

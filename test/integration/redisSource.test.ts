@@ -131,7 +131,7 @@ test('wrong password and no password: WRONGPASS / NOAUTH in words; the right one
   const right = run('sekret');
   await waitFor(() => /WRONGPASS/.test(wrong.fleet.connection.message ?? ''), { message: 'WRONGPASS reported' });
   assert.equal(wrong.fleet.connection.state, 'error');
-  assert.match(wrong.fleet.connection.message!, /rejected the password \(WRONGPASS\)\. Set it again with "Workers: Add Connection…" or the connection's secretEnv/);
+  assert.match(wrong.fleet.connection.message!, /rejected the password \(WRONGPASS\)\. Set it again with "Workers: Set Password or Key…" or the connection's secretEnv/);
   assert.ok(!wrong.fleet.connection.message!.includes('not-it'), 'never the password');
   await waitFor(() => /NOAUTH/.test(none.fleet.connection.message ?? ''), { message: 'NOAUTH reported' });
   assert.match(none.fleet.connection.message!, /needs a password \(NOAUTH\)/);

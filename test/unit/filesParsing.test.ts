@@ -14,6 +14,8 @@ test('glob: *, ?, classes and braces match one file name; * skips hidden temp fi
   assert.ok(globToRegExp('worker-?.log').test('worker-3.log'));
   assert.ok(!globToRegExp('worker-?.log').test('worker-12.log'));
   assert.ok(globToRegExp('worker-[0-9]*.log').test('worker-12.log'));
+  assert.throws(() => globToRegExp('*.{json,hb'), /the pattern "\*\.\{json,hb" has an unclosed "\{"/);
+  assert.throws(() => globToRegExp('worker-[0-9.log'), /unclosed "\["/);
   assert.ok(!globToRegExp('worker-[!0-9]*.log').test('worker-12.log'));
   const braces = globToRegExp('{brain,worker-*}.log');
   assert.ok(braces.test('brain.log') && braces.test('worker-2.log') && !braces.test('other.log'));

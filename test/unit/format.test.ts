@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { formatAge, formatBytes, formatDuration } from '../../src/core/format';
 import { describeWorker, detailLines, freshness } from '../../src/core/describe';
 import type { WorkerView } from '../../src/core/model';
-import { effectiveThresholds, redactUrl, validateConnection } from '../../src/core/connectionConfig';
+import { effectiveThresholds, redactUrl, redactUrlsIn, validateConnection } from '../../src/core/connectionConfig';
 
 test('formatDuration at each unit boundary', () => {
   const cases: [number, string][] = [
@@ -73,6 +73,16 @@ test('connection config: validation in words, thresholds merged field by field, 
   assert.match(validateConnection({ name: 'x', type: 'redis', url: 'http://h' }, 1).error!, /redis:\/\//);
   assert.match(validateConnection('nope', 2).error!, /should be an object/);
   assert.ok(validateConnection({ name: 'p', type: 'redis', url: 'redis://h:6379', preset: 'orchestrator' }, 0).config);
+  // What the client libraries would throw on is said first, without quoting a password.
+  assert.match(validateConnection({ name: 'x', type: 'redis', url: 'redis://h:abc' }, 0).error!, /url is not a URL/);
+  const badEscape = validateConnection({ name: 'x', type: 'redis', url: 'redis://:50%off@h:6379' }, 0).error!;
+  assert.match(badEscape, /password in url has a "%"/);
+  assert.ok(!badEscape.includes('50%off'));
+  assert.match(validateConnection({ name: 's', type: 'supabase', url: 'abc.supabase.co' }, 0).error!, /not a URL/);
+  assert.match(validateConnection({ name: 's', type: 'supabase', url: 'ftp://abc.supabase.co' }, 0).error!, /https:\/\//);
+  assert.ok(validateConnection({ name: 's', type: 'supabase', url: 'https://abc.supabase.co' }, 0).config);
+  assert.match(validateConnection({ name: 'f', type: 'files', path: '/tmp/w', pattern: 7 }, 0).error!, /"pattern" should be a string/);
+  assert.equal(redactUrlsIn('Invalid: redis://u:pw@h:1 and https://x.co/a'), 'Invalid: redis://u:***@h:1 and https://x.co/a');
   assert.deepEqual(effectiveThresholds({ unresponsiveAfterSeconds: 20, deadAfterSeconds: 40 }, { deadAfterSeconds: 90, slowTaskAfterMinutes: 'x' as never }), {
     unresponsiveAfterSeconds: 20,
     deadAfterSeconds: 90,

@@ -46,6 +46,8 @@ export function globToRegExp(glob: string): RegExp {
         re += c.replace(/[.+^$()|\\]/g, '\\$&');
     }
   }
+  // Said in words rather than left to RegExp's "Unterminated group".
+  if (inClass || braces > 0) throw new Error(`the pattern "${glob}" has an unclosed "${inClass ? '[' : '{'}"`);
   const hiddenOk = glob.startsWith('.');
   return new RegExp(`^${hiddenOk ? '' : '(?!\\.)'}${re}$`);
 }

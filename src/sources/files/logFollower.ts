@@ -56,8 +56,15 @@ export class LogFollower {
   constructor(private readonly opts: LogFollowerOptions) {
     const { dir, pattern, error } = splitGlob(opts.glob, opts.baseDir);
     this.dir = dir;
-    this.match = globToRegExp(pattern);
-    this.globError = error;
+    let match = /(?!)/;
+    let problem = error;
+    try {
+      match = globToRegExp(pattern);
+    } catch (err) {
+      problem ??= `Log glob "${opts.glob}": ${(err as Error).message}`;
+    }
+    this.match = match;
+    this.globError = problem;
     this.watcher = new FolderWatcher(dir, (names) => void this.enqueue(() => (names === 'all' ? this.scan(false) : this.checkNames(names))));
   }
 

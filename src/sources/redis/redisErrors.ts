@@ -4,9 +4,9 @@ export function describeRedisError(err: unknown, where: string): string {
   const msg = e?.message ?? String(err);
   if (e?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(msg)) return `Redis refused the connection at ${where}: is redis-server running?`;
   if (/WRONGPASS|invalid password|invalid username-password/i.test(msg)) {
-    return `Redis at ${where} rejected the password (WRONGPASS). Set it again with "Workers: Add Connection…" or the connection's secretEnv.`;
+    return `Redis at ${where} rejected the password (WRONGPASS). Set it again with "Workers: Set Password or Key…" or the connection's secretEnv.`;
   }
-  if (/NOAUTH/.test(msg)) return `Redis at ${where} needs a password (NOAUTH). Set it with "Workers: Add Connection…" or the connection's secretEnv.`;
+  if (/NOAUTH/.test(msg)) return `Redis at ${where} needs a password (NOAUTH). Set it with "Workers: Set Password or Key…" or the connection's secretEnv.`;
   if (/NOPERM/.test(msg)) return `The Redis user at ${where} lacks a permission: ${msg}`;
   if (e?.code === 'ETIMEDOUT' || /timed? ?out/i.test(msg)) return `Timed out talking to Redis at ${where}.`;
   if (e?.code === 'ENOTFOUND' || /ENOTFOUND|EAI_AGAIN/.test(msg)) return `Cannot resolve the Redis host of ${where}.`;

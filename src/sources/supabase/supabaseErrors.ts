@@ -3,7 +3,7 @@ export function describeSupabaseError(err: { code?: string; message?: string; st
   const code = err?.code ?? '';
   const msg = err?.message ?? String(err);
   if (code === 'PGRST301' || code === 'PGRST302' || err?.status === 401 || /JWT|JWS|invalid signature/i.test(msg)) {
-    return `Supabase at ${where} rejected the key (${code || '401'}). Set the service or anon key again with "Workers: Add Connection…" or the connection's secretEnv.`;
+    return `Supabase at ${where} rejected the key (${code || '401'}). Set the service or anon key again with "Workers: Set Password or Key…" or the connection's secretEnv.`;
   }
   if (code === '42501' || err?.status === 403) return `The key may not read ${table} at ${where} (${code || '403'}): add a select policy for its role (see sql/supabase-setup.sql).`;
   // Before the table check: PostgREST words a missing column "… does not exist" too.

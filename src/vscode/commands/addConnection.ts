@@ -18,11 +18,12 @@ export async function addConnection(secrets: Secrets): Promise<void> {
     { title: 'Add Connection (1/3): where do your workers report?' },
   );
   if (!type) return;
-  const existing = settings.connections().connections;
+  const taken = settings.connectionNames();
   const name = await vscode.window.showInputBox({
     title: 'Add Connection (2/3): name',
     value: type.value === 'redis' ? 'redis' : type.value,
-    validateInput: (v) => (!v.trim() ? 'A name is needed' : existing.some((c) => c.name === v.trim()) ? 'A connection with this name exists' : undefined),
+    validateInput: (v) =>
+      !v.trim() ? 'A name is needed' : taken.has(v.trim()) ? 'A connection with this name exists (its password or key: "Workers: Set Password or Key…")' : undefined,
   });
   if (!name) return;
   const conn: ConnectionConfig = { name: name.trim(), type: type.value };
@@ -64,9 +65,15 @@ export async function addConnection(secrets: Secrets): Promise<void> {
       }));
     if (secret === undefined) return;
   }
+  // Set or cleared: a secret left from an earlier connection of this name must not be reused.
   if (secret) await secrets.set(conn.name, secret);
-  await settings.saveConnections([...existing, conn], conn.name);
-  void vscode.window.showInformationMessage(`Worker Lens: watching "${conn.name}".`);
+  else await secrets.delete(conn.name);
+  const { hiddenByWorkspace } = await settings.addUserConnection(conn);
+  if (hiddenByWorkspace) {
+    void vscode.window.showWarningMessage(
+      `Worker Lens: "${conn.name}" is saved in your user settings, but this workspace's settings define their own workerLens.connections, which take precedence here.`,
+    );
+  } else void vscode.window.showInformationMessage(`Worker Lens: watching "${conn.name}".`);
 }
 
 function validUrl(v: string, redis: boolean): string | undefined {
@@ -85,7 +92,12 @@ export function splitPassword(url: string): { clean: string; password?: string }
   try {
     const u = new URL(url);
     if (!u.password) return { clean: url };
-    const password = decodeURIComponent(u.password);
+    let password = u.password;
+    try {
+      password = decodeURIComponent(u.password);
+    } catch {
+      // A "%" that is not an escape (50%off): the password as typed, still kept out of settings.
+    }
     u.password = '';
     return { clean: u.toString().replace(/\/$/, ''), password };
   } catch {

@@ -3,6 +3,7 @@ export const Commands = {
   refresh: 'workerLens.refresh',
   addConnection: 'workerLens.addConnection',
   selectConnection: 'workerLens.selectConnection',
+  setSecret: 'workerLens.setSecret',
   openDashboard: 'workerLens.openDashboard',
   showLogs: 'workerLens.showLogs',
   exportMetrics: 'workerLens.exportMetrics',

@@ -10,6 +10,7 @@ import { restartUnhealthy } from './restartUnhealthy';
 import { restartWorker } from './restartWorker';
 import { scaleWorkers } from './scaleWorkers';
 import { selectConnection } from './selectConnection';
+import { setSecret } from './setSecret';
 
 /** One place that registers every command; each command lives in its own file. */
 export function registerCommands(
@@ -33,6 +34,7 @@ export function registerCommands(
     vscode.commands.registerCommand(Commands.refresh, guard('Refresh', () => refresh(deps.manager))),
     vscode.commands.registerCommand(Commands.addConnection, guard('Add Connection', () => addConnection(deps.secrets))),
     vscode.commands.registerCommand(Commands.selectConnection, guard('Select Connection', () => selectConnection(deps.manager))),
+    vscode.commands.registerCommand(Commands.setSecret, guard('Set Password or Key', () => setSecret(deps.manager, deps.secrets))),
     vscode.commands.registerCommand(Commands.openDashboard, guard('Open Dashboard', (n?: TreeNode) => deps.dashboard.open(workerOf(n)))),
     vscode.commands.registerCommand(Commands.showLogs, guard('Show Logs', (n?: TreeNode) => deps.dashboard.showLogs(workerOf(n)))),
     vscode.commands.registerCommand(Commands.exportMetrics, guard('Export Metrics', () => deps.dashboard.exportMetrics())),

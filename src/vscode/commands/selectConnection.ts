@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { redactUrl } from '../../core/connectionConfig';
 import type { ConnectionManager } from '../connectionManager';
 import * as settings from '../settings';
 
@@ -15,7 +16,7 @@ export async function selectConnection(manager: ConnectionManager): Promise<void
     connections.map((c) => ({
       label: c.name,
       description: c.type,
-      detail: c.url ?? c.path,
+      detail: c.url ? redactUrl(c.url) : c.path,
       picked: c.name === manager.active?.name,
     })),
     { title: 'Worker Lens: show which workers?', placeHolder: manager.active ? `Now showing ${manager.active.name}` : undefined },
