@@ -3,6 +3,8 @@ import { formatDuration } from './format';
 
 const CRASHED = new Set(['crashed', 'error', 'failed', 'failure', 'errored']);
 const STOPPED = new Set(['stopped', 'exited', 'offline', 'terminated', 'shutdown']);
+/** How far ahead of this machine's clock a heartbeat may be before it is not believed. */
+const FUTURE_SKEW_MS = 60_000;
 const RECOVERING = new Set(['restarting', 'recovering', 'starting', 'launching', 'initializing']);
 const WORKING = new Set(['working', 'busy', 'processing', 'running_task', 'active']);
 
@@ -40,6 +42,14 @@ export function classify(
   }
 
   const age = now - w.lastHeartbeat;
+  // A heartbeat from the future would stay "fresh" for as long as it is ahead, even after
+  // the worker dies: say so instead. Small skew between machines is normal and allowed.
+  if (-age > FUTURE_SKEW_MS) {
+    return {
+      health: 'unknown',
+      reason: `Heartbeat is ${formatDuration(-age)} in the future: the worker's clock is off, or it writes local time without a time zone`,
+    };
+  }
   const { unresponsiveMs, deadMs, learned } = lateness(t, cadenceMs);
   const learnedNote = learned ? ` (it usually beats every ${formatDuration(cadenceMs!)})` : '';
   if (age >= deadMs) {

@@ -131,7 +131,7 @@ export class MetricsStore {
       if (key !== t.taskKey) {
         if (t.taskKey !== undefined && t.taskStartedAt !== undefined && !this.streamDurations) {
           // The task in the snapshot changed or went away: it finished around the last heartbeat.
-          const end = s.lastHeartbeat !== undefined && s.lastHeartbeat > t.taskStartedAt ? s.lastHeartbeat : now;
+          const end = s.lastHeartbeat !== undefined && s.lastHeartbeat > t.taskStartedAt ? Math.min(s.lastHeartbeat, now) : now;
           this.duration(end, end - t.taskStartedAt);
         }
         t.taskKey = key;
@@ -142,13 +142,16 @@ export class MetricsStore {
 
   /** A completion or failure from an event stream (live or backfilled). */
   recordEvent(e: WorkEvent): void {
+    // Never ahead of this clock: one event stamped in the future (µs read as ms, a skewed
+    // worker) would move the rings' "newest" bucket there and blank every chart until then.
+    const ts = Math.min(e.ts, this.clock());
     if (e.durationMs !== undefined && e.durationMs >= 0) {
       this.streamDurations = true;
-      this.duration(e.ts, e.durationMs);
+      this.duration(ts, e.durationMs);
     }
     const t = e.worker !== undefined ? this.tracks.get(e.worker) : undefined;
-    if (t?.countersFrom !== undefined && e.ts >= t.countersFrom) return; // counters already count it
-    this.count(e.worker, e.ts, e.kind === 'completed' ? C_DONE : C_ERR, 1);
+    if (t?.countersFrom !== undefined && ts >= t.countersFrom) return; // counters already count it
+    this.count(e.worker, ts, e.kind === 'completed' ? C_DONE : C_ERR, 1);
   }
 
   sampleHealth(byHealth: Record<Health, number>, now = this.clock()): void {

@@ -96,6 +96,17 @@ function tryJson(s: string): unknown {
   }
 }
 
+/**
+ * An epoch number in whichever unit the worker wrote: seconds (time.time()), ms (Date.now()),
+ * µs or ns (time.time_ns()). Told apart by size: today is ~1.7e9 s, 1.7e12 ms, 1.7e15 µs, 1.7e18 ns.
+ */
+function epochToMs(v: number): number {
+  if (v < 1e11) return v * 1000;
+  if (v < 1e14) return v;
+  if (v < 1e17) return v / 1000;
+  return v / 1e6;
+}
+
 /** ISO 8601 as Python and JS write it: date, time, optional fraction (any digits), optional zone. */
 const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
@@ -106,7 +117,7 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))
  * where Python writes microseconds.
  */
 export function parseTime(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? (v < 1e12 ? v * 1000 : v) : undefined;
+  if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? epochToMs(v) : undefined;
   if (typeof v !== 'string') return undefined;
   const str = v.trim();
   if (/^\d+(\.\d+)?$/.test(str)) return parseTime(Number(str));

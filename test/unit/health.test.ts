@@ -124,3 +124,11 @@ test('adaptive off: the cadence is ignored', () => {
 test('defaults are the documented ones', () => {
   assert.deepEqual(DEFAULT_THRESHOLDS, { unresponsiveAfterSeconds: 15, deadAfterSeconds: 30, slowTaskAfterMinutes: 15, adaptive: true });
 });
+
+test('a heartbeat from the future is not believed: unknown, with the likely cause', () => {
+  assert.equal(health(w({ lastHeartbeat: NOW + 5_000 })), 'healthy', 'a few seconds of skew between machines is normal');
+  // A worker east of UTC writing local time without a zone: two hours ahead, forever "fresh".
+  const c = classify(w({ lastHeartbeat: NOW + 2 * 3_600_000 }), T, NOW);
+  assert.equal(c.health, 'unknown');
+  assert.match(c.reason, /Heartbeat is 2h 0m in the future: the worker's clock is off, or it writes local time without a time zone/);
+});

@@ -142,6 +142,16 @@ describe('MetricsStore', () => {
     assert.equal(m.view('1h').times.length, 60);
   });
 
+  it('an event stamped in the future counts now, and does not blank the charts', () => {
+    const c = clockAt(T0 + 6 * 3_600_000);
+    const m = new MetricsStore({ clock: c.fn });
+    m.recordEvent({ kind: 'completed', worker: 'w1', ts: c.now + 3 * 3_600_000 }); // a skewed worker, 3 h ahead
+    for (let i = 0; i < 5; i++) m.recordEvent({ kind: 'completed', worker: 'w2', ts: c.now - 60_000 });
+    c.now += 60_000; // the bucket it landed in is complete, so charted
+    assert.equal(m.view('5m').totals.completed, 6);
+    assert.equal(m.view('1h').totals.completed, 6);
+  });
+
   it('computes p50/p95 per bucket and over the window from stream durations', () => {
     const c = clockAt(T0 + 3_600_000);
     const m = new MetricsStore({ clock: c.fn });

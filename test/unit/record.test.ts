@@ -33,6 +33,10 @@ test('parseTime: epoch seconds and milliseconds, as numbers or strings, fraction
   assert.equal(parseTime(String(ms)), ms);
   assert.equal(parseTime(`${ms / 1000}.25`), ms + 250);
   assert.equal(parseTime(` ${ms} `), ms, 'whitespace trimmed');
+  // Microseconds and nanoseconds (Python's time.time_ns()) are not milliseconds from the future.
+  assert.equal(parseTime(ms * 1000), ms);
+  assert.equal(parseTime(String(ms * 1000)), ms);
+  assert.equal(parseTime(ms * 1e6), ms);
 });
 
 test('parseTime: rubbish is undefined, not a wrong date', () => {
