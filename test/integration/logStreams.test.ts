@@ -62,6 +62,26 @@ describe('LogStreamFollower against a real redis-server', () => {
     await t.f.dispose();
   });
 
+  it('a key that is not a stream is left out and said so; the other streams still flow, before and after it appears', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const c = server.client();
+    await c.hset('work_errors', { note: 'a hash someone left under a stream name' });
+    await write(c, 'work_completions', 1, 2);
+    const t = follow(server, ['work_completions', 'work_errors', 'events:stream']);
+    await waitFor(() => t.got.length === 2, { message: () => `backfill of the real stream (states: ${t.states.map((x) => x.message).join(' | ')})` });
+    assert.match(t.states.at(-1)?.message ?? '', /Following 2 stream\(s\); not followed: "work_errors" is a hash, not a stream/);
+    await write(c, 'work_completions', 3, 3);
+    await waitFor(() => t.got.length === 3, { message: 'a new line while one key is not a stream' });
+    // A stream name that becomes a string while followed: dropped the same way.
+    await c.set('events:stream', 'oops');
+    await write(c, 'work_completions', 4, 4);
+    await waitFor(() => t.got.length === 4 && /"events:stream" is a string/.test(t.states.at(-1)?.message ?? ''), {
+      message: () => `still following after events:stream became a string (states: ${t.states.map((x) => x.message).join(' | ')})`,
+    });
+    await t.f.dispose();
+  });
+
   it('resumes after a Redis restart (no persistence) without losing or duplicating lines', async () => {
     const server = await startRedis();
     servers.push(server);

@@ -43,6 +43,8 @@ type Entry = [id: string, fields: string[]];
  */
 export class LogStreamFollower {
   private readonly ids = new Map<string, string>();
+  /** Named keys that turned out not to be streams, with their type (said in the state message). */
+  private readonly notStreams = new Map<string, string>();
   private client?: Redis;
   private disposed = false;
   private running?: Promise<void>;
@@ -84,13 +86,19 @@ export class LogStreamFollower {
         else await this.detectResets(client);
         first = false;
         lastError = '';
-        state({ state: 'following', message: `Following ${this.opts.streams.length} stream(s)` });
+        state({ state: 'following', message: this.followingMessage() });
         for (;;) {
           if (this.disposed) return;
           await this.readOnce(client, blockMs);
         }
       } catch (err) {
         if (this.disposed) break;
+        // A key of another type under a stream's name: that one is left out, said in words,
+        // and the others go on (one XREAD over all of them would otherwise fail for ever).
+        if (/WRONGTYPE/.test((err as Error).message) && (await this.dropNonStreams(client).catch(() => false))) {
+          state({ state: 'following', message: this.followingMessage() });
+          continue;
+        }
         const message = describeRedisError(err, this.where);
         if (message !== lastError) state({ state: 'error', message });
         lastError = message;
@@ -99,10 +107,35 @@ export class LogStreamFollower {
     }
   }
 
+  /** Streams named by the connection that are streams (or do not exist yet). */
+  private following(): string[] {
+    return this.opts.streams.filter((s) => !this.notStreams.has(s));
+  }
+
+  private followingMessage(): string {
+    const n = this.following().length;
+    const others = [...this.notStreams].map(([s, type]) => `"${s}" is a ${type}, not a stream`);
+    return `Following ${n} stream(s)${others.length ? `; not followed: ${others.join(', ')}` : ''}`;
+  }
+
+  /** Finds the named keys that are not streams; true if any was newly left out. */
+  private async dropNonStreams(client: Redis): Promise<boolean> {
+    let dropped = false;
+    for (const s of this.following()) {
+      const type = (await client.type(s)) as string;
+      if (type !== 'stream' && type !== 'none') {
+        this.notStreams.set(s, type);
+        dropped = true;
+      }
+    }
+    return dropped;
+  }
+
   private async backfill(client: Redis): Promise<void> {
     const n = this.opts.backfill ?? 1000;
     const all: ParsedStreamEntry[] = [];
-    for (const s of this.opts.streams) {
+    await this.dropNonStreams(client);
+    for (const s of this.following()) {
       const known = this.ids.get(s);
       // Exclusive start `(id` (Redis ≥ 6.2): entries after where a previous follower stopped.
       const rows = n > 0 ? ((await client.call('XREVRANGE', s, '+', known ? `(${known}` : '-', 'COUNT', String(n))) as Entry[]) : [];
@@ -116,7 +149,7 @@ export class LogStreamFollower {
 
   /** After a reconnect: is each stream still the history we were reading? */
   private async detectResets(client: Redis): Promise<void> {
-    for (const s of this.opts.streams) {
+    for (const s of this.following()) {
       const last = this.ids.get(s) ?? '0-0';
       if (last === '0-0') continue;
       const newest = (await client.call('XREVRANGE', s, '+', '-', 'COUNT', '1')) as Entry[];
@@ -131,7 +164,8 @@ export class LogStreamFollower {
   }
 
   private async readOnce(client: Redis, blockMs: number): Promise<void> {
-    const streams = this.opts.streams;
+    const streams = this.following();
+    if (!streams.length) return sleep(blockMs); // nothing left to follow: idle, not a busy loop
     const args = ['COUNT', String(this.opts.count ?? 1000), 'BLOCK', String(blockMs), 'STREAMS', ...streams, ...streams.map((s) => this.ids.get(s) ?? '0-0')];
     const res = (await client.call('XREAD', ...args)) as [string, Entry[]][] | null;
     if (!res || this.disposed) return;
