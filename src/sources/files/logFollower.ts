@@ -52,6 +52,7 @@ export class LogFollower {
   private disposed = false;
   private problem?: string;
   private readonly globError?: string;
+  private readonly fileProblems = new Set<string>();
 
   constructor(private readonly opts: LogFollowerOptions) {
     const { dir, pattern, error } = splitGlob(opts.glob, opts.baseDir);
@@ -121,16 +122,35 @@ export class LogFollower {
     }
     const entries: LogEntry[] = [];
     const present = new Set(names);
-    for (const name of [...this.followed.keys()]) if (!present.has(name)) await this.check(name, false, entries);
-    for (const name of names) await this.check(name, initial, entries);
+    for (const name of [...this.followed.keys()]) if (!present.has(name)) await this.checkOne(name, false, entries);
+    for (const name of names) await this.checkOne(name, initial, entries);
     this.emit(entries);
     this.schedule();
   }
 
   private async checkNames(names: string[]): Promise<void> {
     const entries: LogEntry[] = [];
-    for (const name of names) if (this.match.test(name)) await this.check(name, false, entries);
+    for (const name of names) if (this.match.test(name)) await this.checkOne(name, false, entries);
     this.emit(entries);
+  }
+
+  /**
+   * One file that cannot be opened or read (no permission, removed between stat and open
+   * during a rotation) is said and retried on the next pass; the lines already read from
+   * the other files are still delivered, and the backup poll keeps running.
+   */
+  private async checkOne(name: string, initial: boolean, out: LogEntry[]): Promise<void> {
+    try {
+      await this.check(name, initial, out);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const message = `Cannot read log file ${join(this.dir, name)}: ${code ?? (err as Error).message}`;
+      // Said once per file and cause, not on every pass of the poll.
+      if (code !== 'ENOENT' && !this.fileProblems.has(message)) {
+        this.fileProblems.add(message);
+        this.report(message);
+      }
+    }
   }
 
   /** Brings one file up to date, noticing removal, rotation and truncation. */
