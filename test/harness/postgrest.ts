@@ -65,6 +65,8 @@ export async function startPostgRest(pg: Postgres, realtime?: RealtimeStandIn): 
       PGRST_JWT_SECRET: secret,
       PGRST_SERVER_PORT: String(port),
       PGRST_SERVER_HOST: '127.0.0.1',
+      // As a Supabase project answers by default: at most 1,000 rows per request.
+      PGRST_DB_MAX_ROWS: '1000',
     },
     stdio: 'ignore',
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client } from 'pg';
@@ -27,7 +28,11 @@ before(async () => {
      insert into gpu_workers values
        ('gpu-1', 'running', jsonb_build_object('beat', now(), 'pid', 7001, 'rss', 1073741824, 'done', 12)),
        ('gpu-2', 'running', jsonb_build_object('beat', now() - interval '10 minutes', 'pid', 7002)),
-       ('gpu-3', 'running', jsonb_build_object('beat', 'not a time', 'pid', 'seven'));`,
+       ('gpu-3', 'running', jsonb_build_object('beat', 'not a time', 'pid', 'seven'));
+     -- A fleet larger than one page (the gateway answers at most 1,000 rows per request).
+     create table big_fleet (like hp_worker_status including defaults);
+     insert into big_fleet (worker_name, status, last_heartbeat) select 'w-' || lpad(g::text, 4, '0'), 'running', now() from generate_series(1, 2500) g;
+     grant select on big_fleet to anon;`,
   );
   rest = stack.rest;
 });
@@ -195,6 +200,38 @@ test('a log row whose insert commits after a newer one is still shown, not skipp
   } finally {
     await slowWriter.end();
     await f.dispose();
+  }
+});
+
+test('a fleet larger than the 1,000 rows Supabase answers per request is read whole, page by page', async () => {
+  const { fleet, source } = watch(rest.anonKey, 'big_fleet');
+  try {
+    await waitFor(() => fleet.connection.state === 'connected', { timeoutMs: 15_000, message: () => `read (${fleet.connection.message})` });
+    assert.equal(fleet.size, 2500);
+    assert.ok(fleet.get('w-0001') && fleet.get('w-2500'), 'first and last rows');
+    assert.equal(fleet.counts().alive, 2500);
+  } finally {
+    await source.dispose();
+  }
+});
+
+test('an endpoint that accepts but never answers is an error in words after the timeout, never "connected"', async () => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((s) => void sockets.add(s)); // accepts, reads, never replies
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  const states: string[] = [];
+  const { fleet, source } = watchSupabase({ url, key: rest.anonKey, pollMs: 200, realtime: false, readTimeoutMs: 1000 });
+  const off = fleet.onChange(() => states.push(fleet.connection.state));
+  try {
+    await waitFor(() => fleet.connection.state === 'error', { timeoutMs: 10_000, message: () => `timeout reported (states: ${states.join(', ')})` });
+    assert.match(fleet.connection.message ?? '', /^Supabase at 127\.0\.0\.1:\d+ did not answer within 1s/);
+    assert.ok(!states.includes('connected'), `never said connected: ${states.join(', ')}`);
+  } finally {
+    off();
+    await source.dispose();
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => silent.close(r));
   }
 });
 

@@ -25,7 +25,15 @@ export interface SupabaseSourceOptions {
   realtime?: boolean;
   /** After Realtime refused the feed, try again this much later. */
   realtimeRetryMs?: number;
+  /** A read with no answer after this long is a failure (a blackholed network, a paused project). Default 10 s. */
+  readTimeoutMs?: number;
 }
+
+/**
+ * Rows per request. Supabase answers at most 1,000 rows per request by default (its API
+ * "max rows"); a fleet read in one request would silently lose every worker past that.
+ */
+const PAGE = 1000;
 
 /**
  * Reads seed 003's heartbeat table (or another layout mapped in `columns`): a snapshot
@@ -47,6 +55,8 @@ export class SupabaseSource implements WorkerSource {
   private disposed = false;
   private inFlight?: Promise<void>;
   private lastError?: string;
+  /** A read has succeeded: only then can the view say "connected". */
+  private hasRead = false;
   private readonly realtime?: RealtimeFollower;
   /** Why Realtime is not live, for the view and the log (undefined while joining). */
   private fallbackReason?: string;
@@ -87,7 +97,8 @@ export class SupabaseSource implements WorkerSource {
           },
           row: (record) => this.sink?.update([this.toSnapshot(record, 0)]),
           deleted: (old) => {
-            const id = old[this.idColumn];
+            const raw = old[this.idColumn];
+            const id = typeof raw === 'number' ? String(raw) : raw;
             if (typeof id === 'string' && id) this.sink?.update([], [id]);
             else this.schedule(0); // the table's replica identity does not send the key: re-read
           },
@@ -121,7 +132,7 @@ export class SupabaseSource implements WorkerSource {
 
   /** Connected: say how updates arrive, and why not live when Realtime is off. */
   private announce(): void {
-    if (this.lastError !== undefined || !this.sink) return;
+    if (this.lastError !== undefined || !this.hasRead || !this.sink) return;
     const reason = !this.realtime?.live && this.fallbackReason ? `Polling: ${this.fallbackReason}.` : undefined;
     this.sink.setConnection({ state: 'connected', liveMode: this.liveMode, message: reason });
   }
@@ -143,19 +154,19 @@ export class SupabaseSource implements WorkerSource {
     const started = performance.now();
     let message: string | undefined;
     try {
-      const { data, error, status } = await this.client.from(this.table).select(this.select).retry(false);
+      const rows = await this.readPages();
       if (this.disposed) return;
-      if (error) message = describeSupabaseError({ ...error, status }, this.table, this.where);
+      if (typeof rows === 'string') message = rows;
       else {
-        const rows = (data ?? []) as unknown as Record<string, unknown>[];
         sink.replaceAll(rows.map((r, i) => this.toSnapshot(r, i)));
         this.lastError = undefined;
+        this.hasRead = true;
         this.announce();
         sink.log('debug', `Read ${rows.length} workers from ${this.table} in ${(performance.now() - started).toFixed(1)} ms`);
         return;
       }
     } catch (err) {
-      message = describeSupabaseError(err as Error, this.table, this.where);
+      message = this.describe(err as Error);
     }
     if (this.disposed) return;
     sink.setConnection({ state: 'error', message });
@@ -163,8 +174,45 @@ export class SupabaseSource implements WorkerSource {
     this.lastError = message;
   }
 
+  /**
+   * The whole table, a page at a time in id order (a stable order, so no row is skipped or
+   * read twice between pages), each request given up after `readTimeoutMs`. The first
+   * page asks for the exact count, so a server capping pages below PAGE is read to the end
+   * too. A PostgREST error comes back as the message to show.
+   */
+  private async readPages(): Promise<Record<string, unknown>[] | string> {
+    const rows: Record<string, unknown>[] = [];
+    let total: number | undefined;
+    for (let from = 0; ; ) {
+      const { data, error, status, count } = await this.client
+        .from(this.table)
+        .select(this.select, from === 0 ? { count: 'exact' } : undefined)
+        .order(this.idColumn)
+        .range(from, from + PAGE - 1)
+        .abortSignal(AbortSignal.timeout(this.opts.readTimeoutMs ?? 10_000))
+        .retry(false);
+      if (error) return this.describe({ ...error, status });
+      const page = (data ?? []) as unknown as Record<string, unknown>[];
+      if (from === 0 && typeof count === 'number') total = count;
+      rows.push(...page);
+      from += page.length;
+      if (this.disposed || page.length === 0 || (total !== undefined ? from >= total : page.length < PAGE)) return rows;
+    }
+  }
+
+  /** postgrest-js returns a timed-out fetch as an error ("TimeoutError: …"); said as what it means. */
+  private describe(err: { name?: string; code?: string; message?: string; status?: number }): string {
+    if (/TimeoutError|AbortError|aborted due to timeout/i.test(`${err.name ?? ''} ${err.message ?? ''}`)) {
+      const s = Math.round((this.opts.readTimeoutMs ?? 10_000) / 1000);
+      return `Supabase at ${this.where} did not answer within ${s}s (network, VPN or a paused project?)`;
+    }
+    return describeSupabaseError(err, this.table, this.where);
+  }
+
   private toSnapshot(row: Record<string, unknown>, i: number) {
-    const id = row[this.idColumn];
+    const raw = row[this.idColumn];
+    // A number or bigint key is a name too (an integer id column).
+    const id = typeof raw === 'number' || typeof raw === 'bigint' ? String(raw) : raw;
     if (typeof id !== 'string' || !id) return unreadable(`row-${i + 1}`, `${this.table} row ${i + 1} has no ${this.idColumn}`);
     return parseRecord(id, row, this.fields);
   }
