@@ -33,47 +33,70 @@ const MAX_BUFFER = 1024 * 1024;
 export function runArgv(argv: readonly string[], opts: RunOptions): Promise<RunResult> {
   return new Promise((resolve) => {
     const [file, ...args] = argv;
-    const child = execFile(
-      file,
-      args,
-      {
-        shell: false,
-        timeout: opts.timeoutMs,
-        killSignal: 'SIGKILL',
-        maxBuffer: MAX_BUFFER,
-        windowsHide: true,
-        signal: opts.signal,
-        cwd: opts.cwd,
-        env: opts.env,
-        encoding: 'utf8',
-      },
-      (err, stdout, stderr) => {
-        const e = err as (NodeJS.ErrnoException & { killed?: boolean; signal?: NodeJS.Signals; code?: number | string }) | null;
-        const exitCode = typeof e?.code === 'number' ? e.code : e ? child.exitCode : 0;
-        const signal = e?.signal ?? child.signalCode ?? null;
-        let timedOut = false;
-        const tooMuch = e?.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER';
-        // execFile's own kill (killed) that was not ours (abort) nor the output cap: the timeout.
-        if (e?.killed && !tooMuch && !opts.signal?.aborted) timedOut = true;
-        const last = lastLine(stderr) || lastLine(stdout);
-        let message: string;
-        if (e?.code === 'ENOENT') message = `program not found: ${file}`;
-        else if (e?.code === 'EACCES') message = `not allowed to run ${file}`;
-        else if (opts.signal?.aborted) message = 'cancelled; the program was stopped';
-        else if (tooMuch) message = 'the program wrote too much output and was stopped';
-        else if (timedOut) message = `timed out after ${formatWait(opts.timeoutMs)}; the program was stopped`;
-        else if (signal) message = `killed by ${signal}`;
-        else message = `exit ${exitCode ?? '?'}`;
-        if (last && !/^program not found|^not allowed/.test(message)) message += `: ${last}`;
-        resolve({ ok: !e, exitCode: exitCode ?? null, signal, timedOut, stdout: stdout ?? '', stderr: stderr ?? '', message });
-      },
-    );
+    const cannot = (why: string) => resolve({ ok: false, exitCode: null, signal: null, timedOut: false, stdout: '', stderr: '', message: why });
+    let child: ReturnType<typeof execFile>;
+    try {
+      child = spawnArgv();
+    } catch (err) {
+      // Refused before it started (a path through a file: ENOTDIR; a .cmd on Windows: EINVAL).
+      return cannot(`cannot run ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    // A restart script that starts the worker in the background (`nohup node w.js &`) leaves
+    // it holding our stdout: execFile would wait for that to close, i.e. until the timeout.
+    // Once the program itself has exited, its output gets a moment to drain, then we stop listening.
+    child.once('exit', () => {
+      setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, EXIT_DRAIN_MS).unref();
+    });
     if (opts.onOutput) {
       forwardLines(child.stdout, (l) => opts.onOutput!(l, 'stdout'));
       forwardLines(child.stderr, (l) => opts.onOutput!(l, 'stderr'));
     }
+
+    function spawnArgv() {
+      return execFile(
+        file,
+        args,
+        {
+          shell: false,
+          timeout: opts.timeoutMs,
+          killSignal: 'SIGKILL',
+          maxBuffer: MAX_BUFFER,
+          windowsHide: true,
+          signal: opts.signal,
+          cwd: opts.cwd,
+          env: opts.env,
+          encoding: 'utf8',
+        },
+        (err, stdout, stderr) => {
+          const e = err as (NodeJS.ErrnoException & { killed?: boolean; signal?: NodeJS.Signals; code?: number | string }) | null;
+          const exitCode = typeof e?.code === 'number' ? e.code : e ? child.exitCode : 0;
+          const signal = e?.signal ?? child.signalCode ?? null;
+          let timedOut = false;
+          const tooMuch = e?.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER';
+          // execFile's own kill (killed) that was not ours (abort) nor the output cap: the timeout.
+          if (e?.killed && !tooMuch && !opts.signal?.aborted) timedOut = true;
+          const last = lastLine(stderr) || lastLine(stdout);
+          let message: string;
+          if (e?.code === 'ENOENT') message = `program not found: ${file}`;
+          else if (e?.code === 'EACCES') message = `not allowed to run ${file}`;
+          else if (opts.signal?.aborted) message = 'cancelled; the program was stopped';
+          else if (tooMuch) message = 'the program wrote too much output and was stopped';
+          else if (timedOut) message = `timed out after ${formatWait(opts.timeoutMs)}; the program was stopped`;
+          else if (signal) message = `killed by ${signal}`;
+          else message = `exit ${exitCode ?? '?'}`;
+          if (last && !/^program not found|^not allowed/.test(message)) message += `: ${last}`;
+          resolve({ ok: !e, exitCode: exitCode ?? null, signal, timedOut, stdout: stdout ?? '', stderr: stderr ?? '', message });
+        },
+      );
+    }
   });
 }
+
+/** How long output may still arrive after the program exited (from children it left behind). */
+const EXIT_DRAIN_MS = 300;
 
 function forwardLines(stream: NodeJS.ReadableStream | null, each: (line: string) => void): void {
   if (!stream) return;

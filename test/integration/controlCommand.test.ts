@@ -92,3 +92,26 @@ test('a program that hangs is stopped at the timeout; a missing program is named
   const cancelled = await pending;
   assert.equal(cancelled.status, 'cancelled');
 });
+
+test('a restart script that leaves the worker running in the background reports its exit when it exits, not when the worker does', async () => {
+  // Like `nohup node worker.js &` in a restart script: the background process keeps the
+  // script's stdout open long after the script itself has exited 0. Here the background
+  // process marks a file once it has run 10 s: the result must come before that.
+  const marker = join(recordFile(), '..', 'background-still-running-10s-later');
+  const res = await runArgv(['sh', '-c', `(sleep 10; touch '${marker}') & echo "$!"; echo started worker-1`], { timeoutMs: 60_000 });
+  const pid = Number(res.stdout.split('\n')[0]);
+  try {
+    assert.equal(existsSync(marker), false, 'runArgv waited for the background process');
+    assert.equal(res.ok, true, res.message);
+    assert.equal(res.message, 'exit 0: started worker-1');
+  } finally {
+    // The background subshell (its `sleep` ends on its own; the touch never runs).
+    if (pid > 0) process.kill(pid, 'SIGKILL');
+  }
+});
+
+test('a program the system refuses to start is a failed result with the reason, not an exception', async () => {
+  const res = await runArgv(['/etc/passwd/not-a-program'], { timeoutMs: 5_000 });
+  assert.equal(res.ok, false);
+  assert.match(res.message, /^(cannot run \/etc\/passwd\/not-a-program: ENOTDIR|program not found: \/etc\/passwd\/not-a-program)$/);
+});
