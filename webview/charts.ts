@@ -65,9 +65,15 @@ export class Charts {
     });
 
     const fleetLabel = m.worker ? 'Fleet' : 'Fleet total';
+    const seen = new Set<string>();
+    const sharedNames = new Set<string>();
+    for (const w of m.throughput.workers) (seen.has(w.name) ? sharedNames : seen).add(w.name);
     this.set('throughput', labels, [
       line(fleetLabel, m.throughput.fleet, t.blue, { borderWidth: t.highContrast ? 3 : 2.25, fill: 'origin' }),
-      ...m.throughput.workers.map((w, i) => line(w.name, w.values, t.palette[i % t.palette.length]!, { borderDash: i >= t.palette.length ? [4, 3] : undefined })),
+      ...m.throughput.workers.map((w, i) =>
+        // Replicas may share a name: the legend then tells them apart by id.
+        line(sharedNames.has(w.name) && w.id !== w.name ? `${w.name} (${w.id})` : w.name, w.values, t.palette[i % t.palette.length]!, { borderDash: i >= t.palette.length ? [4, 3] : undefined }),
+      ),
     ]);
     this.set('errors', labels, [
       { type: 'bar', label: m.worker ? `${m.worker} errors / min` : 'Errors / min', data: m.errors.perMinute, backgroundColor: withAlpha(t.red, t.highContrast ? 1 : 0.7), borderColor: t.red, borderWidth: t.highContrast ? 1 : 0, yAxisID: 'y', order: 2 },
@@ -97,20 +103,23 @@ export class Charts {
     if (!chart) return;
     chart.data.labels = labels;
     // Keep dataset objects by label: chart.js then updates them instead of rebuilding.
-    const old = new Map(chart.data.datasets.map((d) => [d.label, d]));
+    // Each old object is reused once at most, so two series with one label never merge.
+    const old = new Map<unknown, (typeof chart.data.datasets)[number][]>();
+    for (const d of chart.data.datasets) old.set(d.label, [...(old.get(d.label) ?? []), d]);
     chart.data.datasets = datasets.map((d) => {
-      const prev = old.get(d.label);
+      const prev = old.get(d.label)?.shift();
       return prev ? Object.assign(prev, d) : d;
     }) as typeof chart.data.datasets;
     chart.update('none');
   }
 
   /** Dataset sizes per chart, for tests and diagnostics. */
-  summary(): Record<string, { datasets: number; points: number; color?: string }> {
-    const out: Record<string, { datasets: number; points: number; color?: string }> = {};
+  summary(): Record<string, { datasets: number; points: number; color?: string; labels: string[] }> {
+    const out: Record<string, { datasets: number; points: number; color?: string; labels: string[] }> = {};
     for (const [kind, chart] of this.charts) {
       const points = chart.data.datasets.reduce((n, d) => n + d.data.filter((v) => v !== null).length, 0);
-      out[kind] = { datasets: chart.data.datasets.length, points, color: chart.data.datasets[0]?.borderColor as string | undefined };
+      const labels = chart.data.datasets.map((d) => String(d.label));
+      out[kind] = { datasets: chart.data.datasets.length, points, color: chart.data.datasets[0]?.borderColor as string | undefined, labels };
     }
     return out;
   }

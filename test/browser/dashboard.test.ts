@@ -62,6 +62,20 @@ describe('dashboard webview in headless Chromium', () => {
     return page;
   }
 
+  it('replicas sharing a name are separate lines, told apart by id, update after update', async () => {
+    const page = await openWithSession();
+    const { metrics } = recordedSession(NOW).snapshot;
+    const series = metrics.throughput.fleet;
+    const twins = { ...metrics, throughput: { fleet: series, workers: [{ id: 'e-1', name: 'email-worker', values: series }, { id: 'e-2', name: 'email-worker', values: series.map(() => 0) }] } };
+    const labels = async () => (JSON.parse((await page.$eval('#charts', (e) => (e as HTMLElement).dataset.summary))!) as Record<string, { labels: string[] }>).throughput!.labels;
+    for (let update = 1; update <= 2; update++) {
+      await send(page, { type: 'metrics/didChange', metrics: twins });
+      await frames(page);
+      assert.deepEqual(await labels(), ['Fleet total', 'email-worker (e-1)', 'email-worker (e-2)'], `update ${update}`);
+    }
+    await page.close();
+  });
+
   it('says ready, then draws every chart from a recorded snapshot under the strict CSP', async () => {
     const page = await openWithSession();
     const first = (await posted(page))[0];

@@ -157,7 +157,7 @@ export class DashboardPanel implements vscode.Disposable {
       switch (m.type) {
         case 'webview/ready':
         case 'view/configure':
-          if (m.window in WINDOWS) this.window = m.window;
+          if (Object.hasOwn(WINDOWS, m.window)) this.window = m.window; // own keys only: 'toString' is not a window
           this.worker = typeof m.worker === 'string' ? m.worker : null;
           if (m.type === 'webview/ready') this.resume();
           else this.pushMetrics();
