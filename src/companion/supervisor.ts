@@ -216,7 +216,7 @@ export class Supervisor {
         return;
       }
       this.log('info', `${summary(r)} (request ${r.id} by ${r.requestedBy}${fresh ? '' : ', taken over'})`);
-      await this.result(r.id, 'accepted', `${summary(r)} accepted`);
+      await this.accept(r);
       const { ok, message } = await this.execute(r);
       this.log(ok ? 'info' : 'warn', `${summary(r)}: ${ok ? 'done' : 'failed'} — ${message}`);
       await this.finish(entryId, r.id, ok ? 'done' : 'failed', message, lockKey);
@@ -225,12 +225,18 @@ export class Supervisor {
     }
   }
 
-  /** Too old to act on, by the store's clock (the requester's may be off): why, or undefined. */
+  /**
+   * Too old to act on, by the store's clock (the requester's may be off): why, or undefined.
+   * A request some supervisor accepted and did not finish (it crashed mid-run) may be carried
+   * out late, up to the retry age: the user saw "accepted". One never accepted is held to its
+   * own timeout like a fresh one: its requester already said "no supervisor answered".
+   */
   private async expired(entryId: string, r: ControlRequest, fresh: boolean): Promise<string | undefined> {
     const [sec, micro] = await this.client.time();
     const age = Number(sec) * 1000 + Math.floor(Number(micro) / 1000) - Number(entryId.split('-')[0]);
+    const acceptedBefore = !fresh && (await this.client.exists(acceptedKey(r.id))) === 1;
     // Requests from other tools may carry no timeout: they get the retry age, never forever.
-    const limit = fresh ? r.timeoutMs ?? this.o.maxRetryAgeMs : Math.max(r.timeoutMs ?? 0, this.o.maxRetryAgeMs);
+    const limit = acceptedBefore ? Math.max(r.timeoutMs ?? 0, this.o.maxRetryAgeMs) : r.timeoutMs ?? this.o.maxRetryAgeMs;
     if (age < limit) return undefined;
     return `expired: first picked up ${Math.round(age / 1000)} s after it was sent; the requester had already stopped waiting`;
   }
@@ -239,8 +245,13 @@ export class Supervisor {
     return carryOut(r, { ...this.o, name: this.consumer, log: (line) => this.log('info', line) });
   }
 
-  private async result(id: string, status: ResultStatus, message: string): Promise<void> {
-    await this.client.xadd(this.o.resultsStream, 'MAXLEN', '~', String(STREAM_MAXLEN), '*', ...resultFields({ id, status, message, supervisor: this.consumer }));
+  /** "accepted" to the requester, and a marker that it was: a takeover may then still carry it out. */
+  private async accept(r: ControlRequest): Promise<void> {
+    await this.client
+      .multi()
+      .xadd(this.o.resultsStream, 'MAXLEN', '~', String(STREAM_MAXLEN), '*', ...resultFields({ id: r.id, status: 'accepted', message: `${summary(r)} accepted`, supervisor: this.consumer }))
+      .set(acceptedKey(r.id), this.consumer, 'PX', this.o.maxRetryAgeMs + 60_000)
+      .exec();
   }
 
   /** Result, done marker, acknowledgement and unlock in one MULTI: all or nothing. */
@@ -257,4 +268,9 @@ export class Supervisor {
   private log(level: 'info' | 'warn' | 'error', message: string): void {
     this.o.log?.(level, message);
   }
+}
+
+/** Set when a supervisor tells the requester it accepted the request. */
+function acceptedKey(id: string): string {
+  return `workerlens:command-accepted:${id}`;
 }

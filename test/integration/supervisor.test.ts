@@ -113,6 +113,23 @@ test('a supervisor killed mid-request: another picks the request up and carries 
   assert.match(b.output(), /restart w-1 \(request .* taken over\)/);
 });
 
+test('a request read but never accepted (its supervisor died at once) is not carried out after its requester gave up', async () => {
+  const { runs, start } = setup();
+  const c = redis.client();
+  // Sent a minute ago with a 30 s timeout: the editor has long said "no supervisor answered".
+  const r = newRequest('restart', { worker: 'w-1' }, 30_000);
+  await c.xgroup('CREATE', 'workerlens:commands', 'workerlens-supervisors', '0', 'MKSTREAM');
+  await c.xadd('workerlens:commands', `${Date.now() - 60_000}-0`, ...toFields(r));
+  // A supervisor that read it and vanished before answering anything.
+  await c.xreadgroup('GROUP', 'workerlens-supervisors', 'vanished', 'COUNT', '1', 'STREAMS', 'workerlens:commands', '>');
+  await start(300);
+  const results = async () => (await c.xrange('workerlens:command-results', '-', '+')).map(([, f]) => Object.fromEntries(chunk(f)));
+  await waitFor(async () => (await results()).some((x) => x.id === r.id && x.status === 'failed'), { timeoutMs: 15_000, message: 'the taken-over request answered' });
+  assert.match((await results()).find((x) => x.id === r.id)!.message, /^expired: first picked up 6\d s after it was sent/);
+  assert.deepEqual(runs(), [], 'the restart program never ran');
+  await waitFor(settled, { message: 'acknowledged' });
+});
+
 test('the supervisor running its own workers: scale from 3 to 5 adds two heartbeating workers; stopping it stops them', async () => {
   const sup = await startSupervisorProcess(['--redis', redis.url, '--pool', JSON.stringify(poolWorkerArgv()), '--pool-size', '3', '--pool-prefix', 'w'], {
     env: { REDIS_URL: redis.url, HEARTBEAT_MS: '100', WARMUP_MS: '0' },
@@ -147,3 +164,9 @@ test('the supervisor running its own workers: scale from 3 to 5 adds two heartbe
   const consumers = (await c.xinfo('CONSUMERS', 'workerlens:commands', 'workerlens-supervisors')) as string[][];
   assert.deepEqual(consumers.map((f) => f[1]), []);
 });
+
+function chunk(f: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < f.length; i += 2) out.push([f[i]!, f[i + 1]!]);
+  return out;
+}
