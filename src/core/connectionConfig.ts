@@ -44,6 +44,8 @@ export interface ConnectionConfig {
 }
 
 const TYPES = new Set(['redis', 'files', 'supabase']);
+/** The one preset each kind of store has (its seed's layout); `preset` may be left out. */
+const PRESETS: Record<ConnectionConfig['type'], string> = { redis: 'orchestrator', files: 'heartbeat-files', supabase: 'supabase-heartbeat' };
 
 /**
  * Checks one settings entry and says, in words, what is wrong with it.
@@ -63,6 +65,10 @@ export function validateConnection(raw: unknown, index: number): { config?: Conn
   if (r.type === 'files' && typeof r.path !== 'string') return { error: `${where} ("${r.name}"): a files connection needs a "path"` };
   if (r.type === 'redis' && typeof r.url === 'string' && !/^rediss?:\/\//.test(r.url)) {
     return { error: `${where} ("${r.name}"): url should start with redis:// or rediss://` };
+  }
+  const preset = PRESETS[r.type as ConnectionConfig['type']];
+  if (r.preset !== undefined && r.preset !== preset) {
+    return { error: `${where} ("${r.name}"): preset "${String(r.preset)}" is not one for a ${r.type} connection; use "${preset}" (or leave it out)` };
   }
   const urlProblem = typeof r.url === 'string' ? checkUrl(r.url, r.type === 'supabase') : undefined;
   if (urlProblem) return { error: `${where} ("${r.name}"): ${urlProblem}` };

@@ -61,7 +61,12 @@ export class ConnectionManager implements vscode.Disposable {
       this.changed.fire(undefined);
       return;
     }
-    if (wanted && conn.name !== wanted) this.log.warn(`Connection "${wanted}" is not configured; showing "${conn.name}".`);
+    const notices = [...errors];
+    if (wanted && conn.name !== wanted) {
+      notices.push(`Connection "${wanted}" is not configured (or has a mistake); showing "${conn.name}".`);
+      this.log.warn(notices[notices.length - 1]);
+    }
+    this.tellOnce(notices);
 
     const secret = await this.secrets.get(conn);
     if (gen !== this.generation) return; // a newer reload won the race
@@ -88,6 +93,24 @@ export class ConnectionManager implements vscode.Disposable {
       this.fleet.setConnection({ state: 'error', message: source });
     }
     this.changed.fire(conn);
+  }
+
+  private lastNotice = '';
+
+  /**
+   * Settings mistakes, said on screen once (the view shows the connection that works, so
+   * the log alone would hide them); again only when they change.
+   */
+  private tellOnce(notices: string[]): void {
+    const key = notices.join('\n');
+    if (key === this.lastNotice) return;
+    this.lastNotice = key;
+    if (!notices.length) return;
+    const more = notices.length > 1 ? ` (and ${notices.length - 1} more in Output › Worker Lens)` : '';
+    const open = 'Open Settings (JSON)';
+    void vscode.window.showWarningMessage(`Worker Lens: ${notices[0]}${more}`, open).then((choice) => {
+      if (choice === open) void vscode.commands.executeCommand('workbench.action.openSettingsJson');
+    });
   }
 
   refresh(): Promise<void> {

@@ -54,6 +54,11 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     return this.view?.title;
   }
 
+  /** The message above the rows now (an error, why not live), for tests. */
+  get message(): string | undefined {
+    return this.view?.message;
+  }
+
   attach(view: vscode.TreeView<TreeNode>): vscode.Disposable {
     this.view = view;
     const sub = view.onDidChangeVisibility((e) => this.setTicking(e.visible));

@@ -82,6 +82,8 @@ test('connection config: validation in words, thresholds merged field by field, 
   assert.match(validateConnection({ name: 's', type: 'supabase', url: 'ftp://abc.supabase.co' }, 0).error!, /https:\/\//);
   assert.ok(validateConnection({ name: 's', type: 'supabase', url: 'https://abc.supabase.co' }, 0).config);
   assert.match(validateConnection({ name: 'f', type: 'files', path: '/tmp/w', pattern: 7 }, 0).error!, /"pattern" should be a string/);
+  assert.match(validateConnection({ name: 's', type: 'supabase', url: 'https://a.supabase.co', preset: 'orchestrator' }, 0).error!, /preset "orchestrator" is not one for a supabase connection; use "supabase-heartbeat"/);
+  assert.ok(validateConnection({ name: 'f', type: 'files', path: '/tmp/w' }, 0).config, 'preset left out');
   assert.equal(redactUrlsIn('Invalid: redis://u:pw@h:1 and https://x.co/a'), 'Invalid: redis://u:***@h:1 and https://x.co/a');
   assert.deepEqual(effectiveThresholds({ unresponsiveAfterSeconds: 20, deadAfterSeconds: 40 }, { deadAfterSeconds: 90, slowTaskAfterMinutes: 'x' as never }), {
     unresponsiveAfterSeconds: 20,

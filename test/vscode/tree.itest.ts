@@ -211,3 +211,31 @@ test('with no connection configured, a .workers/ folder in the workspace is used
     await config.update('connections', before, vscode.ConfigurationTarget.Global);
   }
 });
+
+test('a setting a client library would refuse is said in the view, in words; fixing it recovers without a reload', async () => {
+  const dir = join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'relative-workers');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'gpu-9.json'), JSON.stringify({ worker: 'gpu-9', timestamp: new Date().toISOString(), status: 'idle' }));
+  const config = vscode.workspace.getConfiguration('workerLens');
+  const before = config.inspect<unknown[]>('connections')?.globalValue ?? [];
+  // An unclosed brace in the file pattern: valid JSON, valid settings shape, not a valid glob.
+  const broken = { name: 'broken', type: 'files', path: 'relative-workers', pattern: '*.{json' };
+  await config.update('connections', [...before, broken], vscode.ConfigurationTarget.Global);
+  await config.update('activeConnection', 'broken', vscode.ConfigurationTarget.Global);
+  try {
+    await waitFor(() => api.manager.active?.name === 'broken' && api.manager.fleet.connection.state === 'error', {
+      message: () => `the broken connection reported (active ${api.manager.active?.name}, ${api.manager.fleet.connection.state} ${api.manager.fleet.connection.message ?? ''})`,
+    });
+    assert.equal(api.manager.fleet.connection.message, 'Connection "broken" cannot start: the pattern "*.{json" has an unclosed "{". Check it in settings (workerLens.connections).');
+    // Where the user reads it: the message at the top of the view (no workers to show under it).
+    await waitFor(() => api.tree.message === `⚠ ${api.manager.fleet.connection.message}`, { message: () => `the view's message (${api.tree.message})` });
+    // Fixed in settings: picked up at once, and the relative path is the workspace's folder.
+    await config.update('connections', [...before, { ...broken, pattern: '*.{json,hb}' }], vscode.ConfigurationTarget.Global);
+    await waitFor(() => api.manager.fleet.connection.state === 'connected' && api.manager.fleet.get('gpu-9')?.health === 'healthy', {
+      message: () => `recovered from the workspace's relative-workers/ (${api.manager.fleet.connection.state} ${api.manager.fleet.connection.message ?? ''}, ${api.manager.fleet.size} workers)`,
+    });
+  } finally {
+    await config.update('connections', before, vscode.ConfigurationTarget.Global);
+    await config.update('activeConnection', 'seed', vscode.ConfigurationTarget.Global);
+  }
+});
