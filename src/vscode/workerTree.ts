@@ -93,6 +93,11 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
   }
 
   private onFleetChange(c: FleetChange): void {
+    // Gone workers leave no node behind: fleets whose ids churn (pid-named workers) stay bounded.
+    for (const id of c.removed) {
+      this.workerNodes.delete(id);
+      this.shown.delete(id);
+    }
     if (c.added.length || c.removed.length || c.connection) {
       this.schedule(true);
       return;
