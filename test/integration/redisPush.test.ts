@@ -223,7 +223,7 @@ test('events connection dropped mid-stream: it resumes from the last id seen and
   await waitFor(async () => (await clientId(r, 'worker-lens:events')) !== undefined, { message: 'follower reconnected' });
 });
 
-test('reconciliation poll repairs a change no event announced (events path) and one keyspace flags do not cover', async (t) => {
+test('reconciliation poll repairs a change no event announced (events path)', async (t) => {
   const events = await setup(t, {
     source: { reconcileMs: 300 },
     prepare: async (r) => {
@@ -231,21 +231,29 @@ test('reconciliation poll repairs a change no event announced (events path) and 
       await event(r, 'w1');
     },
   });
-  // Only hash events on: a worker stored as a JSON string changes silently.
-  const keyspace = await setup(t, {
+  await waitFor(() => /events stream/.test(events.obs.fleet.connection.liveMode ?? ''), { message: 'events path live' });
+  const r1 = events.obs.fullReads;
+  await writeHash(events.r, 'w1', working('No event for this'));
+  await waitFor(() => events.obs.health('w1') === 'working', { message: 'events path: reconciled' });
+  assert.ok(events.obs.fullReads > r1, 'by a full read');
+  assert.equal(events.obs.updates.length, 0, 'no push delivered it');
+});
+
+test('keyspace flags that miss how the workers are stored are not called live: said why, and the poll carries the changes', async (t) => {
+  // Only hash events on ("Kh"), workers stored as JSON strings: no notification would come.
+  const { r, obs } = await setup(t, {
     server: ['--notify-keyspace-events', 'Kh'],
-    source: { reconcileMs: 300 },
+    source: { pollMs: 300 },
     prepare: (r) => writeJson(r, 'wj', worker('idle', Date.now())),
   });
-  await waitFor(() => /events stream/.test(events.obs.fleet.connection.liveMode ?? ''), { message: 'events path live' });
-  await waitFor(() => /keyspace/.test(keyspace.obs.fleet.connection.liveMode ?? '') && keyspace.obs.fleet.size === 1, { message: 'keyspace path live' });
-  const [r1, r2] = [events.obs.fullReads, keyspace.obs.fullReads];
-  await writeHash(events.r, 'w1', working('No event for this'));
-  await writeJson(keyspace.r, 'wj', working('No notification for this'));
-  await waitFor(() => events.obs.health('w1') === 'working', { message: 'events path: reconciled' });
-  await waitFor(() => keyspace.obs.health('wj') === 'working', { message: 'keyspace path: reconciled' });
-  assert.ok(events.obs.fullReads > r1 && keyspace.obs.fullReads > r2, 'by a full read');
-  assert.equal(events.obs.updates.length, 0, 'no push delivered it');
+  await waitFor(() => obs.fleet.size === 1 && obs.logs.some((l) => /Keyspace notifications not used: notify-keyspace-events is "(Kh|hK)", but workers stored as JSON strings need "\$" \(or "A"\)/.test(l.message)), {
+    message: () => `the mismatch said (${obs.logs.map((l) => l.message).join(' | ')})`,
+  });
+  await waitFor(() => obs.fleet.connection.state === 'connected' && !/keyspace/.test(obs.fleet.connection.liveMode ?? ''), {
+    message: () => `not called keyspace-live (${obs.fleet.connection.liveMode})`,
+  });
+  await writeJson(r, 'wj', working('No notification for this'));
+  await waitFor(() => obs.health('wj') === 'working', { message: 'the change, by the poll' });
 });
 
 test('push path survives a redis-server restart: stale while down, live again after', async (t) => {

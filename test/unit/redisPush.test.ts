@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { escapeGlob, globFor, idFromKey, idInText } from '../../src/sources/redis/keyTemplate';
 import { workerIdsFromEntry } from '../../src/sources/redis/eventEntry';
 import { coversWorkerState } from '../../src/sources/redis/keyspaceFollower';
+import { uncovered } from '../../src/sources/redis/pushPaths';
 import { describeRedisError, isRefusedCommand } from '../../src/sources/redis/redisErrors';
 import { ChangeBatcher, type ChangeBatch } from '../../src/sources/redis/changeBatcher';
 import { waitFor } from '../harness/freePort';
@@ -127,4 +128,11 @@ test('ChangeBatcher: a failing flush does not stop later ones', async () => {
   b.add(['b']);
   await waitFor(() => calls === 2);
   b.dispose();
+});
+
+test('keyspace flags are checked against how the workers are stored', () => {
+  assert.equal(uncovered('Kh', new Set(['hash'])), undefined);
+  assert.equal(uncovered('Kh', new Set(['hash', 'string'])), 'but workers stored as JSON strings need "$" (or "A")');
+  assert.equal(uncovered('K$', new Set(['hash'])), 'but workers stored as hashes need "h" (or "A")');
+  assert.equal(uncovered('KA', new Set(['hash', 'string'])), undefined);
 });

@@ -6,6 +6,17 @@ import { KeyspaceFollower, probeKeyspace } from './keyspaceFollower';
 /** 'auto': keyspace notifications if on, else the events streams, else none (poll). The others force one path. */
 export type PushMode = 'auto' | 'keyspace' | 'events' | 'off';
 
+export type StoredAs = 'hash' | 'string';
+
+/** What the flags miss for workers stored as `kinds`, in words; undefined when covered. */
+export function uncovered(flags: string, kinds: ReadonlySet<StoredAs>): string | undefined {
+  if (flags.includes('A')) return undefined;
+  const missing: string[] = [];
+  if (kinds.has('string') && !flags.includes('$')) missing.push('workers stored as JSON strings need "$"');
+  if (kinds.has('hash') && !flags.includes('h')) missing.push('workers stored as hashes need "h"');
+  return missing.length ? `but ${missing.join(' and ')} (or "A")` : undefined;
+}
+
 export interface PushPathsOptions {
   url: string;
   password?: string;
@@ -42,6 +53,10 @@ export class PushPaths {
   private disposed = false;
   private lastDescribed?: string;
   private lastNote?: string;
+  /** The keyspace flags the running keyspace follower relies on. */
+  private flags?: string;
+  /** How the workers are stored, as the last full read found them. */
+  private storage?: ReadonlySet<StoredAs>;
 
   constructor(private readonly opts: PushPathsOptions) {}
 
@@ -70,12 +85,16 @@ export class PushPaths {
       if (mode !== 'events' && !this.keyspaceRefused) {
         const probe = await probeKeyspace(client, this.opts.enableKeyspaceNotifications);
         if (this.disposed) return;
-        if (probe.available) {
+        const gap = probe.available && this.storage ? uncovered(probe.flags, this.storage) : undefined;
+        if (probe.available && !gap) {
           if (this.keyspace || (await this.startKeyspace(probe.flags))) {
             this.stopEvents();
             this.note(`Push path: keyspace notifications (${probe.reason})`);
             return;
           }
+        } else if (gap) {
+          this.stopKeyspace();
+          this.note(`Keyspace notifications not used: notify-keyspace-events is "${probe.flags}", ${gap}`);
         } else {
           this.stopKeyspace();
           this.note(`Keyspace notifications not used: ${probe.reason}`);
@@ -96,7 +115,28 @@ export class PushPaths {
     }
   }
 
+  /**
+   * After each full read: how the workers are stored. Keyspace events that do not cover it
+   * (only "h" on, workers stored as JSON strings) would leave the view saying "live" while
+   * changes arrive only with the reconciliation read: that path is dropped for the events
+   * streams (or the poll), and the reason logged.
+   */
+  storageSeen(kinds: ReadonlySet<StoredAs>): void {
+    this.storage = kinds;
+    const gap = this.keyspace && this.flags !== undefined ? uncovered(this.flags, kinds) : undefined;
+    if (!gap || this.disposed) return;
+    this.note(`Keyspace notifications not used: notify-keyspace-events is "${this.flags}", ${gap}`);
+    this.stopKeyspace();
+    const { mode, keys } = this.opts;
+    if (mode !== 'keyspace' && keys.eventStreams.length && !this.eventsUnavailable && !this.events) {
+      this.startEvents();
+      this.note(`Push path: following ${keys.eventStreams.join(', ')} (live once an entry names a worker)`);
+    }
+    this.notify();
+  }
+
   private async startKeyspace(flags: string): Promise<boolean> {
+    this.flags = flags;
     const f = new KeyspaceFollower({
       url: this.opts.url,
       password: this.opts.password,
@@ -119,7 +159,9 @@ export class PushPaths {
       return !this.disposed;
     } catch (err) {
       f.dispose();
-      if (this.keyspace === f) this.keyspace = undefined;
+      // Stopped while subscribing (storageSeen found the flags do not cover the fleet): not a failure.
+      if (this.keyspace !== f) return false;
+      this.keyspace = undefined;
       this.keyspaceUp = false;
       const msg = (err as Error).message;
       if (/NOPERM|not allowed|unknown command/i.test(msg)) {

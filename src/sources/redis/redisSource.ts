@@ -168,11 +168,12 @@ export class RedisSource implements WorkerSource {
     }
     const started = performance.now();
     try {
-      const workers = (await readAllBySort(client, this.keys, this.fields, this.sortState)) ?? (await this.readAllPipelined(client));
+      const workers = (await readAllBySort(client, this.keys, this.fields, this.sortState, this.typeHints)) ?? (await this.readAllPipelined(client));
       if (this.disposed) return;
       const ids = workers.map((w) => w.id);
       this.known = new Set(ids);
       for (const id of this.typeHints.keys()) if (!this.known.has(id)) this.typeHints.delete(id);
+      if (this.typeHints.size) this.push?.storageSeen(new Set(this.typeHints.values()));
       sink.replaceAll(workers);
       this.setConnected();
       sink.log('debug', `Read ${workers.length} workers in ${(performance.now() - started).toFixed(1)} ms`);

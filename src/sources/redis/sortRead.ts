@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../core/connectionConfig';
 import type { WorkerSnapshot } from '../../core/model';
 import type { FieldMap } from '../../core/record';
-import { applyCounters, readWorkers, toSnapshot } from './readWorkers';
+import { applyCounters, readWorkers, toSnapshot, type TypeHints } from './readWorkers';
 
 /**
  * The whole fleet in ONE command: `SORT_RO active_workers BY nosort GET # GET
@@ -16,7 +16,7 @@ import { applyCounters, readWorkers, toSnapshot } from './readWorkers';
  * and the key layout must put `{id}` where a `*` pattern can stand. Then this returns
  * undefined and the caller falls back to the pipelined read.
  */
-export async function readAllBySort(client: Redis, keys: RedisKeys, fields: FieldMap, state: SortState): Promise<WorkerSnapshot[] | undefined> {
+export async function readAllBySort(client: Redis, keys: RedisKeys, fields: FieldMap, state: SortState, typeHints?: TypeHints): Promise<WorkerSnapshot[] | undefined> {
   if (state.unavailable) return undefined;
   const plan = planFor(keys, fields);
   if (!plan) {
@@ -47,13 +47,14 @@ export async function readAllBySort(client: Redis, keys: RedisKeys, fields: Fiel
       if (v !== null) hash[plan.hashFields[j]] = v;
     }
     if (whole === null && Object.keys(hash).length === 0) blank.push(out.length);
+    else typeHints?.set(id, whole !== null ? 'string' : 'hash');
     const snap = toSnapshot(id, whole !== null ? { kind: 'string', value: whole } : { kind: 'hash', value: hash }, keys, fields);
     const j = i + 2 + plan.hashFields.length;
     applyCounters(snap, plan.completed ? reply[j] : undefined, plan.errors ? reply[plan.completed ? j + 1 : j] : undefined);
     out.push(snap);
   }
   if (blank.length) {
-    const again = await readWorkers(client, blank.map((i) => out[i].id), keys, fields);
+    const again = await readWorkers(client, blank.map((i) => out[i].id), keys, fields, { typeHints });
     blank.forEach((i, j) => (out[i] = again[j]));
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
