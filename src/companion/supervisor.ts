@@ -254,15 +254,28 @@ export class Supervisor {
       .exec();
   }
 
-  /** Result, done marker, acknowledgement and unlock in one MULTI: all or nothing. */
+  /**
+   * Result, done marker, acknowledgement and unlock in one MULTI: all or nothing. Tried a
+   * few times (about 15 s) before giving up: without the done marker a takeover would run
+   * the request a second time. The caller's keep-alive holds the lock meanwhile.
+   */
   private async finish(entryId: string, id: string, status: ResultStatus, message: string, lockKey?: string): Promise<void> {
-    const m = this.client
-      .multi()
-      .xadd(this.o.resultsStream, 'MAXLEN', '~', String(STREAM_MAXLEN), '*', ...resultFields({ id, status, message, supervisor: this.consumer }))
-      .set(`workerlens:command-done:${id}`, status, 'EX', 86_400)
-      .xack(this.o.commandsStream, this.o.group, entryId);
-    if (lockKey) m.del(lockKey);
-    await m.exec();
+    for (let attempt = 0; ; attempt++) {
+      const m = this.client
+        .multi()
+        .xadd(this.o.resultsStream, 'MAXLEN', '~', String(STREAM_MAXLEN), '*', ...resultFields({ id, status, message, supervisor: this.consumer }))
+        .set(`workerlens:command-done:${id}`, status, 'EX', 86_400)
+        .xack(this.o.commandsStream, this.o.group, entryId);
+      if (lockKey) m.del(lockKey);
+      try {
+        await m.exec();
+        return;
+      } catch (err) {
+        if (attempt >= 4 || this.stopping) throw err;
+        this.log('warn', `recording the result of ${id} failed (${(err as Error).message}); trying again`);
+        await new Promise((r) => setTimeout(r, 1000 * 2 ** attempt));
+      }
+    }
   }
 
   private log(level: 'info' | 'warn' | 'error', message: string): void {
