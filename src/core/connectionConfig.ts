@@ -110,12 +110,12 @@ export function effectiveThresholds(global: Partial<HealthThresholds>, conn?: Pa
   };
 }
 
-/** A URL safe to log: the password replaced. */
 /** Any `scheme://user:password@` inside a text (an error message quoting a URL) with the password masked. */
 export function redactUrlsIn(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi, '$1***@');
 }
 
+/** A URL safe to log: the password replaced. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);

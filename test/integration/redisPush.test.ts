@@ -120,6 +120,25 @@ test('events stream created after start: polling until an entry names a worker, 
   assert.ok(obs.logs.some((l) => l.level === 'info' && /Live updates for .*: events stream/.test(l.message)));
 });
 
+test('events streams: one that turns into another type while followed is left out with a warning; the other stays live', async (t) => {
+  const { r, obs } = await setup(t, {
+    prepare: async (r) => {
+      await fleetOf(r, ['w1']);
+      await event(r, 'w1');
+      await r.xadd('stream:worker_events', '*', 'type', 'state_change', 'key', 'worker:state:w1');
+    },
+  });
+  await waitFor(() => /events stream/.test(obs.fleet.connection.liveMode ?? ''), { message: () => `events path live (${obs.fleet.connection.liveMode})` });
+  await r.del('events:stream');
+  await r.set('events:stream', 'not a stream any more');
+  await writeHash(r, 'w1', working('Announced on the other stream'));
+  await r.xadd('stream:worker_events', '*', 'type', 'state_change', 'key', 'worker:state:w1');
+  await waitFor(() => obs.health('w1') === 'working', { message: 'the change announced on the stream that still is one' });
+  await waitFor(() => obs.logs.some((l) => l.level === 'warn' && l.message === 'Events stream: "events:stream" is not a stream; not following it.'), {
+    message: () => `the warning (${obs.logs.map((l) => l.message).join(' | ')})`,
+  });
+});
+
 test('opt-in: enableKeyspaceNotifications sets the flags it needs, and only then', async (t) => {
   const { r, obs } = await setup(t, { source: { enableKeyspaceNotifications: true }, prepare: (r) => fleetOf(r, ['w1']) });
   await waitFor(() => /keyspace/.test(obs.fleet.connection.liveMode ?? ''), { message: 'keyspace path after opt-in' });

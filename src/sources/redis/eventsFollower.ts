@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { workerIdsFromEntry } from './eventEntry';
 import { isRefusedCommand } from './redisErrors';
 import { createClient } from './redisClient';
+import { nonStreams } from './streamTypes';
 
 /**
  * - `down`: not connected (yet), or not yet initialised;
@@ -149,10 +150,10 @@ export class EventsFollower {
   /** A followed key was replaced by a non-stream: stop following that one only. */
   private async dropWrongTypes(client: Redis): Promise<boolean> {
     try {
-      const types = await Promise.all(this.streams.map((s) => client.type(s)));
-      const keep = this.streams.filter((_, i) => types[i] === 'stream' || types[i] === 'none');
-      if (keep.length === this.streams.length || keep.length === 0) return false;
-      for (const s of this.streams) if (!keep.includes(s)) this.opts.log('warn', `Events stream: "${s}" is not a stream; not following it.`);
+      const wrong = await nonStreams(client, this.streams);
+      const keep = this.streams.filter((s) => !wrong.has(s));
+      if (wrong.size === 0 || keep.length === 0) return false;
+      for (const s of wrong.keys()) this.opts.log('warn', `Events stream: "${s}" is not a stream; not following it.`);
       this.streams = keep;
       return true;
     } catch {

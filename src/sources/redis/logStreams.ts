@@ -1,6 +1,7 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import { redactUrl } from '../../core/connectionConfig';
 import { parseStreamEntry, type ParsedStreamEntry } from '../../core/streamEntry';
+import { nonStreams } from './streamTypes';
 import { describeRedisError } from './redisErrors';
 import { createClient } from './redisClient';
 
@@ -120,15 +121,9 @@ export class LogStreamFollower {
 
   /** Finds the named keys that are not streams; true if any was newly left out. */
   private async dropNonStreams(client: Redis): Promise<boolean> {
-    let dropped = false;
-    for (const s of this.following()) {
-      const type = (await client.type(s)) as string;
-      if (type !== 'stream' && type !== 'none') {
-        this.notStreams.set(s, type);
-        dropped = true;
-      }
-    }
-    return dropped;
+    const wrong = await nonStreams(client, this.following());
+    for (const [s, type] of wrong) this.notStreams.set(s, type);
+    return wrong.size > 0;
   }
 
   private async backfill(client: Redis): Promise<void> {
