@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { keepEvidence, openWorkbench, RESULTS_DIR, runExtensionTests, startCodeServer, type CodeServer } from '../harness/codeServer';
 import { waitFor } from '../harness/freePort';
+import { workbenchUser } from '../harness/workbenchUser';
 import { startRedis, type RedisServer } from '../harness/redisServer';
 import { createRealtimeStandIn } from '../harness/realtimeStandIn';
 import { killAllSupervisors, poolWorkerArgv, startSupervisorProcess } from '../harness/supervisorProcess';
@@ -127,13 +128,9 @@ test('the packaged extension, clicked open by a user, shows the fleet by health 
     assert.deepEqual(labels.filter((l) => /^\w+ \(\d+\)$/.test(l)), ['Dead (1)', 'Crashed (1)', 'Slow (1)', 'Working (1)', 'Healthy (1)', 'Unknown (2)'], `rows: ${labels.join(' | ')}`);
     assert.ok(labels.some((l) => /^worker-build, working · Fix login bug · 3m \d+s$/.test(l)), `rows: ${labels.join(' | ')}`);
     assert.ok(labels.some((l) => /^worker-dead, dead · last seen 2m \d+s ago$/.test(l)), `rows: ${labels.join(' | ')}`);
-    const status = wb.page.locator('.statusbar-item', { hasText: /\d+\/\d+ workers/ });
     // The status bar repaints on its own coalesced tick, apart from the tree's: wait for it.
-    let shown = '';
-    await waitFor(async () => /3\/7 workers/.test((shown = await status.first().innerText().catch(() => ''))), {
-      timeoutMs: 15_000,
-      message: () => `the status bar to read 3/7 workers (it reads "${shown}")`,
-    });
+    const user = workbenchUser(wb.page);
+    await user.statusReads(/3\/7 workers/, 'the seed fleet, 3 of 7 alive', 15_000);
     // For the README: a wider sidebar and no hover tooltip (a failed drag changes nothing asserted).
     await wb.page.mouse.move(349, 400);
     await wb.page.mouse.down();
@@ -147,10 +144,7 @@ test('the packaged extension, clicked open by a user, shows the fleet by health 
     // The dashboard, opened from the command palette as a user would.
     // Now a busy fleet for the dashboard: the simulator joins the seed workers.
     sim = runSimulator({ workers: 8, writer: new RedisFleetWriter(redis.client()), beatMs: 1000, taskMs: 4000 });
-    await wb.page.keyboard.press('F1');
-    await wb.page.keyboard.type('Workers: Open Dashboard');
-    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Dashboard' }).first().waitFor({ timeout: 10_000 });
-    await wb.page.keyboard.press('Enter');
+    await user.run('Workers: Open Dashboard');
     const view = wb.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     await view.locator('canvas').first().waitFor({ timeout: 30_000 });
     const logRows = view.locator('.log-row');
@@ -188,30 +182,14 @@ test('Add Connection: the URL goes to settings, the password to the secret store
     // Beating like the main fleet: typing the steps below must not outlast the idle worker's 15 s.
     stopSecuredBeating = keepSeedFleetBeating(writer);
     // The extension is up once its status bar item shows; then its commands are in the palette.
-    const status = page.locator('.statusbar-item', { hasText: /\d+\/\d+ workers/ });
-    await status.first().waitFor({ timeout: 60_000 });
-    const title = page.locator('.quick-input-widget .quick-input-title');
-    const step = async (text: string) => waitFor(async () => (await title.innerText().catch(() => '')).includes(text), { message: `quick input "${text}"` });
-    await page.keyboard.press('F1');
-    await page.keyboard.type('Workers: Add Connection');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add Connection' }).first().waitFor({ timeout: 10_000 });
-    await page.keyboard.press('Enter');
-    await step('Add Connection (1/3)');
-    await page.keyboard.press('Enter'); // Redis
-    await step('Add Connection (2/3)');
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('secured');
-    await page.keyboard.press('Enter');
-    await step('Add Connection (3/3)');
-    await page.keyboard.press('Control+A');
+    const user = workbenchUser(page);
+    await user.status.first().waitFor({ timeout: 60_000 });
+    await user.run('Workers: Add Connection');
+    await user.pickFirst('Add Connection (1/3)', 'Redis');
+    await user.answer('Add Connection (2/3)', 'secured');
     // The password typed into the URL, as people do; it must not land in settings.
-    await page.keyboard.type(`redis://:s3cret-pw@127.0.0.1:${secured.port}`);
-    await page.keyboard.press('Enter');
-    let shown = '';
-    await waitFor(async () => /3\/8 workers/.test((shown = await status.first().innerText().catch(() => ''))), {
-      timeoutMs: 30_000,
-      message: () => `the secured fleet (3/8 workers) in the status bar (it reads "${shown}")`,
-    });
+    await user.answer('Add Connection (3/3)', `redis://:s3cret-pw@127.0.0.1:${secured.port}`);
+    await user.statusReads(/3\/8 workers/, 'the secured fleet, 3 of 8 alive');
     const settings = readFileSync(join(server.userDataDir, 'User/settings.json'), 'utf8');
     assert.match(settings, new RegExp(`"url": "redis://127.0.0.1:${secured.port}"`));
     assert.doesNotMatch(settings, /s3cret-pw/);
@@ -219,33 +197,15 @@ test('Add Connection: the URL goes to settings, the password to the secret store
     // The password is rotated on the server: the fleet stays, marked stale, until the user
     // sets the new one with "Set Password or Key…" (the connection itself is kept as is).
     await writer.config('SET', 'requirepass', 'n3w-pw');
-    await page.keyboard.press('F1');
-    await page.keyboard.type('Workers: Set Password or Key');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Set Password or Key' }).first().waitFor({ timeout: 10_000 });
-    await page.keyboard.press('Enter');
-    await step('Set Password or Key: which connection?');
-    await waitFor(async () => (await page.locator('.quick-input-list .monaco-list-row').first().innerText()).includes('secured'), { message: 'the active connection offered first' });
-    await page.keyboard.press('Enter');
-    await step('Redis password for "secured"');
-    await page.keyboard.type('wrong-pw');
-    await page.keyboard.press('Enter');
-    await waitFor(async () => /3\/8 workers \(stale\)/.test((shown = await status.first().innerText().catch(() => ''))), {
-      timeoutMs: 30_000,
-      message: () => `the fleet kept and marked stale after a wrong password (status bar: "${shown}")`,
-    });
-    await page.keyboard.press('F1');
-    await page.keyboard.type('Workers: Set Password or Key');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Set Password or Key' }).first().waitFor({ timeout: 10_000 });
-    await page.keyboard.press('Enter');
-    await step('Set Password or Key: which connection?');
-    await page.keyboard.press('Enter');
-    await step('Redis password for "secured"');
-    await page.keyboard.type('n3w-pw');
-    await page.keyboard.press('Enter');
-    await waitFor(async () => /^\S*\s*3\/8 workers$/.test((shown = (await status.first().innerText().catch(() => '')).trim())), {
-      timeoutMs: 30_000,
-      message: () => `live again with the new password (status bar: "${shown}")`,
-    });
+    const setPassword = async (password: string) => {
+      await user.run('Workers: Set Password or Key');
+      await user.pickFirst('Set Password or Key: which connection?', 'secured'); // the active one first
+      await user.answer('Redis password for "secured"', password);
+    };
+    await setPassword('wrong-pw');
+    await user.statusReads(/3\/8 workers \(stale\)/, 'the fleet kept and marked stale after a wrong password');
+    await setPassword('n3w-pw');
+    await user.statusReads(/^\S*\s*3\/8 workers$/, 'live again with the new password');
     assert.doesNotMatch(readFileSync(join(server.userDataDir, 'User/settings.json'), 'utf8'), /n3w-pw|wrong-pw/);
   } catch (err) {
     console.error(await keepEvidence(page, server, 'add-connection'));
@@ -263,39 +223,17 @@ test('Add Connection for Supabase: the table is asked for, the key goes to the s
   const wb = await openWorkbench(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
   const { page } = wb;
   try {
-    const status = page.locator('.statusbar-item', { hasText: /\d+\/\d+ workers/ });
-    await status.first().waitFor({ timeout: 60_000 });
-    const title = page.locator('.quick-input-widget .quick-input-title');
-    const step = async (text: string) => waitFor(async () => (await title.innerText().catch(() => '')).includes(text), { message: `quick input "${text}"` });
-    await page.keyboard.press('F1');
-    await page.keyboard.type('Workers: Add Connection');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Add Connection' }).first().waitFor({ timeout: 10_000 });
-    await page.keyboard.press('Enter');
-    await step('Add Connection (1/3)');
-    await page.keyboard.type('Supabase');
-    await page.keyboard.press('Enter');
-    await step('Add Connection (2/3)');
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('team');
-    await page.keyboard.press('Enter');
-    await step('Add Connection (3/4)');
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type(rest.url);
-    await page.keyboard.press('Enter');
-    await step('Add Connection (4/4)');
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('team_workers');
-    await page.keyboard.press('Enter');
-    await step('Supabase key');
-    await page.keyboard.type(rest.anonKey);
-    await page.keyboard.press('Enter');
+    const user = workbenchUser(page);
+    await user.status.first().waitFor({ timeout: 60_000 });
+    await user.run('Workers: Add Connection');
+    await user.answer('Add Connection (1/3)', 'Supabase');
+    await user.answer('Add Connection (2/3)', 'team');
+    await user.answer('Add Connection (3/4)', rest.url);
+    await user.answer('Add Connection (4/4)', 'team_workers');
+    await user.answer('Supabase key', rest.anonKey);
     // Seed 003's five workers (three running, one stopped, one crashed) through the view:
     // "3/5", which neither the secured Redis fleet (3/8) nor the seed one (3/7) shows.
-    let shown = '';
-    await waitFor(async () => /3\/5 workers/.test((shown = await status.first().innerText().catch(() => ''))), {
-      timeoutMs: 30_000,
-      message: () => `the team_workers fleet (3/5 workers) in the status bar (it reads "${shown}")`,
-    });
+    await user.statusReads(/3\/5 workers/, 'the team_workers fleet, 3 of 5 alive');
     const settings = readFileSync(join(server.userDataDir, 'User/settings.json'), 'utf8');
     assert.match(settings, /"name": "team",\s+"type": "supabase",\s+"url": "[^"]+",\s+"preset": "supabase-heartbeat",\s+"table": "team_workers"/);
     assert.ok(!settings.includes(rest.anonKey), 'the key is not in settings');
