@@ -10,6 +10,7 @@ import { readAllBySort, type SortState } from '../src/sources/redis/sortRead';
 import { RedisSource } from '../src/sources/redis/redisSource';
 import type { PushMode } from '../src/sources/redis/pushPaths';
 import type { SourceSink } from '../src/sources/source';
+import { IGNORE_ACTIVITY } from '../src/core/sourceSink';
 
 /** One measured figure, as bench/results.json stores it. */
 export interface BenchRow {
@@ -84,6 +85,7 @@ export async function observe(url: string, push: PushMode, pollMs: number) {
     }
   });
   const sink: SourceSink = {
+    ...IGNORE_ACTIVITY,
     replaceAll: (w) => fleet.replaceAll(w),
     update: (w, r) => fleet.update(w, r),
     setConnection: (s) => fleet.setConnection(s),

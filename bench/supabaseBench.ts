@@ -7,6 +7,7 @@ import { startSeed003Stack } from '../test/fixtures/seed003';
 import { waitFor } from '../test/harness/freePort';
 import { createRealtimeStandIn } from '../test/harness/realtimeStandIn';
 import { percentile, type BenchRow } from './fleetBench';
+import { IGNORE_ACTIVITY } from '../src/core/sourceSink';
 
 const SNAPSHOTS = 7;
 const CHANGES = 300;
@@ -30,6 +31,7 @@ export async function benchSupabase(sizes: number[]): Promise<BenchRow[]> {
       const fleet = new Fleet(effectiveThresholds(SUPABASE_HEARTBEAT_THRESHOLDS));
       const seen = new Map<string, number>();
       const sink: SourceSink = {
+        ...IGNORE_ACTIVITY,
         replaceAll: (w) => fleet.replaceAll(w),
         update: (w, r) => {
           fleet.update(w, r);

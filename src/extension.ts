@@ -5,6 +5,7 @@ import { ConnectionManager } from './vscode/connectionManager';
 import { controlFor } from './vscode/controlSettings';
 import { storeModeProblem } from './control/controlConfig';
 import { DashboardPanel } from './vscode/dashboard/dashboardPanel';
+import { LinkResolver } from './vscode/dashboard/linkResolver';
 import { createLog } from './vscode/log';
 import { Secrets } from './vscode/secrets';
 import { FleetStatusBar } from './vscode/statusBar';
@@ -26,10 +27,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
   const log = createLog();
   context.subscriptions.push(log);
   const secrets = new Secrets(context.secrets);
-  const manager = new ConnectionManager(secrets, log);
+  // Stack-frame paths in log lines become links only when they are workspace files.
+  const resolver = new LinkResolver(() => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath));
+  const manager = new ConnectionManager(secrets, log, (p) => resolver.resolve(p) !== undefined);
   // Worked out once per connection or settings change, not per row.
   let restartable = false;
-  const tree = new WorkerTreeProvider(manager.fleet, () => restartable);
+  const tree = new WorkerTreeProvider(manager.session, () => restartable);
   const updateRestartable = () => {
     const now = canRestart(manager.active);
     if (now !== restartable) {
@@ -44,16 +47,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
     updateRestartable();
   }));
 
-  // Created once at activation: it collects chart data from the Fleet from now on, and
+  // Created once at activation (chart data is collected by the session from activation on);
   // registers the serializer that restores an open dashboard after a reload.
   const dashboard = new DashboardPanel(context, {
-    fleet: manager.fleet,
+    session: manager.session,
     log,
-    activeConnection: async () => (manager.active ? { config: manager.active, secret: await secrets.get(manager.active) } : undefined),
-    onDidChangeConnection: manager.onDidChangeActive,
+    resolver,
+    activeConnection: () => manager.active,
+    followActivity: (on) => manager.followActivity(on),
   });
   context.subscriptions.push(dashboard);
-  manager.onLogs = (entries) => dashboard.appendLogs(entries);
 
   registerCommands(context, { manager, secrets, log, dashboard });
 

@@ -9,6 +9,7 @@ import { SUPABASE_HEARTBEAT_THRESHOLDS } from '../sources/supabase/supabasePrese
 import type { SourceSink, WorkerSource } from '../sources/source';
 import type { StatusArgs } from './args';
 import { exitCodeFor, headerLine, renderTable, summaryLine, toJson } from './render';
+import { IGNORE_ACTIVITY } from '../core/sourceSink';
 
 /** The process around the command, passed in so tests (and main) choose the streams. */
 export interface CliIo {
@@ -41,6 +42,7 @@ export async function runStatus(args: StatusArgs, io: CliIo): Promise<number> {
   const fleet = new Fleet(effectiveThresholds(preset, args.thresholds));
   const debug = Boolean(io.env.WORKER_LENS_DEBUG);
   const sink: SourceSink = {
+    ...IGNORE_ACTIVITY,
     replaceAll: (w) => fleet.replaceAll(w),
     update: (w, removed) => fleet.update(w, removed),
     setConnection: (c) => fleet.setConnection(c),

@@ -82,7 +82,11 @@ export class MetricsStore {
     return r;
   }
 
-  /** Follows a Fleet: counters and tasks on every change, health every `sampleMs`. Returns a stop function. */
+  /**
+   * Follows a Fleet: counters and tasks on every change, health every `sampleMs`.
+   * Health itself is re-derived by whoever owns the clock (the session); this only samples it.
+   * Returns a stop function.
+   */
   attach(fleet: Fleet, sampleMs = 5000): () => void {
     this.observe(fleet.workers());
     this.sampleHealth(fleet.counts().byHealth);
@@ -94,11 +98,7 @@ export class MetricsStore {
       const views = [...c.added, ...c.changed].map((id) => fleet.get(id)).filter((v): v is WorkerView => !!v);
       this.observe(views);
     });
-    const timer = setInterval(() => {
-      // Health changes with the clock alone (heartbeats stop): re-derive before sampling.
-      fleet.reclassify();
-      this.sampleHealth(fleet.counts().byHealth);
-    }, sampleMs);
+    const timer = setInterval(() => this.sampleHealth(fleet.counts().byHealth), sampleMs);
     timer.unref?.();
     return () => {
       off();

@@ -1,5 +1,7 @@
 import type { ConnectionConfig } from '../core/connectionConfig';
 import { FilesSource } from './files/filesSource';
+import { ORCHESTRATOR_LOG_STREAMS } from './redis/logStreams';
+import { readQueueSpecs } from './redis/queueDepth';
 import { RedisSource } from './redis/redisSource';
 import { SupabaseSource } from './supabase/supabaseSource';
 import type { WorkerSource } from './source';
@@ -30,6 +32,8 @@ export function createSource(conn: ConnectionConfig, secret: string | undefined,
         reconcileMs: settings.reconcileMs,
         push: conn.push ?? 'auto',
         enableKeyspaceNotifications: settings.enableKeyspaceNotifications,
+        logStreams: logStreamsOf(conn),
+        queues: readQueueSpecs((conn as { queues?: unknown }).queues),
       });
     case 'files':
       return new FilesSource({ path: conn.path!, pattern: conn.pattern, fields: conn.fields, logs: conn.logs, pollMs: settings.pollMs });
@@ -43,8 +47,16 @@ export function createSource(conn: ConnectionConfig, secret: string | undefined,
         pollMs: settings.pollMs,
         reconcileMs: settings.reconcileMs,
         realtime: conn.push !== 'off',
+        logTable: conn.logTable,
       });
     default:
       return `Connection "${conn.name}": type "${conn.type}" is not supported.`;
   }
+}
+
+/** `keys.logStreams` (default: the orchestrator preset's four streams); anything but non-empty strings is ignored. */
+function logStreamsOf(conn: ConnectionConfig): string[] {
+  const configured = (conn.keys as { logStreams?: unknown } | undefined)?.logStreams;
+  if (Array.isArray(configured)) return configured.filter((s): s is string => typeof s === 'string' && s.length > 0);
+  return ORCHESTRATOR_LOG_STREAMS;
 }

@@ -1,18 +1,7 @@
-import type { ConnectionState } from '../core/fleet';
-import type { WorkerSnapshot } from '../core/model';
+import type { SourceSink } from '../core/sourceSink';
 
-/**
- * Where a source delivers what it read. The Fleet implements the first two;
- * the log is the extension's output channel (never given secrets).
- */
-export interface SourceSink {
-  /** A full read: every worker the store knows. */
-  replaceAll(workers: WorkerSnapshot[]): void;
-  /** A partial read (push path): only these workers changed or disappeared. */
-  update(workers: WorkerSnapshot[], removedIds?: string[]): void;
-  setConnection(state: ConnectionState): void;
-  log(level: 'info' | 'warn' | 'error' | 'debug', message: string): void;
-}
+// Defined in core, where the session that implements it lives; every source names it from here.
+export type { SourceSink } from '../core/sourceSink';
 
 /**
  * One store. Knows nothing of `vscode`. Started once, stopped once; never throws
@@ -23,5 +12,12 @@ export interface WorkerSource {
   start(sink: SourceSink): void;
   /** Reads everything now (the Refresh command, and the poll). */
   refresh(): Promise<void>;
+  /**
+   * Starts or stops following activity (logs, events, queue depths): on while the
+   * dashboard is open, so a closed dashboard holds no blocking connection on a
+   * production store. Resume points are kept across an off/on. A source whose
+   * activity is local and cheap (heartbeat log files) may follow it always.
+   */
+  followActivity(on: boolean): void;
   dispose(): Promise<void>;
 }

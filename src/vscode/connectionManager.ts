@@ -1,22 +1,24 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { redactUrl, redactUrlsIn, type ConnectionConfig } from '../core/connectionConfig';
-import { Fleet } from '../core/fleet';
-import type { LogEntry } from '../core/logEntry';
+import type { Fleet } from '../core/fleet';
+import { LiveSession } from '../core/liveSession';
 import { createSource } from '../sources/createSource';
-import { FilesSource } from '../sources/files/filesSource';
 import { expandPath } from '../sources/files/glob';
 import type { SourceSink, WorkerSource } from '../sources/source';
 import type { Secrets } from './secrets';
 import * as settings from './settings';
 
 /**
- * Owns the one active source and the Fleet it feeds. The Fleet outlives connection
- * switches so views subscribe once; a switch empties it and starts the new source.
+ * Owns the one active source and the live session it feeds (Fleet, metrics, logs, the
+ * health clock). The session outlives connection switches so views subscribe once; a
+ * switch to another store resets it and starts the new source.
  */
 export class ConnectionManager implements vscode.Disposable {
-  readonly fleet: Fleet;
+  readonly session: LiveSession;
   private source?: WorkerSource;
+  /** Whether activity (logs, events, queue depths) is wanted: the dashboard is open. */
+  private activityWanted = false;
   private generation = 0;
   private _active?: ConnectionConfig;
   private readonly changed = new vscode.EventEmitter<ConnectionConfig | undefined>();
@@ -26,12 +28,21 @@ export class ConnectionManager implements vscode.Disposable {
   constructor(
     private readonly secrets: Secrets,
     private readonly log: vscode.LogOutputChannel,
+    /** Whether a stack-frame path is a workspace file (only those become links in the logs panel). */
+    resolves?: (path: string) => boolean,
   ) {
-    this.fleet = new Fleet(settings.thresholds());
+    this.session = new LiveSession({ thresholds: settings.thresholds(), logs: { maxLines: settings.logMaxLines(), resolves } });
   }
 
-  /** Where log lines found by the source go (the dashboard). */
-  onLogs?: (entries: LogEntry[]) => void;
+  get fleet(): Fleet {
+    return this.session.fleet;
+  }
+
+  /** The dashboard opened or closed: the source follows activity only while someone looks. */
+  followActivity(on: boolean): void {
+    this.activityWanted = on;
+    this.source?.followActivity(on);
+  }
 
   get active(): ConnectionConfig | undefined {
     return this._active;
@@ -54,7 +65,10 @@ export class ConnectionManager implements vscode.Disposable {
     const prev = this._active;
     const sameStore = !!prev && !!conn && prev.name === conn.name && prev.type === conn.type && prev.url === conn.url && prev.path === conn.path;
     this._active = conn;
-    if (!sameStore) this.fleet.replaceAll([]);
+    if (!sameStore) {
+      this.fleet.replaceAll([]);
+      this.session.reset();
+    }
     this.fleet.setThresholds(settings.thresholds(conn));
     if (!conn) {
       this.fleet.setConnection({ state: 'error', message: errors[0] ?? 'No connection configured.' });
@@ -78,9 +92,8 @@ export class ConnectionManager implements vscode.Disposable {
       if (typeof source !== 'string') {
         this.log.info(`Watching "${conn.name}" (${conn.type}${conn.url ? ` ${redactUrl(conn.url)}` : ''}${conn.path ? ` ${conn.path}` : ''})`);
         this.source = source;
-        // Sources with log files of their own (heartbeat folders) hand their lines to the dashboard.
-        if (source instanceof FilesSource) source.onLogs((entries) => this.onLogs?.(entries));
         source.start(this.sink());
+        if (this.activityWanted) source.followActivity(true);
       }
     } catch (err) {
       // A setting that passed validation but that a client library refuses (a URL it
@@ -127,8 +140,7 @@ export class ConnectionManager implements vscode.Disposable {
     const log = this.log;
     let lastState = '';
     return {
-      replaceAll: (w) => fleet.replaceAll(w),
-      update: (w, removed) => fleet.update(w, removed),
+      ...this.session.sink(),
       setConnection: (s) => {
         // Log transitions, not every successful poll.
         const key = `${s.state}|${s.message ?? ''}|${s.liveMode ?? ''}`;
@@ -158,6 +170,7 @@ export class ConnectionManager implements vscode.Disposable {
     this.generation++;
     void this.stopSource();
     this.changed.dispose();
+    this.session.dispose();
   }
 }
 

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_LOG_LINES } from '../shared/protocol';
 import * as vscode from 'vscode';
 import { expandPath } from '../sources/files/glob';
 import { effectiveThresholds, validateConnection, type ConnectionConfig } from '../core/connectionConfig';
@@ -120,4 +121,10 @@ export async function setActiveConnection(name: string): Promise<void> {
   const own = cfg().inspect<string>('activeConnection')?.workspaceValue;
   const target = vscode.workspace.isTrusted && own !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
   await cfg().update('activeConnection', name, target);
+}
+
+/** `workerLens.logs.maxLines`: lines the logs panel keeps (100 to 1,000,000). */
+export function logMaxLines(): number {
+  const n = vscode.workspace.getConfiguration('workerLens').get<number>('logs.maxLines', DEFAULT_MAX_LOG_LINES);
+  return Number.isFinite(n) && n >= 100 ? Math.min(Math.floor(n), 1_000_000) : DEFAULT_MAX_LOG_LINES;
 }

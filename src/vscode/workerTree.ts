@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { describeWorker, detailLines, freshness, HEALTH_TITLE } from '../core/describe';
 import type { Fleet, FleetChange } from '../core/fleet';
+import type { LiveSession } from '../core/liveSession';
 import { formatAge, formatDuration } from '../core/format';
 import { ALL_HEALTH, UNHEALTHY, type Health, type WorkerView } from '../core/model';
 import { healthIcon } from './healthStyle';
@@ -20,8 +21,9 @@ const MAX_SINGLE_FIRES = 50;
 const LARGE_GROUP = 50;
 
 /**
- * The Workers view. Reads only the Fleet; repaints only changed rows, coalesced,
- * and keeps ages true with a once-a-second tick that runs only while the view is visible.
+ * The Workers view. Reads only the session's Fleet; repaints only changed rows, coalesced,
+ * and keeps ages true on the session's once-a-second tick, followed only while the view is
+ * visible (health itself is re-derived by the session whether or not anyone looks).
  */
 export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<TreeNode | undefined>();
@@ -34,7 +36,8 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
   private pendingIds = new Set<string>();
   private pendingFull = false;
   private flushTimer?: NodeJS.Timeout;
-  private tick?: NodeJS.Timeout;
+  private offTick?: () => void;
+  private readonly fleet: Fleet;
   private view?: vscode.TreeView<TreeNode>;
   private readonly unsubscribe: () => void;
   /** Fired after each repaint with the current fleet counts (badge, tests). */
@@ -43,10 +46,11 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
 
   /** @param canRestart whether the active connection can carry out a restart (adds the `restartable` token). */
   constructor(
-    private readonly fleet: Fleet,
+    private readonly session: LiveSession,
     private readonly canRestart: () => boolean = () => false,
   ) {
-    this.unsubscribe = fleet.onChange((c) => this.onFleetChange(c));
+    this.fleet = session.fleet;
+    this.unsubscribe = this.fleet.onChange((c) => this.onFleetChange(c));
   }
 
   /** The view's title now ("Workers · live"), for tests. */
@@ -73,17 +77,16 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
   }
 
   private setTicking(on: boolean): void {
-    clearInterval(this.tick);
-    this.tick = undefined;
+    this.offTick?.();
+    this.offTick = undefined;
     if (on) {
-      this.tick = setInterval(() => this.onTick(), 1000);
+      this.offTick = this.session.onTick(() => this.onTick());
       this.schedule(true);
     }
   }
 
-  /** Health can change with no write (a heartbeat stops); ages change every second. */
+  /** Ages change every second (health was re-derived by the session just before). */
   private onTick(): void {
-    this.fleet.reclassify();
     const now = Date.now();
     for (const w of this.fleet.workers()) {
       const last = this.shown.get(w.snapshot.id);
@@ -272,7 +275,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
 
   dispose(): void {
     this.unsubscribe();
-    clearInterval(this.tick);
+    this.offTick?.();
     clearTimeout(this.flushTimer);
     this.emitter.dispose();
     this.painted.dispose();

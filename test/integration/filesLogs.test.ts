@@ -8,6 +8,7 @@ import { Fleet } from '../../src/core/fleet';
 import { FilesSource } from '../../src/sources/files/filesSource';
 import { LogFollower, type LogFollowerOptions } from '../../src/sources/files/logFollower';
 import { waitFor } from '../harness/freePort';
+import { IGNORE_ACTIVITY } from '../../src/core/sourceSink';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -130,8 +131,14 @@ test('the files source exposes its workers\' logs (relative glob) beside the hea
   const fleet = new Fleet();
   const source = new FilesSource({ path: dir, logs: 'logs/worker-*.log', pollMs: 100 });
   const got: LogEntry[] = [];
-  source.onLogs((e) => got.push(...e));
-  source.start({ replaceAll: (w) => fleet.replaceAll(w), update: (w, r) => fleet.update(w, r), setConnection: (c) => fleet.setConnection(c), log: () => undefined });
+  source.start({
+    ...IGNORE_ACTIVITY,
+    logs: (e) => got.push(...e),
+    replaceAll: (w) => fleet.replaceAll(w),
+    update: (w, r) => fleet.update(w, r),
+    setConnection: (c) => fleet.setConnection(c),
+    log: () => undefined,
+  });
   cleanups.push(() => source.dispose());
   await waitFor(() => fleet.size === 1, { message: 'heartbeat read' });
   writeFileSync(join(dir, 'logs', 'worker-1.log'), line('Claimed resource task: d5de16d7 (load_llm)'));

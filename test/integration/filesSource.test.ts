@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Fleet } from '../../src/core/fleet';
 import { FilesSource, type FilesSourceOptions } from '../../src/sources/files/filesSource';
 import { waitFor } from '../harness/freePort';
+import { IGNORE_ACTIVITY } from '../../src/core/sourceSink';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -40,6 +41,7 @@ function run(opts: Partial<FilesSourceOptions> & { path: string }) {
     for (const id of [...c.changed, ...c.added]) if (fleet.get(id)?.health === 'unknown') everUnknown.add(id);
   });
   source.start({
+    ...IGNORE_ACTIVITY,
     replaceAll: (w) => fleet.replaceAll(w),
     update: (w, r) => {
       updates++;

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { Fleet } from '../../src/core/fleet';
 import type { WorkerSnapshot } from '../../src/core/model';
 import type { SourceSink } from '../../src/sources/source';
+import { IGNORE_ACTIVITY } from '../../src/core/sourceSink';
 
 /**
  * Writes workers the way the seed orchestrator's lock-free state manager does
@@ -78,6 +79,7 @@ export function observe() {
   const updates: { ids: string[]; removed: string[] }[] = [];
   let fullReads = 0;
   const sink: SourceSink = {
+    ...IGNORE_ACTIVITY,
     replaceAll: (w: WorkerSnapshot[]) => {
       fullReads++;
       fleet.replaceAll(w);

@@ -2,7 +2,6 @@ import type { Stats } from 'node:fs';
 import { definedOnly } from '../../core/definedOnly';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LogEntry } from '../../core/logEntry';
 import type { WorkerSnapshot } from '../../core/model';
 import { unreadable, type FieldMap } from '../../core/record';
 import type { SourceSink, WorkerSource } from '../source';
@@ -61,7 +60,6 @@ export class FilesSource implements WorkerSource {
   private readonly watcher: FolderWatcher;
   private readonly retryDelays: number[];
   private readonly reconcileMs: number;
-  private readonly logListeners = new Set<(entries: LogEntry[]) => void>();
   private follower?: LogFollower;
   private sink?: SourceSink;
   private timer?: NodeJS.Timeout;
@@ -91,7 +89,7 @@ export class FilesSource implements WorkerSource {
         glob: this.opts.logs,
         baseDir: this.dir,
         pollMs: this.opts.pollMs,
-        onEntries: (entries) => this.logListeners.forEach((l) => l(entries)),
+        onEntries: (entries) => sink.logs(entries),
         onProblem: (message) => sink.log('warn', message),
       });
       this.follower.start();
@@ -99,10 +97,13 @@ export class FilesSource implements WorkerSource {
     this.schedule(0);
   }
 
-  /** Log entries of the per-worker log files (`logs` option). Returns an unsubscribe. */
-  onLogs(listener: (entries: LogEntry[]) => void): () => void {
-    this.logListeners.add(listener);
-    return () => this.logListeners.delete(listener);
+  /**
+   * The per-worker log files (`logs` option) are local and cheap to tail: they are
+   * followed from start, so the dashboard opens on the lines written since.
+   */
+  followActivity(on: boolean): void {
+    if (!on || !this.sink) return;
+    this.sink.activityStatus(this.opts.logs ? `Logs: ${this.opts.logs}` : 'Logs: no log files configured ("logs" in the connection\'s settings).');
   }
 
   /** A full rescan; resolves once files caught mid-write have been re-read (or reported). */

@@ -11,6 +11,9 @@ import { describeRedisError } from './redisErrors';
 import { readChanged, readWorkers, type TypeHints } from './readWorkers';
 import { readAllBySort, type SortState } from './sortRead';
 import { PushPaths, type PushMode } from './pushPaths';
+import { RedisActivity } from './activityFeed';
+import { ORCHESTRATOR_LOG_STREAMS } from './logStreams';
+import type { QueueSpec } from './queueDepth';
 
 export { createClient } from './redisClient';
 
@@ -32,6 +35,10 @@ export interface RedisSourceOptions {
   batchMs?: number;
   /** How long one XREAD BLOCK waits. Default 5000. */
   eventsBlockMs?: number;
+  /** Streams tailed as log lines while activity is followed. Default: the orchestrator preset's four. */
+  logStreams?: string[];
+  /** Queues whose depth is sampled while activity is followed. */
+  queues?: QueueSpec[];
 }
 
 /**
@@ -66,6 +73,8 @@ export class RedisSource implements WorkerSource {
   private offlineReason?: string;
   private lastReported?: string;
   private conn?: ConnectionState;
+  private activity?: RedisActivity;
+  private followingActivity = false;
 
   constructor(private readonly opts: RedisSourceOptions) {
     this.keys = { ...ORCHESTRATOR_KEYS, ...definedOnly(opts.keys) };
@@ -90,6 +99,7 @@ export class RedisSource implements WorkerSource {
 
   start(sink: SourceSink): void {
     this.sink = sink;
+    if (this.followingActivity) this.followActivity(true);
     const client = createClient(this.opts.url, this.opts.password, { connectionName: 'worker-lens' });
     this.client = client;
     // ioredis emits 'error' on every failed reconnect; without a listener Node would throw.
@@ -248,12 +258,26 @@ export class RedisSource implements WorkerSource {
     }
   }
 
+  followActivity(on: boolean): void {
+    this.followingActivity = on;
+    if (this.disposed || !this.sink) return; // start() begins it when asked before
+    if (on) {
+      this.activity ??= new RedisActivity(
+        { url: this.opts.url, password: this.opts.password, logStreams: this.opts.logStreams ?? ORCHESTRATOR_LOG_STREAMS, queues: this.opts.queues ?? [] },
+        this.sink,
+      );
+      this.activity.start();
+    } else void this.activity?.stop();
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
+    const activity = this.activity?.stop();
     clearTimeout(this.timer);
     this.batcher?.dispose();
     this.push?.dispose();
     this.client?.disconnect();
+    await activity;
   }
 }
 

@@ -4,6 +4,7 @@ import type { FieldMap } from '../../core/record';
 import { parseRecord, unreadable } from '../../core/record';
 import type { SourceSink, WorkerSource } from '../source';
 import { RealtimeFollower } from './realtimeFollower';
+import { SupabaseActivity } from './activityFeed';
 import { describeSupabaseError, supabaseHost } from './supabaseErrors';
 import { SUPABASE_HEARTBEAT_COLUMNS, SUPABASE_HEARTBEAT_ID, SUPABASE_HEARTBEAT_TABLE } from './supabasePreset';
 
@@ -27,6 +28,8 @@ export interface SupabaseSourceOptions {
   realtimeRetryMs?: number;
   /** A read with no answer after this long is a failure (a blackholed network, a paused project). Default 10 s. */
   readTimeoutMs?: number;
+  /** A table of log lines, tailed while activity is followed. */
+  logTable?: string;
 }
 
 /**
@@ -117,6 +120,19 @@ export class SupabaseSource implements WorkerSource {
     sink.setConnection({ state: 'connecting', message: `Connecting to ${this.where}…` });
     this.schedule(0);
     this.realtime?.start();
+    if (this.followingActivity) this.followActivity(true);
+  }
+
+  private activity?: SupabaseActivity;
+  private followingActivity = false;
+
+  followActivity(on: boolean): void {
+    this.followingActivity = on;
+    if (this.disposed || !this.sink) return; // start() begins it when asked before
+    if (on) {
+      this.activity ??= new SupabaseActivity({ url: this.opts.url, key: this.opts.key, table: this.opts.logTable }, this.sink);
+      this.activity.start();
+    } else void this.activity?.stop();
   }
 
   /** How often the snapshot runs now: rarely while Realtime is live, else every poll. */
@@ -220,6 +236,7 @@ export class SupabaseSource implements WorkerSource {
   async dispose(): Promise<void> {
     this.disposed = true;
     clearTimeout(this.timer);
+    void this.activity?.stop();
     // Leaving the channel waits for Realtime's reply (up to its 10 s timeout on a bad
     // network): a switch of connection should not. The leave finishes on its own.
     const left = this.realtime?.dispose();

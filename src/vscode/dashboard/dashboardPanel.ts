@@ -1,87 +1,82 @@
 import * as vscode from 'vscode';
 import type { ConnectionConfig } from '../../core/connectionConfig';
-import type { Fleet } from '../../core/fleet';
-import type { LogEntry } from '../../core/logEntry';
-import { LogPipeline } from '../../core/logLines';
-import { MetricsStore } from '../../core/metrics';
-import { DEFAULT_MAX_LOG_LINES, WINDOWS, type ConnectionInfo, type HostMessage, type Section, type WebviewMessage, type WindowKey } from '../../shared/protocol';
+import type { LiveSession } from '../../core/liveSession';
+import type { LogPipeline } from '../../core/logLines';
+import type { MetricsStore } from '../../core/metrics';
+import { WINDOWS, type ConnectionInfo, type HostMessage, type Section, type WebviewMessage, type WindowKey } from '../../shared/protocol';
+import { logMaxLines } from '../settings';
 import { exportMetrics, openLink } from './dashboardActions';
-import { startFeeds, type Feeds } from './dashboardFeeds';
 import { dashboardHtml, makeNonce } from './dashboardHtml';
-import { LinkResolver } from './linkResolver';
+import type { LinkResolver } from './linkResolver';
 import { WebviewChannel } from './webviewChannel';
 import { workerRows } from './workerRows';
 
 export interface DashboardDeps {
-  fleet: Fleet;
+  /** Everything the dashboard shows: workers, metrics, log lines, activity status. Read only. */
+  session: LiveSession;
   log: vscode.LogOutputChannel;
-  /** The active connection and its secret (secret store or secretEnv), if any. */
-  activeConnection(): Promise<{ config: ConnectionConfig; secret?: string } | undefined>;
-  /** Fires when the active connection is replaced. */
-  onDidChangeConnection: vscode.Event<unknown>;
+  /** Which stack-frame paths are workspace files (shared with the log pipeline). */
+  resolver: LinkResolver;
+  /** The active connection, if any (its name goes into exports). */
+  activeConnection(): ConnectionConfig | undefined;
+  /** Asks the active source to follow activity (logs, events, queue depths) while the panel exists. */
+  followActivity(on: boolean): void;
 }
 
 const LOG_FLUSH_MS = 100;
 const METRICS_MS = 1000;
 
 /**
- * The dashboard: one webview panel with charts, the worker table and tailed logs.
- * Metrics are collected from activation (in memory, from the Fleet); log streams are
- * followed while the panel exists. The page is not kept alive while hidden: it keeps
- * small UI state with setState and gets a snapshot from here whenever it loads.
+ * The dashboard: one webview panel with charts, the worker table and tailed logs. It
+ * only reads the live session (metrics are collected there from activation; the source
+ * follows log streams while the panel exists) and creates no store client. The page is
+ * not kept alive while hidden: it keeps small UI state with setState and gets a snapshot
+ * from here whenever it loads.
  */
 export class DashboardPanel implements vscode.Disposable {
   static readonly viewType = 'workerLens.dashboard';
-  private store = new MetricsStore();
-  private readonly logs: LogPipeline;
-  private readonly resolver = new LinkResolver(() => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath));
   private panel?: vscode.WebviewPanel;
   private channel?: WebviewChannel;
-  private feeds?: Feeds;
-  private feedsGen = 0;
-  private lastIds: Record<string, string> = {};
-  private logStatus = '';
   private window: WindowKey = '1h';
   private worker: string | null = null;
   private workersDirty = true;
   private timers: NodeJS.Timeout[] = [];
   private readonly disposables: vscode.Disposable[] = [];
-  private stopMetrics: () => void;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly deps: DashboardDeps,
   ) {
-    this.logs = new LogPipeline({ maxLines: maxLinesSetting(), resolves: (p) => this.resolver.resolve(p) !== undefined });
-    this.stopMetrics = this.store.attach(deps.fleet);
-    const offFleet = deps.fleet.onChange((c) => {
+    const session = deps.session;
+    const offFleet = session.fleet.onChange((c) => {
       this.workersDirty = true;
       if (c.connection) this.channel?.notify({ type: 'connection/didChange', connection: this.connectionInfo() });
     });
+    const offActivity = session.onActivityStatus(() => this.channel?.notify({ type: 'connection/didChange', connection: this.connectionInfo() }));
+    // Another store: the session emptied its logs and charts; the page shows them emptied.
+    const offReset = session.onReset(() => this.channel?.notify({ type: 'logs/didReset', lines: [], config: { maxLines: this.logs.maxLines } }));
     this.disposables.push(
       { dispose: offFleet },
+      { dispose: offActivity },
+      { dispose: offReset },
       vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
         deserializeWebviewPanel: async (panel) => this.adopt(panel),
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('workerLens.logs.maxLines')) return;
-        this.logs.setMaxLines(maxLinesSetting());
+        this.logs.setMaxLines(logMaxLines());
         this.channel?.notify({ type: 'logs/didReset', lines: this.logs.all(), config: { maxLines: this.logs.maxLines } });
       }),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => this.resolver.reset()),
-      deps.onDidChangeConnection(() => {
-        // Another store: its fleet's numbers must not join the previous one's on the same chart.
-        this.stopMetrics();
-        this.store = new MetricsStore();
-        this.stopMetrics = this.store.attach(deps.fleet);
-        void this.restartFeeds(true);
-      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => deps.resolver.reset()),
     );
   }
 
-  /** Where other sources (files, Supabase) report finished tasks and queue depths for the charts. */
-  get metrics(): MetricsStore {
-    return this.store;
+  private get metrics(): MetricsStore {
+    return this.deps.session.metrics;
+  }
+
+  private get logs(): LogPipeline {
+    return this.deps.session.logs;
   }
 
   /** `workerLens.openDashboard` (and `showLogs` with a worker): opens or reveals, optionally narrowed to one worker. */
@@ -101,13 +96,7 @@ export class DashboardPanel implements vscode.Disposable {
 
   /** `workerLens.exportMetrics`: the current window (and worker filter) through a Save dialog. */
   async exportMetrics(): Promise<void> {
-    const conn = await this.deps.activeConnection();
-    await exportMetrics(this.metrics.view(this.window, this.worker ?? undefined), conn?.config.name);
-  }
-
-  /** For any source with log lines (files, Supabase): they show in the logs panel and its filters. */
-  appendLogs(entries: readonly LogEntry[]): void {
-    if (entries.length) this.logs.add(entries);
+    await exportMetrics(this.metrics.view(this.window, this.worker ?? undefined), this.deps.activeConnection()?.name);
   }
 
   private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
@@ -138,7 +127,7 @@ export class DashboardPanel implements vscode.Disposable {
       this.pause();
       this.panel = undefined;
       this.channel = undefined;
-      void this.stopFeeds();
+      this.deps.followActivity(false);
     });
     const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
     panel.webview.html = dashboardHtml({
@@ -147,7 +136,7 @@ export class DashboardPanel implements vscode.Disposable {
       styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'main.css')).toString(),
       nonce: makeNonce(),
     });
-    void this.restartFeeds(false);
+    this.deps.followActivity(true);
   }
 
   private async onMessage(raw: unknown): Promise<void> {
@@ -164,7 +153,7 @@ export class DashboardPanel implements vscode.Disposable {
           break;
         case 'link/open': {
           if (typeof m.path !== 'string' || !Number.isFinite(m.line)) return;
-          const why = await openLink(this.resolver, m.path, m.line, m.column);
+          const why = await openLink(this.deps.resolver, m.path, m.line, m.column);
           if (why) this.channel?.notify({ type: 'dashboard/notice', text: why });
           break;
         }
@@ -192,7 +181,7 @@ export class DashboardPanel implements vscode.Disposable {
       config: { maxLines: this.logs.maxLines },
       connection: this.connectionInfo(),
       metrics: this.metrics.view(this.window, this.worker ?? undefined),
-      workers: workerRows(this.deps.fleet.workers(), Date.now()),
+      workers: workerRows(this.deps.session.fleet.workers(), Date.now()),
       logs: this.logs.all(),
     });
     this.workersDirty = false;
@@ -216,65 +205,18 @@ export class DashboardPanel implements vscode.Disposable {
     channel.notify({ type: 'metrics/didChange', metrics: this.metrics.view(this.window, this.worker ?? undefined) });
     if (this.workersDirty) {
       this.workersDirty = false;
-      channel.notify({ type: 'workers/didChange', ...workerRows(this.deps.fleet.workers(), Date.now()) });
+      channel.notify({ type: 'workers/didChange', ...workerRows(this.deps.session.fleet.workers(), Date.now()) });
     }
   }
 
   private connectionInfo(): ConnectionInfo {
-    const c = this.deps.fleet.connection;
-    return { state: c.state, message: c.message, liveMode: c.liveMode, logSource: this.logStatus || undefined };
-  }
-
-  private async restartFeeds(connectionChanged: boolean): Promise<void> {
-    const gen = ++this.feedsGen;
-    await this.stopFeeds();
-    if (connectionChanged) {
-      this.lastIds = {};
-      this.logs.clear();
-      this.channel?.notify({ type: 'logs/didReset', lines: [], config: { maxLines: this.logs.maxLines } });
-    }
-    if (!this.panel) return;
-    const conn = await this.deps.activeConnection();
-    if (gen !== this.feedsGen || !this.panel) return; // a newer restart, or the panel closed meanwhile
-    if (!conn) return this.setLogStatus('Logs: no connection configured.');
-    this.feeds = startFeeds(
-      conn.config,
-      conn.secret,
-      {
-        logs: (entries) => this.logs.add(entries),
-        event: (e) => this.metrics.recordEvent(e),
-        queueDepth: (name, d) => this.metrics.recordQueueDepth(name, d),
-        status: (text) => this.setLogStatus(text),
-      },
-      this.lastIds,
-    );
-  }
-
-  private setLogStatus(text: string): void {
-    if (text === this.logStatus) return;
-    this.logStatus = text;
-    this.channel?.notify({ type: 'connection/didChange', connection: this.connectionInfo() });
-  }
-
-  private async stopFeeds(): Promise<void> {
-    const f = this.feeds;
-    this.feeds = undefined;
-    if (!f) return;
-    this.lastIds = f.lastIds();
-    await f.dispose().catch((err) => this.deps.log.warn(`Dashboard: stopping log streams failed: ${String(err)}`));
+    const c = this.deps.session.fleet.connection;
+    return { state: c.state, message: c.message, liveMode: c.liveMode, logSource: this.deps.session.activityStatus || undefined };
   }
 
   dispose(): void {
-    this.feedsGen++;
     this.panel?.dispose();
     this.pause();
-    void this.stopFeeds();
-    this.stopMetrics();
     this.disposables.forEach((d) => d.dispose());
   }
-}
-
-function maxLinesSetting(): number {
-  const n = vscode.workspace.getConfiguration('workerLens').get<number>('logs.maxLines', DEFAULT_MAX_LOG_LINES);
-  return Number.isFinite(n) && n >= 100 ? Math.min(Math.floor(n), 1_000_000) : DEFAULT_MAX_LOG_LINES;
 }

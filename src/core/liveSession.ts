@@ -1,0 +1,122 @@
+import { Fleet } from './fleet';
+import type { HealthThresholds } from './model';
+import { LogPipeline, type LogPipelineOptions } from './logLines';
+import { MetricsStore } from './metrics';
+import type { SourceSink } from './sourceSink';
+
+export interface LiveSessionOptions {
+  thresholds?: HealthThresholds;
+  logs?: LogPipelineOptions;
+  /** Where a source's own messages go (the output channel). Never given secrets. */
+  log?: (level: 'info' | 'warn' | 'error' | 'debug', message: string) => void;
+  /** Health is re-derived this often (a worker goes dead without any write). Default 1 s. */
+  tickMs?: number;
+}
+
+type Listener<T> = (value: T) => void;
+
+/**
+ * The one owner of live state for the active connection: the Fleet (workers and their
+ * health), the MetricsStore (charts), the log pipeline (logs panel), the activity status
+ * and the clock that re-derives health — one timer, whether or not any view is visible.
+ * A source delivers into `sink()`; tree, status bar, dashboard and CLI only read this and
+ * subscribe. The objects stay the same across a connection switch (views subscribe once);
+ * `reset()` empties them for another store.
+ */
+export class LiveSession {
+  readonly fleet: Fleet;
+  readonly logs: LogPipeline;
+  private _metrics = new MetricsStore();
+  private stopMetrics: () => void;
+  private _activityStatus = '';
+  private readonly timer: NodeJS.Timeout;
+  private readonly tickListeners = new Set<Listener<number>>();
+  private readonly resetListeners = new Set<Listener<void>>();
+  private readonly activityListeners = new Set<Listener<string>>();
+
+  constructor(private readonly opts: LiveSessionOptions = {}) {
+    this.fleet = new Fleet(opts.thresholds);
+    this.logs = new LogPipeline(opts.logs);
+    this.stopMetrics = this._metrics.attach(this.fleet);
+    this.timer = setInterval(() => this.tick(), opts.tickMs ?? 1000);
+    this.timer.unref?.();
+  }
+
+  /** The charts' numbers for the active connection (replaced by `reset()`). */
+  get metrics(): MetricsStore {
+    return this._metrics;
+  }
+
+  /** What the activity feed reads from, or why it cannot. */
+  get activityStatus(): string {
+    return this._activityStatus;
+  }
+
+  /** Where a source delivers everything it reads. */
+  sink(): SourceSink {
+    const log = this.opts.log ?? (() => undefined);
+    return {
+      replaceAll: (w) => this.fleet.replaceAll(w),
+      update: (w, removed) => this.fleet.update(w, removed),
+      setConnection: (s) => this.fleet.setConnection(s),
+      logs: (entries) => {
+        if (entries.length) this.logs.add(entries);
+      },
+      event: (e) => this._metrics.recordEvent(e),
+      queueDepth: (name, depth) => this._metrics.recordQueueDepth(name, depth),
+      activityStatus: (text) => this.setActivityStatus(text),
+      log,
+    };
+  }
+
+  /**
+   * Another store: its numbers must not join the previous one's on the same chart, nor its
+   * log lines the previous one's. The Fleet's workers are the caller's to keep or drop (the
+   * same store with a new password keeps its last-known workers).
+   */
+  reset(): void {
+    this.stopMetrics();
+    this._metrics = new MetricsStore();
+    this.stopMetrics = this._metrics.attach(this.fleet);
+    this.logs.clear();
+    this.setActivityStatus('');
+    this.resetListeners.forEach((l) => l());
+  }
+
+  /** Every tick, after health was re-derived: for ages and anything else that moves with the clock. */
+  onTick(listener: Listener<number>): () => void {
+    this.tickListeners.add(listener);
+    return () => this.tickListeners.delete(listener);
+  }
+
+  /** After `reset()`: metrics and logs were replaced. */
+  onReset(listener: Listener<void>): () => void {
+    this.resetListeners.add(listener);
+    return () => this.resetListeners.delete(listener);
+  }
+
+  onActivityStatus(listener: Listener<string>): () => void {
+    this.activityListeners.add(listener);
+    return () => this.activityListeners.delete(listener);
+  }
+
+  private setActivityStatus(text: string): void {
+    if (text === this._activityStatus) return;
+    this._activityStatus = text;
+    this.activityListeners.forEach((l) => l(text));
+  }
+
+  private tick(): void {
+    this.fleet.reclassify();
+    const now = Date.now();
+    this.tickListeners.forEach((l) => l(now));
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    this.stopMetrics();
+    this.tickListeners.clear();
+    this.resetListeners.clear();
+    this.activityListeners.clear();
+  }
+}
