@@ -40,7 +40,7 @@ export function parseLogLine(line: string): ParsedLine {
   let rest = raw.slice(tsm[0].length);
 
   // Python's "name - LEVEL - message".
-  const py = /^([^\s\[\]]+) - ([A-Za-z]+) - ([\s\S]*)$/.exec(rest);
+  const py = /^([^\s[\]]+) - ([A-Za-z]+) - ([\s\S]*)$/.exec(rest);
   if (py && LEVEL_WORD.test(py[2]!)) return { ...out, worker: py[1], level: normaliseLevel(py[2]), message: py[3]! };
 
   // Any mix of [tag] and bare LEVEL words, then the message.

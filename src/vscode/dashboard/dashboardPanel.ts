@@ -3,7 +3,7 @@ import type { ConnectionConfig } from '../../core/connectionConfig';
 import type { LiveSession } from '../../core/liveSession';
 import type { LogPipeline } from '../../core/logLines';
 import type { MetricsStore } from '../../core/metrics';
-import { WINDOWS, type ConnectionInfo, type HostMessage, type Section, type WebviewMessage, type WindowKey } from '../../shared/protocol';
+import { WINDOWS, type ConnectionInfo, type Section, type WebviewMessage, type WindowKey } from '../../shared/protocol';
 import { logMaxLines } from '../settings';
 import { exportMetrics, openLink } from './dashboardActions';
 import { dashboardHtml, makeNonce } from './dashboardHtml';
