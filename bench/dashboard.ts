@@ -6,7 +6,7 @@ import { runInNewContext } from 'node:vm';
 import { LogPipeline } from '../src/core/logLines';
 import { MetricsStore } from '../src/core/metrics';
 import { ALL_HEALTH, type Health, type WorkerView } from '../src/core/model';
-import { parseStreamEntry } from '../src/core/streamEntry';
+import { parseStreamEntry } from '../src/sources/redis/streamEntry';
 import type { HostMessage } from '../src/shared/protocol';
 
 export interface BenchRow {

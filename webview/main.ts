@@ -1,5 +1,5 @@
 import './dashboard.css';
-import { WINDOWS, type ConnectionInfo, type HostMessage, type LevelName, type MetricsView, type Section, type WebviewState, type WindowKey, type WorkersPayload } from '../src/shared/protocol';
+import { ALIVE, FAILING, WINDOWS, type ConnectionInfo, type HostMessage, type LevelName, type MetricsView, type Section, type WebviewState, type WindowKey, type WorkersPayload } from '../src/shared/protocol';
 import { Charts } from './charts';
 import { count, rate, seconds } from './format';
 import { LogPanel } from './logPanel';
@@ -136,8 +136,8 @@ let lastMetrics: MetricsView | undefined;
 function renderKpis(): void {
   const m = lastMetrics;
   const w = lastWorkers;
-  const alive = w ? w.rows.filter((r) => r.health === 'healthy' || r.health === 'working' || r.health === 'slow').length : 0;
-  const down = w ? w.rows.filter((r) => r.health === 'dead' || r.health === 'crashed').length : 0;
+  const alive = w ? w.rows.filter((r) => ALIVE.has(r.health)).length : 0;
+  const down = w ? w.rows.filter((r) => FAILING.has(r.health)).length : 0;
   const boxes = [kpi('workers alive', w ? `${count(alive)} / ${count(w.total)}` : '—', down ? `${down} dead or crashed` : 'none down', down ? 'bad' : '')];
   if (m) {
     const label = WINDOWS[m.window].label;

@@ -1,8 +1,8 @@
-import type { HealthName, WorkerRow, WorkersPayload } from '../src/shared/protocol';
+import { HEALTH_NAMES, type HealthName, type WorkerRow, type WorkersPayload } from '../src/shared/protocol';
 import { count, duration } from './format';
 
 /** Worst first, as the tree orders its groups. */
-const SEVERITY: HealthName[] = ['dead', 'crashed', 'unresponsive', 'slow', 'recovering', 'working', 'healthy', 'stopped', 'unknown'];
+const SEVERITY: readonly HealthName[] = HEALTH_NAMES;
 /** DOM rows at most; the count line says how many more a filter would reveal. */
 const MAX_DOM_ROWS = 500;
 

@@ -1,7 +1,7 @@
 import { HEALTH_WORD } from '../core/describe';
 import type { ConnectionState } from '../core/fleet';
 import { formatAge, formatDuration } from '../core/format';
-import { ALIVE, ALL_HEALTH, type Health, type WorkerView } from '../core/model';
+import { ALIVE, ALL_HEALTH, FAILING, type Health, type WorkerView } from '../core/model';
 
 /**
  * What the terminal status prints, as pure functions of the workers and the clock,
@@ -39,7 +39,7 @@ export function sortForStatus(workers: readonly WorkerView[]): WorkerView[] {
 
 /** 0 when no worker is dead or crashed, 1 otherwise: what scripts and cron test. */
 export function exitCodeFor(workers: readonly WorkerView[]): 0 | 1 {
-  return workers.some((w) => w.health === 'dead' || w.health === 'crashed') ? 1 : 0;
+  return workers.some((w) => FAILING.has(w.health)) ? 1 : 0;
 }
 
 /** `3/7 alive · 1 dead · 1 crashed · 2 unknown` (alive = healthy, working or slow). */

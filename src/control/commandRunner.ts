@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { displayArgv, expandArgv } from './argv';
-import { formatWait, type ControlRequest, type ControlRequester, type Outcome, type SendOptions } from './request';
+import { formatWait } from './request';
 
 export interface RunOptions {
   timeoutMs: number;
@@ -112,42 +111,4 @@ function forwardLines(stream: NodeJS.ReadableStream | null, each: (line: string)
 function lastLine(s: string | undefined): string {
   const line = (s ?? '').trim().split(/\r?\n/).pop()?.trim() ?? '';
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
-}
-
-export interface CommandModeConfig {
-  restart?: string[];
-  scale?: string[];
-  timeoutMs: number;
-  cwd?: string;
-  onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
-}
-
-/** `control.mode: command`: runs the user's argv template for the action on this machine. */
-export class CommandRequester implements ControlRequester {
-  constructor(private readonly cfg: CommandModeConfig) {}
-
-  /** The exact argv, or why there is none. */
-  argvFor(r: ControlRequest): { argv?: string[]; error?: string } {
-    const template = r.action === 'restart' ? this.cfg.restart : this.cfg.scale;
-    if (!template) return { error: `no ${r.action} command is configured (control.${r.action})` };
-    return expandArgv(template, r.action === 'restart' ? { worker: r.worker } : { count: r.count });
-  }
-
-  describe(r: ControlRequest): string {
-    const a = this.argvFor(r);
-    return a.argv ? `run ${displayArgv(a.argv)}` : `nothing can run: ${a.error}`;
-  }
-
-  async send(r: ControlRequest, opts: SendOptions = {}): Promise<Outcome> {
-    const a = this.argvFor(r);
-    if (!a.argv) return { status: 'failed', message: a.error ?? 'no command' };
-    opts.onAccepted?.(`running ${displayArgv(a.argv)}`);
-    const res = await runArgv(a.argv, { timeoutMs: this.cfg.timeoutMs, signal: opts.signal, onOutput: this.cfg.onOutput, cwd: this.cfg.cwd });
-    if (opts.signal?.aborted) return { status: 'cancelled', message: res.message };
-    return { status: res.ok ? 'done' : 'failed', message: res.message };
-  }
-
-  async dispose(): Promise<void> {
-    // Nothing held between runs.
-  }
 }

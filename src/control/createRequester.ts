@@ -1,4 +1,4 @@
-import { CommandRequester } from './commandRunner';
+import { CommandRequester } from './commandRequester';
 import { storeModeProblem, type ControlConfig } from './controlConfig';
 import { RedisStoreRequester } from './redisRequester';
 import { SupabaseStoreRequester } from './supabaseRequester';

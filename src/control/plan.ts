@@ -1,8 +1,8 @@
-import { ALL_HEALTH, type Health, type WorkerView } from '../core/model';
+import { ALL_HEALTH, FAILING, type Health, type WorkerView } from '../core/model';
 import type { ControlRequest, ControlRequester } from './request';
 
 /** "Restart Unhealthy Workers" restarts these: the ones that are not coming back on their own. */
-export const RESTART_WHEN: ReadonlySet<Health> = new Set(['dead', 'crashed']);
+export const RESTART_WHEN: ReadonlySet<Health> = FAILING;
 
 /** Problems first (dead, crashed, unresponsive, slow, …), then by name: what a user most likely wants to restart. */
 export function unhealthyFirst(workers: readonly WorkerView[]): WorkerView[] {

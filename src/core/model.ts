@@ -3,36 +3,18 @@
  * Sources translate their store's layout into this shape; nothing downstream
  * knows whether a worker came from Redis, Supabase or a heartbeat file.
  */
+import { HEALTH_NAMES, type HealthName } from '../shared/protocol';
 
-/** Derived health, never stored: see `classify` in health.ts. */
-export type Health =
-  | 'working'
-  | 'healthy'
-  | 'slow'
-  | 'unresponsive'
-  | 'dead'
-  | 'recovering'
-  | 'crashed'
-  | 'stopped'
-  | 'unknown';
+/** Derived health, never stored: see `classify` in health.ts. Named once, in the protocol. */
+export type Health = HealthName;
 
-export const ALL_HEALTH: readonly Health[] = [
-  'dead',
-  'crashed',
-  'unresponsive',
-  'slow',
-  'recovering',
-  'working',
-  'healthy',
-  'stopped',
-  'unknown',
-];
+/** Worst first. */
+export const ALL_HEALTH: readonly Health[] = HEALTH_NAMES;
 
 /** States that need a human: counted in the view badge and listed in the status-bar tooltip. */
 export const UNHEALTHY: ReadonlySet<Health> = new Set(['dead', 'crashed', 'unresponsive', 'slow']);
 
-/** States counted as "alive" in the status bar. */
-export const ALIVE: ReadonlySet<Health> = new Set(['healthy', 'working', 'slow']);
+export { ALIVE, FAILING } from '../shared/protocol';
 
 export interface TaskInfo {
   id?: string;

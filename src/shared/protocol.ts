@@ -17,8 +17,16 @@ export const WINDOWS: Record<WindowKey, { spanMs: number; bucketMs: number; labe
 
 export const DEFAULT_MAX_LOG_LINES = 10_000;
 
-/** Mirrors core/model Health (kept as a string union here so the webview needs no core import). */
-export type HealthName = 'working' | 'healthy' | 'slow' | 'unresponsive' | 'dead' | 'recovering' | 'crashed' | 'stopped' | 'unknown';
+/**
+ * The health names, worst first (the order of the tree's groups and the table's sort): the one
+ * definition, here so that core, views, CLI and the webview (which imports nothing else) share it.
+ */
+export const HEALTH_NAMES = ['dead', 'crashed', 'unresponsive', 'slow', 'recovering', 'working', 'healthy', 'stopped', 'unknown'] as const;
+export type HealthName = (typeof HEALTH_NAMES)[number];
+/** Failing: the worker is down (dead or crashed). The CLI exits 1, the status bar turns red, Restart Unhealthy restarts these. */
+export const FAILING: ReadonlySet<HealthName> = new Set<HealthName>(['dead', 'crashed']);
+/** Alive: counted in "3/7 workers". */
+export const ALIVE: ReadonlySet<HealthName> = new Set<HealthName>(['healthy', 'working', 'slow']);
 export type LevelName = 'debug' | 'info' | 'warn' | 'error';
 
 /** One value per bucket; null where there is no data (drawn as a gap, not as zero). */

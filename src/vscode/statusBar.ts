@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { HEALTH_WORD } from '../core/describe';
 import type { Fleet } from '../core/fleet';
-import { UNHEALTHY } from '../core/model';
+import { FAILING, UNHEALTHY } from '../core/model';
 
 const MAX_LISTED = 15;
 
@@ -49,7 +49,7 @@ export class FleetStatusBar implements vscode.Disposable {
     const { total, alive, byHealth } = this.fleet.counts();
     const stale = this.fleet.stale && this.fleet.connection.state === 'error';
     this.item.text = `$(pulse) ${alive}/${total} workers${stale ? ' (stale)' : ''}`;
-    const failing = byHealth.dead + byHealth.crashed;
+    const failing = [...FAILING].reduce((n, h) => n + byHealth[h], 0);
     const warning = byHealth.unresponsive + byHealth.slow;
     this.background = failing ? 'statusBarItem.errorBackground' : warning || stale ? 'statusBarItem.warningBackground' : undefined;
     this.item.backgroundColor = this.background ? new vscode.ThemeColor(this.background) : undefined;

@@ -1,10 +1,10 @@
 import { prng } from '../../src/companion/simFleet';
 import type { LogEntry } from '../../src/core/logEntry';
 import { LogPipeline } from '../../src/core/logLines';
-import { LogLineParser } from '../../src/core/logParse';
+import { LogLineParser } from '../../src/sources/files/logParse';
 import { MetricsStore } from '../../src/core/metrics';
 import { ALL_HEALTH, type Health, type WorkerView } from '../../src/core/model';
-import { parseStreamEntry } from '../../src/core/streamEntry';
+import { parseStreamEntry } from '../../src/sources/redis/streamEntry';
 import type { HostMessage, WindowKey } from '../../src/shared/protocol';
 import { workerRows } from '../../src/vscode/dashboard/workerRows';
 

@@ -8,7 +8,7 @@ import { Supervisor } from '../../src/companion/supervisor';
 import type { Confirmation } from '../../src/control/plan';
 import type { ConnectionConfig } from '../../src/core/connectionConfig';
 import { Fleet } from '../../src/core/fleet';
-import { setControlUi, type ControlDeps, type PickItem } from '../../src/vscode/commands/controlFlow';
+import { setControlUi, type ControlDeps, type PickItem } from '../../src/vscode/controlFlow';
 import { restartUnhealthy } from '../../src/vscode/commands/restartUnhealthy';
 import { restartWorker } from '../../src/vscode/commands/restartWorker';
 import { scaleWorkers } from '../../src/vscode/commands/scaleWorkers';

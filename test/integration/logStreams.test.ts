@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import type { ParsedStreamEntry } from '../../src/core/streamEntry';
+import type { ParsedStreamEntry } from '../../src/sources/redis/streamEntry';
 import { LogStreamFollower, type LogStreamState } from '../../src/sources/redis/logStreams';
 import { waitFor } from '../harness/freePort';
 import { startRedis, type RedisServer } from '../harness/redisServer';

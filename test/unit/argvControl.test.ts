@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseSupervisorArgs } from '../../src/companion/supervisorCli';
-import { CommandRequester } from '../../src/control/commandRunner';
+import { CommandRequester } from '../../src/control/commandRequester';
 import { parseControlConfig, storeModeProblem } from '../../src/control/controlConfig';
 import { confirmation, outcomeSummary, unhealthyFirst } from '../../src/control/plan';
 import { fromFields, newRequest, resultFromFields, resultFields, toFields, type ControlRequest, type ControlRequester } from '../../src/control/request';

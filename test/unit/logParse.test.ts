@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LogPipeline, MAX_ROW_CHARS } from '../../src/core/logLines';
-import { inferLevel, LogLineParser, parseLocalTime, parseLogLine, workerFromFileName } from '../../src/core/logParse';
-import { parseStreamEntry } from '../../src/core/streamEntry';
+import { inferLevel, LogLineParser, parseLocalTime, parseLogLine, workerFromFileName } from '../../src/sources/files/logParse';
+import { parseStreamEntry } from '../../src/sources/redis/streamEntry';
 
 const local = (y: number, mo: number, d: number, h: number, mi: number, s: number, ms = 0) => new Date(y, mo - 1, d, h, mi, s, ms).getTime();
 

@@ -1,7 +1,7 @@
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogEntry } from '../../core/logEntry';
-import { LogLineParser, workerFromFileName } from '../../core/logParse';
+import { LogLineParser, workerFromFileName } from './logParse';
 import { FolderWatcher } from './folderWatcher';
 import { globToRegExp, splitGlob, stemOf } from './glob';
 

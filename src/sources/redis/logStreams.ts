@@ -1,6 +1,6 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import { redactUrl } from '../../core/connectionConfig';
-import { parseStreamEntry, type ParsedStreamEntry } from '../../core/streamEntry';
+import { parseStreamEntry, type ParsedStreamEntry } from './streamEntry';
 import { nonStreams } from './streamTypes';
 import { describeRedisError } from './redisErrors';
 import { createClient } from './redisClient';

@@ -1,7 +1,7 @@
 import { RESTART_WHEN } from '../../control/plan';
 import { newRequest } from '../../control/request';
 import type { TreeNode } from '../workerTree';
-import { carryOut, controlReady, controlUi, type ControlDeps } from './controlFlow';
+import { carryOut, controlReady, controlUi, type ControlDeps } from '../controlFlow';
 
 /** Restart Unhealthy Workers: every dead and crashed worker, all listed in the confirmation. */
 export async function restartUnhealthy(deps: ControlDeps, _node?: TreeNode, _nodes?: readonly TreeNode[]): Promise<void> {

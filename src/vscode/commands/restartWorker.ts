@@ -2,7 +2,7 @@ import { unhealthyFirst } from '../../control/plan';
 import { newRequest } from '../../control/request';
 import { HEALTH_WORD } from '../../core/describe';
 import type { TreeNode } from '../workerTree';
-import { carryOut, controlReady, controlUi, workersOf, type ControlDeps } from './controlFlow';
+import { carryOut, controlReady, controlUi, workersOf, type ControlDeps } from '../controlFlow';
 
 /**
  * Restart Worker: inline on a worker row, on a multi-selection (every selected worker),

@@ -1,6 +1,6 @@
 import { countProblem, newRequest } from '../../control/request';
 import type { TreeNode } from '../workerTree';
-import { carryOut, controlReady, controlUi, type ControlDeps } from './controlFlow';
+import { carryOut, controlReady, controlUi, type ControlDeps } from '../controlFlow';
 
 /** Scale Workers…: asks for the target count, showing the current one. */
 export async function scaleWorkers(deps: ControlDeps, _node?: TreeNode, _nodes?: readonly TreeNode[]): Promise<void> {

@@ -1,7 +1,7 @@
-import { formatDuration } from './format';
-import { normaliseLevel, type LogEntry, type LogLevel } from './logEntry';
-import type { WorkEvent } from './metrics';
-import { parseTime } from './record';
+import { formatDuration } from '../../core/format';
+import { normaliseLevel, type LogEntry, type LogLevel } from '../../core/logEntry';
+import type { WorkEvent } from '../../core/metrics';
+import { parseTime } from '../../core/record';
 
 /**
  * Reads one Redis stream entry (seed 001's `work_completions`, `work_errors`,

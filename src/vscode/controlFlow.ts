@@ -1,14 +1,14 @@
 import * as vscode from 'vscode';
-import { createRequester } from '../../control/createRequester';
-import { confirmation, outcomeSummary, type Confirmation } from '../../control/plan';
-import { summary, type ControlRequest, type ControlRequester, type Outcome } from '../../control/request';
-import type { ConnectionConfig } from '../../core/connectionConfig';
-import { storeModeProblem, type ControlConfig } from '../../control/controlConfig';
-import type { WorkerView } from '../../core/model';
-import type { ConnectionManager } from '../connectionManager';
-import { commandCwd, controlFor } from '../controlSettings';
-import type { Secrets } from '../secrets';
-import type { TreeNode } from '../workerTree';
+import { createRequester } from '../control/createRequester';
+import { confirmation, outcomeSummary, type Confirmation } from '../control/plan';
+import { summary, type ControlRequest, type ControlRequester, type Outcome } from '../control/request';
+import type { ConnectionConfig } from '../core/connectionConfig';
+import { storeModeProblem, type ControlConfig } from '../control/controlConfig';
+import type { WorkerView } from '../core/model';
+import type { ConnectionManager } from './connectionManager';
+import { commandCwd, controlFor } from './controlSettings';
+import type { Secrets } from './secrets';
+import type { TreeNode } from './workerTree';
 
 /** What the restart / scale commands need from the extension. */
 export interface ControlDeps {

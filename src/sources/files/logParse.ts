@@ -1,5 +1,5 @@
-import { normaliseLevel, type LogEntry, type LogLevel } from './logEntry';
-import { parseTime } from './record';
+import { normaliseLevel, type LogEntry, type LogLevel } from '../../core/logEntry';
+import { parseTime } from '../../core/record';
 
 /**
  * Reads one line of a worker's text log into a LogEntry. The formats met in the
