@@ -28,16 +28,14 @@ export class FleetStatusBar implements vscode.Disposable {
     }, 200);
   }
 
-  /** What the item shows now (for tests and the API). */
+  /** What the item shows now (for tests and the API): the tooltip as plain text, as read on screen. */
   get state(): { text: string; visible: boolean; background?: string; tooltip: string } {
-    const t = this.item.tooltip;
-    // The tooltip as read on screen: appendText's markdown escapes and &nbsp; undone.
-    const shown = (typeof t === 'string' ? t : (t?.value ?? '')).replace(/&nbsp;/g, ' ').replace(/\\([\\`*_{}[\]()#+\-.!|~<>])/g, '$1');
-    return { text: this.item.text, visible: this.visible, background: this.background, tooltip: shown };
+    return { text: this.item.text, visible: this.visible, background: this.background, tooltip: this.plainTooltip };
   }
 
   private visible = false;
   private background?: string;
+  private plainTooltip = '';
 
   render(): void {
     const name = this.connectionName();
@@ -54,21 +52,38 @@ export class FleetStatusBar implements vscode.Disposable {
     this.background = failing ? 'statusBarItem.errorBackground' : warning || stale ? 'statusBarItem.warningBackground' : undefined;
     this.item.backgroundColor = this.background ? new vscode.ThemeColor(this.background) : undefined;
 
+    // Built once as plain parts; Markdown is only how they are shown (store text is never Markdown).
     const md = new vscode.MarkdownString();
-    md.appendMarkdown('**Worker Lens** — ').appendText(name).appendMarkdown('\n\n');
-    md.appendText(`${alive} of ${total} alive`);
+    const plain: string[] = [];
+    const text = (t: string) => (md.appendText(t), plain.push(t));
+    const mark = (m: string, asText = m) => (md.appendMarkdown(m), plain.push(asText));
+    mark('**Worker Lens** — ', 'Worker Lens — ');
+    text(name);
+    mark('\n\n');
+    text(`${alive} of ${total} alive`);
     const conn = this.fleet.connection;
-    if (stale) md.appendMarkdown('\n\n').appendText(`⚠ ${conn.message ?? 'Store unreachable'}: last known state.`);
-    else if (conn.state === 'connected') {
-      md.appendMarkdown('\n\n').appendText(`Updates: ${conn.liveMode ?? 'poll'}`);
-      if (conn.message) md.appendMarkdown('\n\n').appendText(conn.message);
+    if (stale) {
+      mark('\n\n');
+      text(`⚠ ${conn.message ?? 'Store unreachable'}: last known state.`);
+    } else if (conn.state === 'connected') {
+      mark('\n\n');
+      text(`Updates: ${conn.liveMode ?? 'poll'}`);
+      if (conn.message) {
+        mark('\n\n');
+        text(conn.message);
+      }
     }
     const unhealthy = this.fleet.workers().filter((w) => UNHEALTHY.has(w.health));
     if (unhealthy.length) {
-      md.appendMarkdown('\n\n**Needs attention**\n\n');
-      for (const w of unhealthy.slice(0, MAX_LISTED)) md.appendMarkdown('- ').appendText(`${w.snapshot.name}: ${HEALTH_WORD[w.health]}`).appendMarkdown('\n');
-      if (unhealthy.length > MAX_LISTED) md.appendText(`…and ${unhealthy.length - MAX_LISTED} more`);
+      mark('\n\n**Needs attention**\n\n', '\n\nNeeds attention\n\n');
+      for (const w of unhealthy.slice(0, MAX_LISTED)) {
+        mark('- ');
+        text(`${w.snapshot.name}: ${HEALTH_WORD[w.health]}`);
+        mark('\n');
+      }
+      if (unhealthy.length > MAX_LISTED) text(`…and ${unhealthy.length - MAX_LISTED} more`);
     }
+    this.plainTooltip = plain.join('');
     this.item.tooltip = md;
     this.item.show();
     this.visible = true;
