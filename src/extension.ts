@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './vscode/commands/registerCommands';
-import { setControlUi } from './vscode/controlFlow';
+import { setControlUi } from './vscode/controlHost';
 import { ConnectionManager } from './vscode/connectionManager';
 import { controlFor } from './vscode/controlSettings';
 import { storeModeProblem } from './control/controlConfig';

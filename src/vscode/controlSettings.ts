@@ -1,36 +1,31 @@
 import { homedir } from 'node:os';
-import * as vscode from 'vscode';
 import type { ConnectionConfig } from '../core/connectionConfig';
 import { parseControlConfig, type ControlConfig } from '../control/controlConfig';
-import { SECTION } from './settings';
+import { controlHost } from './controlHost';
 
 /**
  * Reads of the control settings: `workerLens.readOnly`, `workerLens.control.timeoutSeconds`
  * and the active connection's `control` block. Decides whether restart/scale may run at all.
  */
 
-function cfg(): vscode.WorkspaceConfiguration {
-  return vscode.workspace.getConfiguration(SECTION);
-}
-
 /**
  * True when restart/scale are off. Read-only wins from any scope: a workspace may turn
  * it on for its users, and no workspace (trusted or not) turns off a user's read-only.
  */
 export function readOnly(): boolean {
-  const i = cfg().inspect<boolean>('readOnly');
+  const i = controlHost().inspect<boolean>('readOnly');
   return i?.globalValue === true || i?.workspaceValue === true || i?.workspaceFolderValue === true;
 }
 
 /** The default wait, from user settings only while the workspace is untrusted. */
 export function timeoutSeconds(): unknown {
-  const c = cfg();
-  return vscode.workspace.isTrusted ? c.get('control.timeoutSeconds') : c.inspect('control.timeoutSeconds')?.globalValue;
+  const host = controlHost();
+  return host.isTrusted() ? host.get('control.timeoutSeconds') : host.inspect('control.timeoutSeconds')?.globalValue;
 }
 
 /** True when the workspace (not the user) defines connections, and with them their control blocks. */
 export function controlFromWorkspace(): boolean {
-  const i = cfg().inspect<unknown[]>('connections');
+  const i = controlHost().inspect<unknown[]>('connections');
   return i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined;
 }
 
@@ -43,7 +38,7 @@ export type ControlDecision = { config: ControlConfig; connection: ConnectionCon
  */
 export function controlFor(conn: ConnectionConfig | undefined): ControlDecision {
   if (readOnly()) return { refusal: 'Worker Lens is read-only (workerLens.readOnly): restarting and scaling workers is turned off.' };
-  if (!vscode.workspace.isTrusted && controlFromWorkspace()) {
+  if (!controlHost().isTrusted() && controlFromWorkspace()) {
     return { refusal: 'This workspace is not trusted and defines Worker Lens connections. Trust the workspace to restart or scale workers.' };
   }
   if (!conn) return { refusal: 'No worker connection is active.' };
@@ -59,6 +54,6 @@ export function controlFor(conn: ConnectionConfig | undefined): ControlDecision 
  * not resolve to a file the cloned repository put there.
  */
 export function commandCwd(): string {
-  const folder = vscode.workspace.isTrusted ? vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath : undefined;
-  return folder ?? homedir();
+  const host = controlHost();
+  return (host.isTrusted() ? host.fileFolders()[0] : undefined) ?? homedir();
 }

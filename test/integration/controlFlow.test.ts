@@ -1,4 +1,3 @@
-import { fake } from '../fixtures/control/fakeVscode';
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,7 +7,9 @@ import { Supervisor } from '../../src/companion/supervisor';
 import type { Confirmation } from '../../src/control/plan';
 import type { ConnectionConfig } from '../../src/core/connectionConfig';
 import { Fleet } from '../../src/core/fleet';
-import { setControlUi, type ControlDeps, type PickItem } from '../../src/vscode/controlFlow';
+import type { ControlDeps } from '../../src/vscode/controlFlow';
+import { setControlHost, type PickItem } from '../../src/vscode/controlHost';
+import { fake, fakeHost } from '../fixtures/control/fakeHost';
 import { restartUnhealthy } from '../../src/vscode/commands/restartUnhealthy';
 import { restartWorker } from '../../src/vscode/commands/restartWorker';
 import { scaleWorkers } from '../../src/vscode/commands/scaleWorkers';
@@ -19,9 +20,9 @@ import { startRedis, type RedisServer } from '../harness/redisServer';
 import { RECORD_ARGV } from '../harness/supervisorProcess';
 
 /*
- * The restart / scale commands in plain Node: `vscode` is a small fake (settings scopes,
- * trust, withProgress) and every dialog goes through the commands' ControlUi seam, so
- * what is asserted is what reaches Redis or a real child process. The in-VS-Code test
+ * The restart / scale commands in plain Node: they reach VS Code only through the control
+ * host (settings scopes, trust, progress, dialogs), which this test replaces with an
+ * in-memory one, so what is asserted is what reaches Redis or a real child process. The in-VS-Code test
  * (the lead's) drives the same commands through the real API.
  */
 
@@ -44,12 +45,14 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'wl-flow-'));
   process.env.RECORD_FILE = join(dir, 'argv.jsonl');
   for (const k of Object.keys(seen) as (keyof typeof seen)[]) seen[k].length = 0;
-  restoreUi = setControlUi({
-    confirm: async (c) => (seen.confirmations.push(c), answer),
-    pickWorkers: async (items) => (seen.picks.push(items), [items[0].id]),
-    askCount: async (current) => current + 2,
-    notify: (level, text) => void seen.notes.push(`${level}: ${text}`),
-  });
+  restoreUi = setControlHost(
+    fakeHost({
+      confirm: async (c) => (seen.confirmations.push(c), answer),
+      pickWorkers: async (items) => (seen.picks.push(items), [items[0].id]),
+      askCount: async (current) => current + 2,
+      notify: (level, text) => void seen.notes.push(`${level}: ${text}`),
+    }),
+  );
 });
 afterEach(async () => {
   restoreUi();
