@@ -8,6 +8,10 @@ import type { FieldMap } from '../../core/record';
  * table lacks fails the whole `select`, so a preset's optional column is left out once
  * the table is known to lack it — the fleet shows without those details.
  *
+ * Found by the read itself (PostgreSQL names the first missing column; it is left out and
+ * the read repeated), not from PostgREST's OpenAPI description at the REST root: Supabase
+ * serves that to the service key only, and Worker Lens reads with the anon key.
+ *
  * Required, and an error in the view when missing: the column naming each worker, every
  * column the user mapped by hand in `columns` (they said it is there), and at least one
  * of the status and heartbeat columns (without both nothing tells a live worker apart).
