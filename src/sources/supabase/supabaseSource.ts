@@ -100,11 +100,7 @@ export class SupabaseSource implements WorkerSource {
             this.announce();
             this.schedule(0);
           },
-          row: (record) => {
-            // A change carries every column: one the read left out is there now (the user added it).
-            this.readmitted(this.columns.readmit(Object.keys(record)));
-            this.sink?.update([this.toSnapshot(record, 0)]);
-          },
+          row: (record) => this.sink?.update([this.toSnapshot(record, 0)]),
           deleted: (old) => {
             const raw = old[this.idColumn];
             const id = typeof raw === 'number' ? String(raw) : raw;
@@ -178,7 +174,7 @@ export class SupabaseSource implements WorkerSource {
       }
       if (this.disposed) return;
       if (left.length) {
-        sink.log('info', `${this.table} at ${this.where} has no ${names(left)} column${left.length > 1 ? 's' : ''}: read without ${left.length > 1 ? 'them' : 'it'} (optional; sql/supabase-setup.sql adds them). Looked for again every reconcile.`);
+        sink.log('info', `${this.table} at ${this.where} has no ${names(left)} column${left.length > 1 ? 's' : ''}: read without ${left.length > 1 ? 'them' : 'it'} (optional${this.table === SUPABASE_HEARTBEAT_TABLE ? '; sql/supabase-setup.sql adds them' : ''}). Looked for again every reconcile.`);
       }
       const gone = this.columns.livenessGone;
       if (gone) message = `${this.table} has ${gone.length > 1 ? `neither ${names(gone, 'nor')}` : `no ${gone[0]} column`}: nothing tells whether a worker is alive. Map "status" or "lastHeartbeat" in the connection's "columns", or add them with sql/supabase-setup.sql.`;
@@ -216,14 +212,11 @@ export class SupabaseSource implements WorkerSource {
         .abortSignal(AbortSignal.timeout(this.opts.readTimeoutMs ?? 10_000))
         .retry(false);
       const row = (data as Record<string, unknown>[] | null)?.[0];
-      if (row) this.readmitted(this.columns.readmit(Object.keys(row)));
+      const back = row ? this.columns.readmit(Object.keys(row)) : [];
+      if (back.length) this.sink?.log('info', `${this.table} at ${this.where} now has ${names(back)}: read from now on`);
     } catch {
       // The read reports whatever is wrong with the table or the network.
     }
-  }
-
-  private readmitted(columns: string[]): void {
-    if (columns.length) this.sink?.log('info', `${this.table} at ${this.where} now has ${names(columns)}: read from now on`);
   }
 
   /**

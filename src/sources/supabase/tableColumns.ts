@@ -42,10 +42,6 @@ export class TableColumns {
     return [...this.skipped];
   }
 
-  isRequired(column: string): boolean {
-    return this.required.has(column);
-  }
-
   /**
    * A read failed naming `column` as missing. True when it is optional and now left out
    * (read again); false when its absence is an error to show.
