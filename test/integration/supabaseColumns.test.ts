@@ -16,7 +16,7 @@ let full: Seed003Stack;
 
 before(async () => {
   [seedOnly, full] = await Promise.all([
-    startSeed003Stack(undefined, '', 'seed'),
+    startSeed003Stack(undefined, `create table new_status (like hp_worker_status including all); grant select on new_status to anon;`, 'seed'),
     startSeed003Stack(
       undefined,
       `create table worker_status_meta (worker_name text primary key, status text, last_heartbeat timestamptz, metadata jsonb);
@@ -74,6 +74,22 @@ test('seed 003\'s three columns only: the five workers show, the missing optiona
     assert.deepEqual([after.pid, after.uptimeSeconds, after.memoryBytes, after.completed, after.errors], [4242, 120, 52_428_800, 42, 1]);
     assert.ok(w.logs.some((l) => /^info: hp_worker_status at .* now has pid, uptime, memory, jobs_processed and errors: read from now on$/.test(l)), w.logs.join('\n'));
     assert.deepEqual(Object.fromEntries(w.fleet.workers().map((x) => [x.snapshot.id, x.health])), SEED_003_HEALTH);
+  } finally {
+    await w.source.dispose();
+  }
+});
+
+test('an empty three-column table (no worker has started yet): connected with no workers and no error; the first worker shows when it beats', async () => {
+  const w = watch(seedOnly, { table: 'new_status' });
+  try {
+    await waitFor(() => w.fleet.connection.state === 'connected', { timeoutMs: 15_000, message: () => `connected (${w.fleet.connection.state} ${w.fleet.connection.message ?? ''})` });
+    assert.equal(w.fleet.size, 0);
+    // No row to learn the columns from: each missing one was left out in turn, said once.
+    assert.deepEqual(w.logs.filter((l) => /has no|warn/.test(l)).map((l) => l.replace(/ at \S+/, '')), [
+      'info: new_status has no pid, uptime, memory, jobs_processed and errors columns: read without them (optional). Looked for again every reconcile.',
+    ]);
+    await seedOnly.pg.query(`insert into new_status values ('mission-worker', 'running', now())`);
+    await waitFor(() => w.fleet.get('mission-worker')?.health === 'healthy', { timeoutMs: 15_000, message: 'the first worker shown' });
   } finally {
     await w.source.dispose();
   }

@@ -38,3 +38,9 @@ test('either the status or the heartbeat column may be missing, not both', () =>
   json.leaveOut('meta');
   assert.deepEqual(json.livenessGone, ['meta']);
 });
+
+test('one row with every column leaves out all the optional ones it lacks at once, never a required one', () => {
+  const cols = new TableColumns({ ...SUPABASE_HEARTBEAT_COLUMNS, pid: 'meta.pid' }, 'worker_name', { pid: 'meta.pid' });
+  assert.deepEqual(cols.leaveOutAllBut(['worker_name', 'status', 'last_heartbeat', 'errors']), ['uptime', 'memory', 'jobs_processed']);
+  assert.equal(cols.select, 'worker_name,status,last_heartbeat,meta,errors', 'meta was mapped by hand: asked for, so its absence is said');
+});

@@ -6,7 +6,7 @@ import type { SourceSink, WorkerSource } from '../source';
 import { RealtimeFollower } from './realtimeFollower';
 import { describeSupabaseError, supabaseHost } from './supabaseErrors';
 import { SUPABASE_HEARTBEAT_COLUMNS, SUPABASE_HEARTBEAT_ID, SUPABASE_HEARTBEAT_TABLE } from './supabasePreset';
-import { missingColumnIn, TableColumns } from './tableColumns';
+import { missingColumnIn, names, TableColumns } from './tableColumns';
 
 /** A failed PostgREST request as postgrest-js reports it, with the HTTP status. */
 type ReadError = { name?: string; code?: string; message?: string; status?: number };
@@ -161,13 +161,20 @@ export class SupabaseSource implements WorkerSource {
     try {
       await this.recheckColumns();
       let rows = await this.readPages();
-      // A missing optional column is left out and the read repeated: one failed request per
-      // such column, once per connection (the recheck finds it again if it is added later).
+      // A missing optional column is left out and the read repeated, once per connection (the
+      // recheck finds it again if it is added later). One row with every column names the
+      // other missing ones at once: a round trip each would slow the first read on a far project.
       const left: string[] = [];
+      let sampled = false;
       while (!Array.isArray(rows) && !this.disposed) {
         const column = missingColumnIn(rows);
         if (!column || !this.columns.leaveOut(column)) break;
         left.push(column);
+        if (!sampled) {
+          sampled = true;
+          const present = await this.sampleColumns();
+          if (present) left.push(...this.columns.leaveOutAllBut(present));
+        }
         this.lastRecheck = performance.now();
         if (this.columns.livenessGone) break;
         rows = await this.readPages();
@@ -196,14 +203,19 @@ export class SupabaseSource implements WorkerSource {
     this.lastError = message;
   }
 
-  /**
-   * While optional columns are left out, once a reconcile interval: one row with every
-   * column (`select=*`, so it cannot fail on a missing one) says which were added since.
-   * A failure here is left to the read that follows to report.
-   */
+  /** While optional columns are left out, once a reconcile interval: were any added since? */
   private async recheckColumns(): Promise<void> {
     if (this.columns.missing.length === 0 || performance.now() - this.lastRecheck < (this.opts.reconcileMs ?? 15_000)) return;
     this.lastRecheck = performance.now();
+    const back = this.columns.readmit((await this.sampleColumns()) ?? []);
+    if (back.length) this.sink?.log('info', `${this.table} at ${this.where} now has ${names(back)}: read from now on`);
+  }
+
+  /**
+   * The table's columns, from one row read with all of them (`select=*` cannot fail on a
+   * missing one); undefined for an empty table or a failure, which the read reports.
+   */
+  private async sampleColumns(): Promise<string[] | undefined> {
     try {
       const { data } = await this.client
         .from(this.table)
@@ -212,10 +224,9 @@ export class SupabaseSource implements WorkerSource {
         .abortSignal(AbortSignal.timeout(this.opts.readTimeoutMs ?? 10_000))
         .retry(false);
       const row = (data as Record<string, unknown>[] | null)?.[0];
-      const back = row ? this.columns.readmit(Object.keys(row)) : [];
-      if (back.length) this.sink?.log('info', `${this.table} at ${this.where} now has ${names(back)}: read from now on`);
+      return row ? Object.keys(row) : undefined;
     } catch {
-      // The read reports whatever is wrong with the table or the network.
+      return undefined;
     }
   }
 
@@ -279,11 +290,6 @@ export class SupabaseSource implements WorkerSource {
     const left = this.realtime?.dispose();
     await Promise.race([left, new Promise((r) => setTimeout(r, 1000).unref())]);
   }
-}
-
-/** "a, b and c" (or "a nor b"). */
-function names(columns: string[], last = 'and'): string {
-  return columns.length > 1 ? `${columns.slice(0, -1).join(', ')} ${last} ${columns[columns.length - 1]}` : columns[0];
 }
 
 /** Column names only (settings are user input: anything but a non-empty string is ignored). */

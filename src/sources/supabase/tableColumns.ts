@@ -8,9 +8,10 @@ import type { FieldMap } from '../../core/record';
  * table lacks fails the whole `select`, so a preset's optional column is left out once
  * the table is known to lack it — the fleet shows without those details.
  *
- * Found by the read itself (PostgreSQL names the first missing column; it is left out and
- * the read repeated), not from PostgREST's OpenAPI description at the REST root: Supabase
- * serves that to the service key only, and Worker Lens reads with the anon key.
+ * Found by the read itself: PostgreSQL names the first missing column, and one row read
+ * with every column (`select=*`) tells the others (or, in an empty table, each is left out
+ * in turn). Not from PostgREST's OpenAPI description at the REST root: Supabase serves
+ * that to the service key only, and Worker Lens reads with the anon key.
  *
  * Required, and an error in the view when missing: the column naming each worker, every
  * column the user mapped by hand in `columns` (they said it is there), and at least one
@@ -52,6 +53,12 @@ export class TableColumns {
     return true;
   }
 
+  /** A row with every column (`select=*`) lacks these optional ones: all left out at once. */
+  leaveOutAllBut(present: Iterable<string>): string[] {
+    const has = new Set(present);
+    return this.wanted.filter((c) => !has.has(c) && this.leaveOut(c));
+  }
+
   /** Neither a status nor a heartbeat column is left: the columns to name in the error. */
   get livenessGone(): string[] | undefined {
     return this.liveness.length > 0 && this.liveness.every((c) => this.skipped.has(c)) ? this.liveness : undefined;
@@ -76,4 +83,9 @@ export function missingColumnIn(err: { code?: string; message?: string } | null 
   if (pg) return pg[1] ?? pg[2];
   const rest = /Could not find the '([^']+)' column/.exec(msg);
   return rest?.[1];
+}
+
+/** Columns for a message: "a, b and c" (or "a nor b"). */
+export function names(columns: string[], last = 'and'): string {
+  return columns.length > 1 ? `${columns.slice(0, -1).join(', ')} ${last} ${columns[columns.length - 1]}` : columns[0];
 }
