@@ -180,10 +180,10 @@ export class SupabaseSource implements WorkerSource {
         rows = await this.readPages();
       }
       if (this.disposed) return;
-      if (left.length) {
+      const gone = this.columns.livenessGone;
+      if (left.length && !gone) {
         sink.log('info', `${this.table} at ${this.where} has no ${names(left)} column${left.length > 1 ? 's' : ''}: read without ${left.length > 1 ? 'them' : 'it'} (optional${this.table === SUPABASE_HEARTBEAT_TABLE ? '; sql/supabase-setup.sql adds them' : ''}). Looked for again every reconcile.`);
       }
-      const gone = this.columns.livenessGone;
       if (gone) message = `${this.table} has ${gone.length > 1 ? `neither ${names(gone, 'nor')}` : `no ${gone[0]} column`}: nothing tells whether a worker is alive. Map "status" or "lastHeartbeat" in the connection's "columns", or add them with sql/supabase-setup.sql.`;
       else if (!Array.isArray(rows)) message = this.describeRead(rows);
       else {
