@@ -14,6 +14,16 @@ create table if not exists public.hp_worker_status (
   updated_at      timestamptz not null default now()
 );
 
+-- A table made earlier with only seed 003's own columns (worker_name, status,
+-- last_heartbeat) gets the others here; Worker Lens reads them from its next reconcile.
+alter table public.hp_worker_status
+  add column if not exists pid            integer,
+  add column if not exists uptime         integer,
+  add column if not exists memory         bigint,
+  add column if not exists jobs_processed integer not null default 0,
+  add column if not exists errors         integer not null default 0,
+  add column if not exists updated_at     timestamptz not null default now();
+
 -- Row Level Security: Worker Lens reads with the anon or an authenticated key; workers
 -- write with the service_role key (which bypasses RLS).
 alter table public.hp_worker_status enable row level security;
@@ -82,3 +92,6 @@ create policy "signed-in users expire their unanswered commands" on public.worke
   for update to authenticated using (status = 'pending') with check (status = 'expired');
 grant select, insert, update on public.worker_commands to authenticated;
 grant all on public.worker_commands to service_role;
+
+-- PostgREST caches the schema: have it see the tables and columns above now.
+notify pgrst, 'reload schema';

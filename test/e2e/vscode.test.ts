@@ -32,6 +32,7 @@ let workspace: string;
 let tmp: string;
 let supabase: Seed003Stack | undefined;
 let supabaseBeats: { stop(): void } | undefined;
+let seedColumnsBeats: { stop(): void } | undefined;
 let stopBeating: (() => void) | undefined;
 let sim: RunningSimulator | undefined;
 
@@ -60,13 +61,17 @@ before(async () => {
   // Seed 003's table (its own migration) behind a real PostgREST, Realtime played by the
   // stand-in (test/harness/realtimeStandIn.ts) on the same URL; its workers heartbeat
   // through supabase-js as the seed's do: three running, one stopped, one crashed.
-  // Plus the same table under a team's own name (a view), for Add Connection's table step.
+  // Plus the same table under a team's own name (a view), for Add Connection's table step,
+  // and seed_workers: a table with only the three columns seed 003's migration writes.
   supabase = await startSeed003Stack(
     createRealtimeStandIn(),
-    `create view team_workers as select * from hp_worker_status; grant select on team_workers to anon;`,
+    `create view team_workers as select * from hp_worker_status; grant select on team_workers to anon;
+     create table seed_workers (worker_name text primary key, status text not null default 'unknown', last_heartbeat timestamptz);
+     grant select on seed_workers to anon;`,
   );
   const rest = supabase.rest;
   supabaseBeats = await heartbeatSeed003(rest.url, rest.serviceKey, 5_000);
+  seedColumnsBeats = await heartbeatSeed003(rest.url, rest.serviceKey, 5_000, 'seed', 'seed_workers');
   const vsix = packageVsix();
   // The production bundle replaced the test build: rebuild the dev bundle + test suite.
   assert.equal(spawnSync('node', ['esbuild.mjs'], { cwd: REPO, stdio: 'inherit' }).status, 0);
@@ -94,6 +99,7 @@ after(async () => {
   await server?.stop();
   await killAllSupervisors();
   supabaseBeats?.stop();
+  seedColumnsBeats?.stop();
   await supabase?.stop();
   await redis?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });

@@ -186,6 +186,32 @@ test('a Supabase connection shows seed 003\'s five workers through PostgREST, li
   }
 });
 
+test('a Supabase table with only seed 003\'s three columns shows the same five workers, without an error', async () => {
+  // seed_workers: worker_name, status, last_heartbeat and nothing else (the e2e harness
+  // keeps its workers beating); the preset's pid, uptime, memory and counters are optional.
+  const config = vscode.workspace.getConfiguration('workerLens');
+  const before = config.inspect<{ name: string; url?: string }[]>('connections')?.globalValue ?? [];
+  const url = before.find((c) => c.name === 'supabase')?.url;
+  assert.ok(url, 'the harness\'s supabase connection');
+  const seedColumns = { name: 'seed-columns', type: 'supabase', url, preset: 'supabase-heartbeat', table: 'seed_workers', secretEnv: 'WL_TEST_SUPABASE_KEY' };
+  await config.update('connections', [...before, seedColumns], vscode.ConfigurationTarget.Global);
+  await config.update('activeConnection', 'seed-columns', vscode.ConfigurationTarget.Global);
+  try {
+    await waitFor(() => api.manager.active?.name === 'seed-columns' && api.manager.fleet.size === 5 && api.manager.fleet.connection.state === 'connected', {
+      timeoutMs: 20_000,
+      message: () => `5 workers from seed_workers (active ${api.manager.active?.name}, ${api.manager.fleet.size}, ${api.manager.fleet.connection.state} ${api.manager.fleet.connection.message ?? ''})`,
+    });
+    const rows = api.manager.fleet.workers().map((w) => `${w.snapshot.name}:${w.health}`).sort();
+    assert.deepEqual(rows, ['initiative-worker:healthy', 'mission-worker:healthy', 'objective-proposal-worker:dead', 'outcome-learner:crashed', 'roundtable-worker:healthy']);
+    await waitFor(() => api.statusBar.state.text === '$(pulse) 3/5 workers', { message: () => `"3/5" in the status bar (${api.statusBar.state.text})` });
+    // Nothing about the absent columns where the user looks.
+    assert.doesNotMatch(`${api.tree.message ?? ''} ${api.manager.fleet.connection.message ?? ''}`, /column|missing/i);
+  } finally {
+    await config.update('connections', before, vscode.ConfigurationTarget.Global);
+    await config.update('activeConnection', 'seed', vscode.ConfigurationTarget.Global);
+  }
+});
+
 test('with no connection configured, a .workers/ folder in the workspace is used without asking', async () => {
   // Seed 004's heartbeat files, written now so their ages are fresh.
   const dir = join(vscode.workspace.workspaceFolders![0].uri.fsPath, '.workers');

@@ -7,6 +7,10 @@ import { RealtimeFollower } from './realtimeFollower';
 import { SupabaseActivity } from './activityFeed';
 import { describeSupabaseError, supabaseHost } from './supabaseErrors';
 import { SUPABASE_HEARTBEAT_COLUMNS, SUPABASE_HEARTBEAT_ID, SUPABASE_HEARTBEAT_TABLE } from './supabasePreset';
+import { missingColumnIn, names, TableColumns } from './tableColumns';
+
+/** A failed PostgREST request as postgrest-js reports it, with the HTTP status. */
+type ReadError = { name?: string; code?: string; message?: string; status?: number };
 
 export interface SupabaseSourceOptions {
   /** The project URL (https://<project>.supabase.co); supabase-js adds /rest/v1. */
@@ -51,7 +55,10 @@ export class SupabaseSource implements WorkerSource {
   private readonly table: string;
   private readonly fields: FieldMap;
   private readonly idColumn: string;
-  private readonly select: string;
+  /** What the read asks for: the mapped columns, less the optional ones the table lacks. */
+  private readonly columns: TableColumns;
+  /** When the left-out columns were last looked for again (performance.now()). */
+  private lastRecheck = 0;
   private readonly where: string;
   private sink?: SourceSink;
   private timer?: NodeJS.Timeout;
@@ -72,9 +79,7 @@ export class SupabaseSource implements WorkerSource {
     const base: FieldMap = own ? { status: 'status', lastHeartbeat: 'last_heartbeat' } : SUPABASE_HEARTBEAT_COLUMNS;
     this.fields = { ...base, ...columnNamesOnly(opts.columns) };
     this.idColumn = opts.idColumn ?? (this.fields.name || SUPABASE_HEARTBEAT_ID);
-    // Top-level column names only: a dotted mapping reads inside a JSON column.
-    const cols = new Set([this.idColumn, ...Object.values(this.fields).filter((c): c is string => Boolean(c)).map((c) => c.split('.')[0])]);
-    this.select = [...cols].join(',');
+    this.columns = new TableColumns(this.fields, this.idColumn, columnNamesOnly(opts.columns));
     this.where = supabaseHost(opts.url);
     this.client = createSupabaseClient(opts.url, opts.key);
     if (opts.realtime !== false) {
@@ -170,9 +175,33 @@ export class SupabaseSource implements WorkerSource {
     const started = performance.now();
     let message: string | undefined;
     try {
-      const rows = await this.readPages();
+      await this.recheckColumns();
+      let rows = await this.readPages();
+      // A missing optional column is left out and the read repeated, once per connection (the
+      // recheck finds it again if it is added later). One row with every column names the
+      // other missing ones at once: a round trip each would slow the first read on a far project.
+      const left: string[] = [];
+      let sampled = false;
+      while (!Array.isArray(rows) && !this.disposed) {
+        const column = missingColumnIn(rows);
+        if (!column || !this.columns.leaveOut(column)) break;
+        left.push(column);
+        if (!sampled) {
+          sampled = true;
+          const present = await this.sampleColumns();
+          if (present) left.push(...this.columns.leaveOutAllBut(present));
+        }
+        this.lastRecheck = performance.now();
+        if (this.columns.livenessGone) break;
+        rows = await this.readPages();
+      }
       if (this.disposed) return;
-      if (typeof rows === 'string') message = rows;
+      const gone = this.columns.livenessGone;
+      if (left.length && !gone) {
+        sink.log('info', `${this.table} at ${this.where} has no ${names(left)} column${left.length > 1 ? 's' : ''}: read without ${left.length > 1 ? 'them' : 'it'} (optional${this.table === SUPABASE_HEARTBEAT_TABLE ? '; sql/supabase-setup.sql adds them' : ''}). Looked for again every reconcile.`);
+      }
+      if (gone) message = `${this.table} has ${gone.length > 1 ? `neither ${names(gone, 'nor')}` : `no ${gone[0]} column`}: nothing tells whether a worker is alive. Map "status" or "lastHeartbeat" in the connection's "columns", or add them with sql/supabase-setup.sql.`;
+      else if (!Array.isArray(rows)) message = this.describeRead(rows);
       else {
         sink.replaceAll(rows.map((r, i) => this.toSnapshot(r, i)));
         this.lastError = undefined;
@@ -190,24 +219,51 @@ export class SupabaseSource implements WorkerSource {
     this.lastError = message;
   }
 
+  /** While optional columns are left out, once a reconcile interval: were any added since? */
+  private async recheckColumns(): Promise<void> {
+    if (this.columns.missing.length === 0 || performance.now() - this.lastRecheck < (this.opts.reconcileMs ?? 15_000)) return;
+    this.lastRecheck = performance.now();
+    const back = this.columns.readmit((await this.sampleColumns()) ?? []);
+    if (back.length) this.sink?.log('info', `${this.table} at ${this.where} now has ${names(back)}: read from now on`);
+  }
+
+  /**
+   * The table's columns, from one row read with all of them (`select=*` cannot fail on a
+   * missing one); undefined for an empty table or a failure, which the read reports.
+   */
+  private async sampleColumns(): Promise<string[] | undefined> {
+    try {
+      const { data } = await this.client
+        .from(this.table)
+        .select('*')
+        .limit(1)
+        .abortSignal(AbortSignal.timeout(this.opts.readTimeoutMs ?? 10_000))
+        .retry(false);
+      const row = (data as Record<string, unknown>[] | null)?.[0];
+      return row ? Object.keys(row) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * The whole table, a page at a time in id order (a stable order, so no row is skipped or
    * read twice between pages), each request given up after `readTimeoutMs`. The first
    * page asks for the exact count, so a server capping pages below PAGE is read to the end
-   * too. A PostgREST error comes back as the message to show.
+   * too. A PostgREST error comes back as it is.
    */
-  private async readPages(): Promise<Record<string, unknown>[] | string> {
+  private async readPages(): Promise<Record<string, unknown>[] | ReadError> {
     const rows: Record<string, unknown>[] = [];
     let total: number | undefined;
     for (let from = 0; ; ) {
       const { data, error, status, count } = await this.client
         .from(this.table)
-        .select(this.select, from === 0 ? { count: 'exact' } : undefined)
+        .select(this.columns.select, from === 0 ? { count: 'exact' } : undefined)
         .order(this.idColumn)
         .range(from, from + PAGE - 1)
         .abortSignal(AbortSignal.timeout(this.opts.readTimeoutMs ?? 10_000))
         .retry(false);
-      if (error) return this.describe({ ...error, status });
+      if (error) return { ...error, status };
       const page = (data ?? []) as unknown as Record<string, unknown>[];
       if (from === 0 && typeof count === 'number') total = count;
       rows.push(...page);
@@ -216,8 +272,17 @@ export class SupabaseSource implements WorkerSource {
     }
   }
 
+  /** A failed read in words; a missing column that is not optional names itself and the table. */
+  private describeRead(err: ReadError): string {
+    const column = missingColumnIn(err);
+    if (column === this.idColumn && !this.opts.columns?.name && !this.opts.idColumn) {
+      return `The column ${column} is missing in ${this.table}: it names each worker (one row per worker). Create the table with sql/supabase-setup.sql, or map "name" in the connection's "columns".`;
+    }
+    return this.describe(err);
+  }
+
   /** postgrest-js returns a timed-out fetch as an error ("TimeoutError: …"); said as what it means. */
-  private describe(err: { name?: string; code?: string; message?: string; status?: number }): string {
+  private describe(err: ReadError): string {
     if (/TimeoutError|AbortError|aborted due to timeout/i.test(`${err.name ?? ''} ${err.message ?? ''}`)) {
       const s = Math.round((this.opts.readTimeoutMs ?? 10_000) / 1000);
       return `Supabase at ${this.where} did not answer within ${s}s (network, VPN or a paused project?)`;
