@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Fleet } from '../../src/core/fleet';
+import { IGNORE_ACTIVITY } from '../../src/core/sourceSink';
 import { FilesSource } from '../../src/sources/files/filesSource';
 import { RedisSource } from '../../src/sources/redis/redisSource';
 import { waitFor } from '../harness/freePort';
@@ -56,6 +57,7 @@ test('heartbeat files holding only the worker and a timestamp (or null extras) a
   writeFileSync(join(dir, 'gpu-2.json'), JSON.stringify({ timestamp: ts, status: 'idle' }));
   writeFileSync(join(dir, 'gpu-3.json'), JSON.stringify({ worker: 'gpu-3', timestamp: ts, status: 'idle', current_task: null, tasks_completed: null, pid: null, host: null, errors: null, specialization: null }));
   source.start({
+    ...IGNORE_ACTIVITY,
     replaceAll: (w) => fleet.replaceAll(w),
     update: (w, r) => fleet.update(w, r),
     setConnection: (c) => fleet.setConnection(c),
