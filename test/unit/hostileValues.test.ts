@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderTable, toJson } from '../../src/cli/render';
 import { parseCliArgs } from '../../src/cli/args';
+import { formatLogLine, parseSupervisorArgs } from '../../src/companion/supervisorCli';
+import { LogPipeline } from '../../src/core/logLines';
+import { workerRows } from '../../src/vscode/dashboard/workerRows';
 import { redactUrl, redactUrlsIn, validateConnection } from '../../src/core/connectionConfig';
 import { describeWorker, detailLines } from '../../src/core/describe';
 import { classify } from '../../src/core/health';
@@ -123,4 +126,22 @@ test('__proto__ and other Object.prototype names are plain fields', () => {
   assert.match(e.entry.message, /__proto__=x/);
   assert.match(e.entry.message, /toString=y/);
   assert.match(e.entry.message, /constructor=z/);
+});
+
+test('break 12: ESC, BEL and newlines in a worker id are written out in the supervisor\'s log, one line per event', () => {
+  const line = formatLogLine('info', 'restart worker-\u001b[31mred\u0007\nFAKE 2026 INFO done', Date.parse('2026-02-07T21:50:00Z'));
+  assert.equal(line, '2026-02-07T21:50:00.000Z INFO  restart worker-\\u001B[31mred\\u0007\\u000AFAKE 2026 INFO done\n');
+  assert.match(parseSupervisorArgs(['--redis', 'redis://h:99999']).error ?? '', /port 99999/);
+});
+
+test('dashboard rows and log lines carry escaped text; the worker id stays the store\'s', () => {
+  const rows = workerRows([view({ id: 'w\u202E1', name: 'n\u202Eame', task: { title: 'a\u0007b' } })], NOW);
+  assert.equal(rows.rows[0].id, 'w\u202E1');
+  assert.equal(rows.rows[0].name, 'n\\u202Eame');
+  assert.equal(rows.rows[0].task, 'a\\u0007b');
+  const log = new LogPipeline({ maxLines: 100 });
+  log.add([{ ts: NOW, level: 'info', message: 'x\u202Ey\n\tat f (a.ts:1)', source: 's', worker: 'w\u001b' }]);
+  const lines = log.all();
+  assert.deepEqual(lines.map((l) => l.text), ['x\\u202Ey', '\tat f (a.ts:1)']);
+  assert.equal(lines[0].worker, 'w\\u001B');
 });
