@@ -95,7 +95,7 @@ function checkUrl(url: string, http: boolean): string | undefined {
   }
   if (!http) {
     // ioredis reads the path as the database number: `/notanumber` would SELECT NaN.
-    const db = decodeURIComponent(u.pathname.replace(/^\//, ''));
+    const db = u.pathname.replace(/^\//, '');
     if (db !== '' && !/^\d{1,5}$/.test(db)) return 'the database in url (after the last "/") should be a number such as 0';
   }
   return undefined;
@@ -143,6 +143,8 @@ export function redactUrlsIn(text: string): string {
  * too: Redis before ACLs took `redis://SECRET@host` as the password, and many still write it so.
  */
 export function redactUrl(url: string): string {
+  // `user:pw@host` parses as a URL of scheme "user:" with no password: nothing to mask, all to leak.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && url.includes('@')) return '(unparseable url)';
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
