@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { displayText } from '../core/checked';
 import { HEALTH_WORD } from '../core/describe';
 import type { Fleet } from '../core/fleet';
 import { UNHEALTHY } from '../core/model';
@@ -66,7 +67,7 @@ export class FleetStatusBar implements vscode.Disposable {
     const unhealthy = this.fleet.workers().filter((w) => UNHEALTHY.has(w.health));
     if (unhealthy.length) {
       md.appendMarkdown('\n\n**Needs attention**\n\n');
-      for (const w of unhealthy.slice(0, MAX_LISTED)) md.appendMarkdown('- ').appendText(`${w.snapshot.name}: ${HEALTH_WORD[w.health]}`).appendMarkdown('\n');
+      for (const w of unhealthy.slice(0, MAX_LISTED)) md.appendMarkdown('- ').appendText(`${displayText(w.snapshot.name)}: ${HEALTH_WORD[w.health]}`).appendMarkdown('\n');
       if (unhealthy.length > MAX_LISTED) md.appendText(`…and ${unhealthy.length - MAX_LISTED} more`);
     }
     this.item.tooltip = md;

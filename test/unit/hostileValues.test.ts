@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { renderTable, toJson } from '../../src/cli/render';
 import { parseCliArgs } from '../../src/cli/args';
 import { formatLogLine, parseSupervisorArgs } from '../../src/companion/supervisorCli';
+import { CommandRequester } from '../../src/control/commandRunner';
+import { confirmation, outcomeSummary } from '../../src/control/plan';
+import { newRequest } from '../../src/control/request';
 import { LogPipeline } from '../../src/core/logLines';
 import { workerRows } from '../../src/vscode/dashboard/workerRows';
 import { redactUrl, redactUrlsIn, validateConnection } from '../../src/core/connectionConfig';
@@ -144,4 +147,13 @@ test('dashboard rows and log lines carry escaped text; the worker id stays the s
   const lines = log.all();
   assert.deepEqual(lines.map((l) => l.text), ['x\\u202Ey', '\tat f (a.ts:1)']);
   assert.equal(lines[0].worker, 'w\\u001B');
+});
+
+test('break 7: the restart confirmation names a spoofing worker id as it is, escaped', () => {
+  const cmd = new CommandRequester({ restart: ['pm2', 'restart', '${worker}'], timeoutMs: 1000 });
+  const c = confirmation([newRequest('restart', { worker: 'db-backup\u202Epx' })], cmd, { connection: 'prod' });
+  assert.equal(c.message, 'Restart worker "db-backup\\u202Epx" on "prod"?');
+  assert.ok(!/\u202E/.test(c.detail), c.detail);
+  const o = outcomeSummary([{ request: newRequest('restart', { worker: 'a\u202Eb' }), outcome: { status: 'done', message: 'ok' } }]);
+  assert.equal(o.text, 'Restart a\\u202Eb: done — ok');
 });
