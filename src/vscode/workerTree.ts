@@ -225,7 +225,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
 
   private workerItem(id: string, now: number): vscode.TreeItem {
     const w = this.fleet.get(id);
-    const item = new vscode.TreeItem(displayText(w?.snapshot.name ?? id), vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(displayText(w?.snapshot.name ?? id, 200), vscode.TreeItemCollapsibleState.Collapsed);
     // Stable id = the worker id, so expansion and selection survive refreshes.
     item.id = `worker:${id}`;
     if (!w) return item;
@@ -235,7 +235,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     item.iconPath = healthIcon(w.health);
     // Tokens matched by menus: `viewItem =~ /;restartable;/` shows Restart only where it can work.
     item.contextValue = `worker;${w.health};${this.canRestart() ? 'restartable;' : ''}`;
-    item.accessibilityInformation = { label: `${displayText(w.snapshot.name)}, ${description}` };
+    item.accessibilityInformation = { label: `${displayText(w.snapshot.name, 200)}, ${description}` };
     return item;
   }
 
