@@ -215,3 +215,14 @@ test('URL typos are one line and exit 2, never a stack trace (issue 14)', async 
     assert.ok(!r.stderr.includes('SECRET') && !r.stderr.includes('%zz'), r.stderr);
   }
 });
+
+test('npm run simulate prints its Redis URL with the password masked (issue 14)', async () => {
+  const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/companion/simulateCli.ts'), '--workers', '1', '--redis', `redis://SECRET@127.0.0.1:${await freePort()}`, '--duration', '1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  await waitFor(() => out.includes('workers →'), { timeoutMs: 60_000, message: () => `simulate said: ${out}` });
+  assert.match(out, /simulate: 1 workers → redis:\/\/\*\*\*@127\.0\.0\.1:\d+/);
+  assert.ok(!out.includes('SECRET'), out);
+});
