@@ -150,7 +150,7 @@ export class LogPanel {
       at = link.end;
     }
     msg.append(document.createTextNode(l.text.slice(at)));
-    row.title = `${new Date(l.ts).toISOString()} · ${l.source}`;
+    row.title = `${isoTime(l.ts)} · ${l.source}`;
     row.replaceChildren(time, level, worker, msg);
   }
 
@@ -198,4 +198,10 @@ function el(id: string): HTMLElement {
   const e = document.getElementById(id);
   if (!e) throw new Error(`#${id} missing from the dashboard page`);
   return e;
+}
+
+/** toISOString throws past ±8.64e15 ms: one impossible time must not stop the log panel. */
+function isoTime(ts: number): string {
+  const d = new Date(ts);
+  return Number.isNaN(d.getTime()) ? `(not a date: ${ts})` : d.toISOString();
 }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { checkRedisUrl } from '../core/connectionConfig';
 import type { HealthThresholds } from '../core/model';
 
 export type CliSource = { kind: 'redis'; url: string } | { kind: 'supabase'; url: string } | { kind: 'folder'; path: string };
@@ -93,6 +94,8 @@ export function parseCliArgs(argv: string[]): ParsedCli {
   if (source?.kind === 'redis' && !/^rediss?:\/\//.test(source.url)) {
     return { command: 'error', message: '--redis needs a URL starting with redis:// or rediss://' };
   }
+  const redisProblem = source?.kind === 'redis' ? checkRedisUrl(source.url) : undefined;
+  if (redisProblem) return { command: 'error', message: `--redis: ${redisProblem}` };
   if (source?.kind === 'supabase' && !/^https?:\/\//.test(source.url)) {
     return { command: 'error', message: '--supabase needs a URL starting with https:// (or http:// for a local stack)' };
   }

@@ -3,6 +3,8 @@
  * (no `vscode`). Built to dist/cli.js by esbuild.mjs; run from source with
  * `node --import tsx src/cli/main.ts status …`.
  */
+import { displayText } from '../core/checked';
+import { redactUrlsIn } from '../core/connectionConfig';
 import { parseCliArgs, USAGE } from './args';
 import { EXIT_ERROR, runStatus } from './status';
 
@@ -31,7 +33,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 main(process.argv.slice(2)).then(
   (code) => exit(code),
   (err) => {
-    process.stderr.write(`worker-lens: ${(err as Error)?.stack ?? String(err)}\n`);
+    // One line in words for a user; the stack only when asked for (WORKER_LENS_DEBUG=1).
+    const detail = process.env.WORKER_LENS_DEBUG ? (err as Error)?.stack : undefined;
+    process.stderr.write(`worker-lens: ${detail ?? redactUrlsIn(displayText(err instanceof Error ? err.message : String(err), 500))}\n`);
     exit(EXIT_ERROR);
   },
 );

@@ -1,3 +1,4 @@
+import { displayText, isoOf } from '../core/checked';
 import { HEALTH_WORD } from '../core/describe';
 import type { ConnectionState } from '../core/fleet';
 import { formatAge, formatDuration } from '../core/format';
@@ -55,6 +56,10 @@ export function summaryLine(workers: readonly WorkerView[], color = false): stri
 }
 
 const TASK_MAX = 40;
+/** The WORKER column's widest: sized by the longest name, a 1 MB name would print 1 MB per row. */
+const NAME_MAX = 40;
+/** One problem note under the table. */
+const NOTE_MAX = 300;
 
 /**
  * The table: WORKER, HEALTH, TASK, ELAPSED, LAST SEEN, DONE, ERRORS; a column no
@@ -77,7 +82,8 @@ export function renderTable(workers: readonly WorkerView[], now: number, opts: R
   if (hasDone) cols.push({ title: 'DONE', right: true, cell: (w) => num(w.snapshot.completed) });
   if (hasErrors) cols.push({ title: 'ERRORS', right: true, cell: (w) => num(w.snapshot.errors) });
 
-  const cells = sorted.map((w) => cols.map((c) => oneLine(c.cell(w))));
+  // Escaped and cut before measuring: the widths are of what is printed.
+  const cells = sorted.map((w) => cols.map((c, i) => displayText(c.cell(w), i === 0 ? NAME_MAX : i === 2 ? TASK_MAX : NOTE_MAX)));
   const widths = cols.map((c, i) => Math.max(c.title.length, ...cells.map((r) => r[i].length)));
   const taskCol = 2;
   let taskMax = TASK_MAX;
@@ -102,7 +108,7 @@ export function renderTable(workers: readonly WorkerView[], now: number, opts: R
   const notes = sorted.filter((w) => w.health === 'unknown' && w.snapshot.problems.length);
   if (notes.length) {
     lines.push('');
-    for (const w of notes) lines.push(`${w.snapshot.name}: ${oneLine(w.snapshot.problems.join('; '))}`);
+    for (const w of notes) lines.push(`${displayText(w.snapshot.name, NAME_MAX)}: ${displayText(w.snapshot.problems.join('; '), NOTE_MAX)}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -119,7 +125,7 @@ export function headerLine(where: string, conn: ConnectionState, now: number, co
 
 /** Machine-readable status: ISO times plus ages in seconds, so a script needs no clock arithmetic. */
 export function toJson(workers: readonly WorkerView[], now: number, where: string, conn: ConnectionState): object {
-  const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
+  const iso = (t: number | undefined) => isoOf(t) ?? null;
   const secs = (t: number | undefined) => (t === undefined ? null : Math.round((now - t) / 100) / 10);
   const sorted = sortForStatus(workers);
   const byHealth = Object.fromEntries(ALL_HEALTH.map((h) => [h, sorted.filter((w) => w.health === h).length]));
@@ -154,11 +160,6 @@ export function toJson(workers: readonly WorkerView[], now: number, where: strin
 
 function num(n: number | undefined): string {
   return n === undefined ? '' : String(n);
-}
-
-/** Store data may hold newlines or control characters: never let them break the table or drive the terminal. */
-function oneLine(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
 }
 
 function truncate(s: string, max: number): string {

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { terminalJson } from '../core/checked';
 import { effectiveThresholds, redactUrl } from '../core/connectionConfig';
 import { Fleet, type ConnectionState } from '../core/fleet';
 import { FilesSource } from '../sources/files/filesSource';
@@ -69,7 +70,7 @@ async function once(args: StatusArgs, io: CliIo, fleet: Fleet, source: WorkerSou
   fleet.reclassify();
   const views = fleet.workers();
   const now = Date.now();
-  if (args.json) io.out.write(`${JSON.stringify(toJson(views, now, where, final), null, 2)}\n`);
+  if (args.json) io.out.write(`${terminalJson(toJson(views, now, where, final), 2)}\n`);
   else io.out.write(`${renderTable(views, now, { color, width: io.out.columns })}\n${summaryLine(views, color)}\n`);
   return exitCodeFor(views);
 }
@@ -90,7 +91,7 @@ async function watch(args: StatusArgs, io: CliIo, fleet: Fleet, _source: WorkerS
     const conn = fleet.connection;
     if (conn.state === 'connected') everConnected = true;
     code = everConnected ? exitCodeFor(views) : EXIT_ERROR;
-    if (args.json) return void io.out.write(`${JSON.stringify(toJson(views, now, where, conn))}\n`);
+    if (args.json) return void io.out.write(`${terminalJson(toJson(views, now, where, conn))}\n`);
     const body = everConnected || views.length ? `${renderTable(views, now, { color, width: io.out.columns })}\n${summaryLine(views, color)}\n` : '';
     const text = `${headerLine(where, conn, now, color, views.length > 0)}\n\n${body}`;
     io.out.write(tty ? `\x1b[H\x1b[2J${text}` : `${text}\n`);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { checkRedisUrl, redactUrl } from '../core/connectionConfig';
 import { FilesFleetWriter, RedisFleetWriter, type FleetWriter } from './fleetWriters';
 import { runSimulator } from './simulator';
 
@@ -39,6 +40,11 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  const urlProblem = values.redis ? checkRedisUrl(values.redis) : undefined;
+  if (urlProblem) {
+    console.error(`simulate: --redis: ${urlProblem}`);
+    return 2;
+  }
   let writer: FleetWriter;
   let client: Redis | undefined;
   if (values.redis) {
@@ -50,7 +56,8 @@ async function main(): Promise<number> {
   }
   const durationMs = values.duration ? Number(values.duration) * 1000 : undefined;
   const sim = runSimulator({ workers, seed: Number(values.seed), writer, beatMs: 1000 / rate, durationMs });
-  console.log(`simulate: ${workers} workers → ${values.redis ?? resolve(values.folder!)}${durationMs ? ` for ${values.duration}s` : ' (Ctrl-C to stop)'}`);
+  // The URL may hold a password: printed masked.
+  console.log(`simulate: ${workers} workers → ${values.redis ? redactUrl(values.redis) : resolve(values.folder!)}${durationMs ? ` for ${values.duration}s` : ' (Ctrl-C to stop)'}`);
   const stop = () => void sim.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

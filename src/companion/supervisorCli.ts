@@ -1,7 +1,8 @@
+import { displayText, MAX_TEXT } from '../core/checked';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseArgvTemplate } from '../control/argv';
-import { redactUrl } from '../core/connectionConfig';
+import { checkRedisUrl, redactUrl } from '../core/connectionConfig';
 import { describeRedisError } from '../sources/redis/redisErrors';
 import { DEFAULT_COMMANDS_TABLE } from '../control/commandRow';
 import { supabaseHost } from '../sources/supabase/supabaseErrors';
@@ -107,6 +108,8 @@ export function parseSupervisorArgs(
   const url = supabaseUrl ?? s('redis') ?? file.redis ?? env.REDIS_URL;
   if (!url) return { error: '--redis URL or --supabase URL is needed (or "redis" / "supabase" in --config, or $REDIS_URL)' };
   if (supabaseUrl === undefined && !/^rediss?:\/\//.test(url)) return { error: '--redis should start with redis:// or rediss://' };
+  const redisProblem = supabaseUrl === undefined ? checkRedisUrl(url) : undefined;
+  if (redisProblem) return { error: `--redis: ${redisProblem}` };
   if (supabaseUrl !== undefined && !/^https?:\/\//.test(supabaseUrl)) return { error: '--supabase should be the project URL, https://<project>.supabase.co' };
   const keyEnv = s('key-env') ?? file.keyEnv ?? 'SUPABASE_SERVICE_KEY';
   const key = env[keyEnv];
@@ -165,8 +168,17 @@ export function parseSupervisorArgs(
   return { options, poolArgv: pool.argv };
 }
 
+/**
+ * One line of the supervisor's log. Worker ids and messages come from the store: ESC, BEL
+ * or a newline in one must not drive the terminal or forge a log line, so they are
+ * written out (`\u001B`).
+ */
+export function formatLogLine(level: 'info' | 'warn' | 'error', message: string, now = Date.now()): string {
+  return `${new Date(now).toISOString()} ${level.toUpperCase().padEnd(5)} ${displayText(message, MAX_TEXT)}\n`;
+}
+
 function logLine(level: 'info' | 'warn' | 'error', message: string): void {
-  const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`;
+  const line = formatLogLine(level, message);
   (level === 'info' ? process.stdout : process.stderr).write(line);
 }
 

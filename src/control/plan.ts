@@ -1,3 +1,4 @@
+import { displayText } from '../core/checked';
 import { ALL_HEALTH, FAILING, type Health, type WorkerView } from '../core/model';
 import type { ControlRequest, ControlRequester } from './request';
 
@@ -35,11 +36,12 @@ export function confirmation(requests: readonly ControlRequest[], requester: Con
     };
   }
   const n = requests.length;
-  const what = n === 1 ? `worker "${first.worker}"` : `${n} ${ctx.unhealthy ? 'unhealthy ' : ''}workers`;
+  // Worker ids come from the store: a U+202E in one must not make the modal name another worker.
+  const what = n === 1 ? `worker "${displayText(first.worker ?? '', 200)}"` : `${n} ${ctx.unhealthy ? 'unhealthy ' : ''}workers`;
   const lines = requests.slice(0, MAX_LISTED).map((r) => {
     const w = r.worker !== undefined ? ctx.workers?.get(r.worker) : undefined;
     const state = w ? ` (${w.health})` : '';
-    return n === 1 ? `Worker Lens will ${requester.describe(r)}.` : `• ${r.worker}${state}: ${requester.describe(r)}`;
+    return displayText(n === 1 ? `Worker Lens will ${requester.describe(r)}.` : `• ${r.worker}${state}: ${requester.describe(r)}`, 1000);
   });
   if (n > MAX_LISTED) lines.push(`… and ${n - MAX_LISTED} more`);
   return { message: `Restart ${what} on "${ctx.connection}"?`, detail: lines.join('\n'), button: n === 1 ? 'Restart' : `Restart ${n}` };
@@ -47,7 +49,7 @@ export function confirmation(requests: readonly ControlRequest[], requester: Con
 
 /** One sentence for the notification after all requests finished. */
 export function outcomeSummary(results: readonly { request: ControlRequest; outcome: { status: string; message: string } }[]): { level: 'info' | 'warning' | 'error'; text: string } {
-  const label = (r: ControlRequest) => (r.action === 'restart' ? `Restart ${r.worker}` : `Scale to ${r.count}`);
+  const label = (r: ControlRequest) => (r.action === 'restart' ? `Restart ${displayText(r.worker ?? '', 200)}` : `Scale to ${r.count}`);
   const bad = results.filter((r) => r.outcome.status !== 'done');
   if (results.length === 1) {
     const { request, outcome } = results[0];

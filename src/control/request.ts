@@ -1,3 +1,4 @@
+import { plainRecord } from '../core/checked';
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 
@@ -110,7 +111,8 @@ export function toFields(r: ControlRequest): string[] {
 }
 
 export function fieldMap(fields: string[]): Record<string, string> {
-  const m: Record<string, string> = {};
+  // No prototype: an entry with a `__proto__` or `toString` field is plain data, not a member.
+  const m = plainRecord([]) as Record<string, string>;
   for (let i = 0; i + 1 < fields.length; i += 2) m[fields[i]] = fields[i + 1];
   return m;
 }

@@ -70,7 +70,7 @@ export function validateConnection(raw: unknown, index: number): { config?: Conn
   if (r.preset !== undefined && r.preset !== preset) {
     return { error: `${where} ("${r.name}"): preset "${String(r.preset)}" is not one for a ${r.type} connection; use "${preset}" (or leave it out)` };
   }
-  const urlProblem = typeof r.url === 'string' ? checkUrl(r.url, r.type === 'supabase') : undefined;
+  const urlProblem = typeof r.url !== 'string' ? undefined : r.type === 'redis' ? checkRedisUrl(r.url) : checkUrl(r.url, r.type === 'supabase');
   if (urlProblem) return { error: `${where} ("${r.name}"): ${urlProblem}` };
   for (const key of ['pattern', 'logs', 'logTable', 'table', 'secretEnv'] as const) {
     if (r[key] !== undefined && typeof r[key] !== 'string') return { error: `${where} ("${r.name}"): "${key}" should be a string` };
@@ -93,7 +93,24 @@ function checkUrl(url: string, http: boolean): string | undefined {
   } catch {
     return 'the password in url has a "%" that is not an escape: keep the password in the secret store (Workers: Set Password or Key…) or in an environment variable ("secretEnv")';
   }
+  if (!http) {
+    // ioredis reads the path as the database number: `/notanumber` would SELECT NaN.
+    const db = u.pathname.replace(/^\//, '');
+    if (db !== '' && !/^\d{1,5}$/.test(db)) return 'the database in url (after the last "/") should be a number such as 0';
+  }
   return undefined;
+}
+
+/**
+ * Checks a Redis URL given on a command line (the CLI, the supervisor, the simulator) and
+ * says in one line what is wrong. Never quotes the URL: it may hold a password.
+ */
+export function checkRedisUrl(url: string): string | undefined {
+  if (!/^rediss?:\/\//.test(url)) return 'the URL should start with redis:// or rediss://';
+  // The WHATWG parser refuses a port past 65535; the message says which part is wrong.
+  const port = /^rediss?:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*):(\d*)/.exec(url)?.[1];
+  if (port !== undefined && port !== '' && !(+port >= 1 && +port <= 65535)) return `the port ${port} is not one (1 to 65535)`;
+  return checkUrl(url, false);
 }
 
 /** Global thresholds, overridden field by field by the connection's own. */
@@ -110,16 +127,28 @@ export function effectiveThresholds(global: Partial<HealthThresholds>, conn?: Pa
   };
 }
 
-/** Any `scheme://user:password@` inside a text (an error message quoting a URL) with the password masked. */
+/**
+ * Any `scheme://user:password@` inside a text (an error message quoting a URL) with the
+ * password masked; a lone `scheme://secret@` (a password written where the user goes,
+ * as `redis://SECRET@host` is often written) masked whole.
+ */
 export function redactUrlsIn(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi, '$1***@');
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi, '$1***@')
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s:/@]+@/gi, (m, scheme: string) => (m.endsWith('***@') ? m : `${scheme}***@`));
 }
 
-/** A URL safe to log: the password replaced. */
+/**
+ * A URL safe to log: the password replaced. A user part without a password is replaced
+ * too: Redis before ACLs took `redis://SECRET@host` as the password, and many still write it so.
+ */
 export function redactUrl(url: string): string {
+  // `user:pw@host` parses as a URL of scheme "user:" with no password: nothing to mask, all to leak.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && url.includes('@')) return '(unparseable url)';
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    else if (u.username) u.username = '***';
     return u.toString();
   } catch {
     return '(unparseable url)';

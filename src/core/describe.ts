@@ -1,3 +1,4 @@
+import { displayText, isoOf, MAX_TEXT, SHORT_TEXT } from './checked';
 import { formatAge, formatBytes, formatDuration } from './format';
 import type { ConnectionState } from './fleet';
 import type { Health, WorkerView } from './model';
@@ -36,7 +37,7 @@ export function describeWorker(w: WorkerView, now: number): string {
   const parts: string[] = [HEALTH_WORD[w.health]];
   if (w.pending) parts.push(w.pending);
   if ((w.health === 'working' || w.health === 'slow') && s.task) {
-    parts.push(s.task.title ?? s.task.id ?? 'task');
+    parts.push(displayText(s.task.title ?? s.task.id ?? 'task', SHORT_TEXT));
     if (s.task.startedAt !== undefined) parts.push(formatDuration(now - s.task.startedAt));
   } else if (w.health === 'dead' || w.health === 'unresponsive' || w.health === 'stopped' || w.health === 'crashed') {
     parts.push(`last seen ${formatAge(s.lastHeartbeat, now)}`);
@@ -49,13 +50,20 @@ export function describeWorker(w: WorkerView, now: number): string {
   return parts.join(' · ');
 }
 
-/** Every known field, as Markdown lines for the tooltip. Values are escaped by the caller's renderer. */
+/**
+ * Every known field, as lines for the tooltip: whole (up to the stored cap), with control
+ * and bidi characters written out visibly. Markdown is escaped by the caller's renderer.
+ */
 export function detailLines(w: WorkerView, now: number): [string, string][] {
+  return rawDetailLines(w, now).map(([k, v]) => [k, displayText(v, MAX_TEXT + 40)]);
+}
+
+function rawDetailLines(w: WorkerView, now: number): [string, string][] {
   const s = w.snapshot;
   const rows: [string, string][] = [
     ['Health', `${HEALTH_TITLE[w.health]} — ${w.reason}`],
     ['Status', s.status ?? '—'],
-    ['Last heartbeat', s.lastHeartbeat === undefined ? 'never' : `${formatAge(s.lastHeartbeat, now)} (${new Date(s.lastHeartbeat).toISOString()})`],
+    ['Last heartbeat', s.lastHeartbeat === undefined ? 'never' : `${formatAge(s.lastHeartbeat, now)} (${isoOf(s.lastHeartbeat)})`],
   ];
   if (s.task) {
     const t = s.task;

@@ -1,3 +1,4 @@
+import { displayLines, displayText } from './checked';
 import type { LogEntry } from './logEntry';
 import { RingBuffer } from './ringBuffer';
 import { findStackLinks } from './stackLinks';
@@ -93,9 +94,10 @@ export class LogPipeline {
       parts.push(`… ${more} more lines`);
     }
     return parts.map((text, i) => {
-      const t = text.length > MAX_ROW_CHARS ? `${text.slice(0, MAX_ROW_CHARS)}…` : text;
-      const row: LogLine = { seq: ++this.seq, ts: e.ts, level: e.level, source: e.source, text: t };
-      if (e.worker !== undefined) row.worker = e.worker;
+      // Escaped before links are found, so their offsets are into the text shown.
+      const t = displayLines(text, MAX_ROW_CHARS + 1);
+      const row: LogLine = { seq: ++this.seq, ts: e.ts, level: e.level, source: displayText(e.source, 200), text: t };
+      if (e.worker !== undefined) row.worker = displayText(e.worker, 200);
       if (i > 0) row.cont = true;
       const links = this.links(t);
       if (links) row.links = links;

@@ -1,3 +1,4 @@
+import { boundedText, daysInMonth, isSaneTime, ownField } from './checked';
 import type { TaskInfo, WorkerSnapshot } from './model';
 
 /**
@@ -25,11 +26,11 @@ export function parseRecord(id: string, record: Record<string, unknown>, fields:
   const s: WorkerSnapshot = { id, name: id, problems };
 
   const name = readPath(record, fields.name);
-  if (typeof name === 'string' && name.trim()) s.name = name.trim();
+  if (typeof name === 'string' && name.trim()) s.name = boundedText(name.trim());
 
   const status = readPath(record, fields.status);
   if (status !== undefined && status !== null) {
-    if (typeof status === 'string') s.status = status.trim().toLowerCase();
+    if (typeof status === 'string') s.status = boundedText(status.trim().toLowerCase());
     else problems.push(`${fields.status} should be text but is ${describe(status)}`);
   }
 
@@ -58,9 +59,9 @@ export function parseRecord(id: string, record: Record<string, unknown>, fields:
   const memory = readCount(readPath(record, fields.memory), fields.memory, problems);
   if (memory !== undefined) s.memoryBytes = memory;
   const spec = readPath(record, fields.specialization);
-  if (typeof spec === 'string' && spec) s.specialization = spec;
+  if (typeof spec === 'string' && spec) s.specialization = boundedText(spec);
   const host = readPath(record, fields.host);
-  if (typeof host === 'string' && host) s.host = host;
+  if (typeof host === 'string' && host) s.host = boundedText(host);
   return s;
 }
 
@@ -72,20 +73,21 @@ export function unreadable(id: string, problem: string): WorkerSnapshot {
 // Plain functions, not closures: this runs for every worker on every read.
 function readPath(record: Record<string, unknown>, path: string | undefined): unknown {
   if (path === undefined) return undefined;
-  const direct = record[path];
+  // Own fields only: a record without `constructor` has no `constructor` field.
+  const direct = ownField(record, path);
   // Most mappings are plain names: no split, no allocation.
   if (direct !== undefined || path.indexOf('.') < 0) return direct;
   let cur: unknown = record;
   for (const part of path.split('.')) {
     if (typeof cur === 'string') cur = tryJson(cur);
     if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[part];
+    cur = ownField(cur, part);
   }
   return cur;
 }
 
 function text(x: unknown): string | undefined {
-  return typeof x === 'string' && x ? x : typeof x === 'number' ? String(x) : undefined;
+  return typeof x === 'string' && x ? boundedText(x) : typeof x === 'number' ? String(x) : undefined;
 }
 
 function tryJson(s: string): unknown {
@@ -117,10 +119,16 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))
  * where Python writes microseconds.
  */
 export function parseTime(v: unknown): number | undefined {
+  const t = parseAnyTime(v);
+  // Bounded: 1e300 is a number, but no heartbeat, and no date a view could print.
+  return t !== undefined && isSaneTime(t) ? t : undefined;
+}
+
+function parseAnyTime(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? epochToMs(v) : undefined;
   if (typeof v !== 'string') return undefined;
   const str = v.trim();
-  if (/^\d+(\.\d+)?$/.test(str)) return parseTime(Number(str));
+  if (/^\d+(\.\d+)?$/.test(str)) return parseAnyTime(Number(str));
   const m = ISO.exec(str);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, sec, frac, zone] = m;
@@ -129,7 +137,9 @@ export function parseTime(v: unknown): number | undefined {
   const hour = +h;
   const minute = +mi;
   const second = sec === undefined ? 0 : +sec;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  // 2024-02-30 does not exist: Date.UTC would roll it over to 1 March, silently.
+  if (day > daysInMonth(+y, month)) return undefined;
   const ms = frac === undefined ? 0 : Math.floor(+`${frac}00`.slice(0, 3));
   let t = Date.UTC(+y, month - 1, day, hour, minute, second, ms);
   if (zone && zone !== 'Z' && zone !== 'z') {
@@ -146,6 +156,11 @@ function readCount(v: unknown, field: string | undefined, problems: string[]): n
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : NaN;
   if (!Number.isFinite(n)) {
     problems.push(`${field} should be a number but is ${describe(v)}`);
+    return undefined;
+  }
+  // Counters, ids, uptimes and sizes: a negative one is a writer's bug, not a value to show.
+  if (n < 0) {
+    problems.push(`${field} should not be negative but is ${describe(v)}`);
     return undefined;
   }
   return n;

@@ -71,7 +71,9 @@ export class ConnectionManager implements vscode.Disposable {
     }
     this.fleet.setThresholds(settings.thresholds(conn));
     if (!conn) {
-      this.fleet.setConnection({ state: 'error', message: errors[0] ?? 'No connection configured.' });
+      const unread = settings.untrustedWorkspaceFolders().some((p) => existsSync(p));
+      const why = unread ? 'This workspace is not trusted: its .workers/ folder is read once you trust it (Restricted Mode).' : 'No connection configured.';
+      this.fleet.setConnection({ state: 'error', message: errors[0] ?? why });
       this.changed.fire(undefined);
       return;
     }

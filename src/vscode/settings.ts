@@ -28,11 +28,23 @@ export function sourceSettings(): { pollMs: number; reconcileMs: number; enableK
 /**
  * The folder of heartbeat files used when no connection is configured: the
  * `workerLens.defaultFolder` setting, else a `.workers/` folder in the workspace.
+ * A workspace's `.workers/` is the workspace's own data, like a connection it defines:
+ * in Restricted Mode it is not read (a cloned repository could ship any files there);
+ * `untrustedWorkspaceFolders` names it so the view can say why.
  */
 export function defaultFolderCandidates(): string[] {
   const configured = vscode.workspace.isTrusted ? cfg().get<string>('defaultFolder', '') : cfg().inspect<string>('defaultFolder')?.globalValue ?? '';
-  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => vscode.Uri.joinPath(f.uri, '.workers').fsPath);
-  return configured ? [expandPath(configured, workspaceBase())] : folders;
+  if (configured) return [expandPath(configured, workspaceBase())];
+  return vscode.workspace.isTrusted ? workspaceWorkersFolders() : [];
+}
+
+/** The workspace's `.workers/` folders left unread because the workspace is not trusted. */
+export function untrustedWorkspaceFolders(): string[] {
+  return vscode.workspace.isTrusted ? [] : workspaceWorkersFolders();
+}
+
+function workspaceWorkersFolders(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => vscode.Uri.joinPath(f.uri, '.workers').fsPath);
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { displayText } from '../core/checked';
 import { HEALTH_WORD } from '../core/describe';
 import type { Fleet } from '../core/fleet';
 import { FAILING, UNHEALTHY } from '../core/model';
@@ -78,7 +79,7 @@ export class FleetStatusBar implements vscode.Disposable {
       mark('\n\n**Needs attention**\n\n', '\n\nNeeds attention\n\n');
       for (const w of unhealthy.slice(0, MAX_LISTED)) {
         mark('- ');
-        text(`${w.snapshot.name}: ${HEALTH_WORD[w.health]}`);
+        text(`${displayText(w.snapshot.name)}: ${HEALTH_WORD[w.health]}`);
         mark('\n');
       }
       if (unhealthy.length > MAX_LISTED) text(`…and ${unhealthy.length - MAX_LISTED} more`);

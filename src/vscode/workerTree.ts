@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { displayText, MAX_TEXT } from '../core/checked';
 import { describeWorker, detailLines, freshness, HEALTH_TITLE } from '../core/describe';
 import type { Fleet, FleetChange } from '../core/fleet';
 import type { LiveSession } from '../core/liveSession';
@@ -227,7 +228,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
 
   private workerItem(id: string, now: number): vscode.TreeItem {
     const w = this.fleet.get(id);
-    const item = new vscode.TreeItem(w?.snapshot.name ?? id, vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(displayText(w?.snapshot.name ?? id, 200), vscode.TreeItemCollapsibleState.Collapsed);
     // Stable id = the worker id, so expansion and selection survive refreshes.
     item.id = `worker:${id}`;
     if (!w) return item;
@@ -237,7 +238,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     item.iconPath = healthIcon(w.health);
     // Tokens matched by menus: `viewItem =~ /;restartable;/` shows Restart only where it can work.
     item.contextValue = `worker;${w.health};${this.canRestart() ? 'restartable;' : ''}`;
-    item.accessibilityInformation = { label: `${w.snapshot.name}, ${description}` };
+    item.accessibilityInformation = { label: `${displayText(w.snapshot.name, 200)}, ${description}` };
     return item;
   }
 
@@ -249,7 +250,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     const md = new vscode.MarkdownString(undefined, true);
     md.isTrusted = false;
     md.supportHtml = false;
-    md.appendMarkdown(`**`).appendText(w.snapshot.name).appendMarkdown(`**\n\n`);
+    md.appendMarkdown(`**`).appendText(displayText(w.snapshot.name, MAX_TEXT)).appendMarkdown(`**\n\n`);
     for (const [k, v] of detailLines(w, Date.now())) md.appendMarkdown(`${k}: `).appendText(v).appendMarkdown('  \n');
     item.tooltip = md;
     return item;
@@ -288,12 +289,12 @@ function childRows(w: WorkerView, now: number): [string, string, string][] {
   const rows: [string, string, string][] = [];
   if (s.task) {
     const t = s.task;
-    rows.push(['task', `Task: ${t.title ?? t.id ?? 'untitled'}`, [t.type, t.repository, t.startedAt !== undefined ? formatDuration(now - t.startedAt) : undefined].filter(Boolean).join(' · ')]);
+    rows.push(['task', `Task: ${displayText(t.title ?? t.id ?? 'untitled')}`, displayText([t.type, t.repository, t.startedAt !== undefined ? formatDuration(now - t.startedAt) : undefined].filter(Boolean).join(' · '))]);
   } else {
     rows.push(['task', 'No current task', '']);
   }
   rows.push(['counters', `Completed ${s.completed ?? '—'} · Errors ${s.errors ?? '—'}`, '']);
-  rows.push(['heartbeat', `Last heartbeat ${formatAge(s.lastHeartbeat, now)}`, s.status ? `status ${s.status}` : '']);
-  for (const [i, p] of s.problems.entries()) rows.push([`problem${i}`, `Problem: ${p}`, '']);
+  rows.push(['heartbeat', `Last heartbeat ${formatAge(s.lastHeartbeat, now)}`, s.status ? `status ${displayText(s.status)}` : '']);
+  for (const [i, p] of s.problems.entries()) rows.push([`problem${i}`, `Problem: ${displayText(p, 200)}`, '']);
   return rows;
 }

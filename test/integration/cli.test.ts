@@ -185,3 +185,44 @@ test('--watch as a table prints a header with the live mode, the table and the s
   run.child.kill('SIGINT');
   assert.equal((await run.done).code, 0);
 });
+
+test('hostile records in Redis: 1e300 heartbeats, a 100 KB name and U+202E never cost the other workers (issue 14)', async () => {
+  const c = redis.client();
+  await c.flushall();
+  await c.sadd('active_workers', 'good', 'huge', 'spoof', 'far');
+  await c.hset('worker:state:good', { status: 'idle', last_activity: new Date().toISOString() });
+  await c.hset('worker:state:far', { status: 'idle', last_activity: '1e300' });
+  await c.set('worker:state:huge', JSON.stringify({ status: 'idle', last_activity: Date.now() / 1000, name: 'H'.repeat(100_000) }));
+  await c.hset('worker:state:spoof', { status: 'idle', last_activity: String(Date.now() / 1000), name: 'admin\u202Etxt.exe' });
+  const json = await cli(['status', '--redis', redis.url, '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const j = JSON.parse(json.stdout);
+  assert.deepEqual(j.workers.map((w: { id: string }) => w.id).sort(), ['far', 'good', 'huge', 'spoof']);
+  assert.match(j.workers.find((w: { id: string }) => w.id === 'far').problems.join(), /not a timestamp/);
+  assert.ok(!json.stdout.includes('\u202E'), 'bidi written as an escape, the JSON value unchanged');
+  const table = await cli(['status', '--redis', redis.url]);
+  assert.equal(table.code, 0, table.stderr);
+  assert.ok(table.stdout.length < 2000, `table of ${table.stdout.length} characters`);
+  assert.match(table.stdout, /admin\\u202Etxt\.exe/);
+});
+
+test('URL typos are one line and exit 2, never a stack trace (issue 14)', async () => {
+  for (const url of [`${redis.url}/notanumber`, 'redis://:%zz@127.0.0.1:1', 'redis://127.0.0.1:99999', 'redis://SECRET@127.0.0.1:1']) {
+    const r = await cli(['status', '--redis', url, '--timeout', '3']);
+    assert.equal(r.code, 2, url);
+    assert.equal(r.stderr.trim().split('\n')[0].startsWith('worker-lens: '), true, r.stderr);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.ok(!r.stderr.includes('SECRET') && !r.stderr.includes('%zz'), r.stderr);
+  }
+});
+
+test('npm run simulate prints its Redis URL with the password masked (issue 14)', async () => {
+  const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/companion/simulateCli.ts'), '--workers', '1', '--redis', `redis://SECRET@127.0.0.1:${await freePort()}`, '--duration', '1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  await waitFor(() => out.includes('workers →'), { timeoutMs: 60_000, message: () => `simulate said: ${out}` });
+  assert.match(out, /simulate: 1 workers → redis:\/\/\*\*\*@127\.0\.0\.1:\d+/);
+  assert.ok(!out.includes('SECRET'), out);
+});

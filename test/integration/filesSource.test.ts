@@ -1,6 +1,7 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Fleet } from '../../src/core/fleet';
@@ -203,4 +204,18 @@ test('1,000 files: events re-read only what changed, a rescan reads nothing unch
   await waitFor(() => fleet.workers().every((w) => w.snapshot.completed === 2), { timeoutMs: 20_000, message: 'all 1,000 rewritten' });
   const batches = updates() - updatesBefore;
   assert.ok(batches < N / 5, `1,000 writes arrived in ${batches} batches (coalesced)`);
+});
+
+test('a heartbeat that is a symlink to /proc/self/pagemap or a FIFO is read only up to the byte cap, never hangs; the others show (issue 14)', async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'good.json'), beat('good'));
+  symlinkSync('/proc/self/pagemap', join(dir, 'pagemap.json'));
+  execFileSync('mkfifo', [join(dir, 'fifo.json')]);
+  const rssBefore = process.memoryUsage().rss;
+  const { fleet } = run({ path: dir, retryDelaysMs: [] });
+  await waitFor(() => fleet.get('good')?.health === 'healthy' && fleet.get('pagemap') !== undefined, { timeoutMs: 60_000 });
+  assert.match(fleet.get('pagemap')!.snapshot.problems.join(), /pagemap\.json is more than 1048576 bytes, too large for a heartbeat file/);
+  assert.equal(fleet.get('fifo'), undefined, 'a FIFO is not a heartbeat file');
+  // Not a timing: what the read cost in memory (it was 1.1 GB).
+  assert.ok(process.memoryUsage().rss - rssBefore < 200 * 1024 * 1024, `RSS grew ${Math.round((process.memoryUsage().rss - rssBefore) / 1e6)} MB`);
 });

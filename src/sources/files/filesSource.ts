@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import { definedOnly } from '../../core/definedOnly';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WorkerSnapshot } from '../../core/model';
 import { unreadable, type FieldMap } from '../../core/record';
@@ -9,6 +9,7 @@ import { FolderWatcher } from './folderWatcher';
 import { expandPath, globToRegExp, stemOf } from './glob';
 import { HEARTBEAT_FILE_FIELDS, MAX_FILE_BYTES, readHeartbeat } from './heartbeatPreset';
 import { LogFollower } from './logFollower';
+import { readCapped } from './readCapped';
 
 export interface FilesSourceOptions {
   /** Folder holding one heartbeat file per worker (`~` and relative paths allowed). */
@@ -225,14 +226,19 @@ export class FilesSource implements WorkerSource {
     let st: Stats;
     let text: string;
     const entry = this.files.get(name);
+    let tooLarge: string | undefined;
     try {
       st = await stat(full);
       if (!st.isFile()) return 'removed';
       if (useCache && entry && entry.mtimeMs === st.mtimeMs && entry.size === st.size && entry.ino === st.ino) {
         return entry.retry ? 'pending' : 'same';
       }
-      text = st.size > MAX_FILE_BYTES ? '' : await readFile(full, 'utf8');
+      const r = await readCapped(full, MAX_FILE_BYTES);
       this.filesRead++;
+      if (!r.ok && r.why === 'not-regular') return 'removed';
+      text = r.ok ? r.text : '';
+      // "more than": a file that never ends (procfs behind a symlink) is read only up to the cap.
+      if (!r.ok) tooLarge = r.size !== undefined ? `${r.size} bytes` : `more than ${MAX_FILE_BYTES} bytes`;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return 'removed'; // deleted, or renamed away by an atomic writer
@@ -241,8 +247,8 @@ export class FilesSource implements WorkerSource {
     const e = entry ?? { id: stemOf(name), mtimeMs: 0, size: 0, ino: 0, retries: 0 };
     Object.assign(e, { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino });
     this.files.set(name, e);
-    if (st.size > MAX_FILE_BYTES) {
-      return this.settle(name, e, undefined, { problem: `${name} is ${st.size} bytes, too large for a heartbeat file`, transient: false });
+    if (tooLarge !== undefined) {
+      return this.settle(name, e, undefined, { problem: `${name} is ${tooLarge}, too large for a heartbeat file`, transient: false });
     }
     const r = readHeartbeat(name, stemOf(name), text, this.fields);
     return r.ok ? this.settle(name, e, r.snapshot) : this.settle(name, e, undefined, r, isRetry);

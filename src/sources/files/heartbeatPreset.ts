@@ -1,3 +1,4 @@
+import { daysInMonth, plainRecord } from '../../core/checked';
 import type { WorkerSnapshot } from '../../core/model';
 import { parseRecord, type FieldMap } from '../../core/record';
 
@@ -32,7 +33,9 @@ export type FileRead =
  * the map) when present, else the file name without its extension, so files named
  * anything still identify their worker.
  */
-export function readHeartbeat(fileName: string, fallbackId: string, text: string, fields: FieldMap): FileRead {
+export function readHeartbeat(fileName: string, fallbackId: string, raw: string, fields: FieldMap): FileRead {
+  // Notepad and PowerShell's Out-File write a UTF-8 BOM; JSON.parse refuses it.
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   if (text.trim() === '') return { ok: false, problem: `${fileName} is empty`, transient: true };
   let parsed: unknown;
   try {
@@ -50,7 +53,7 @@ export function readHeartbeat(fileName: string, fallbackId: string, text: string
   return { ok: true, snapshot };
 }
 
-const NAIVE_ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+const NAIVE_ISO = /^(\d{4})-(\d{2})-(\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
 
 /**
  * Seed 004 writes `datetime.now().isoformat()`: local time with no zone. The core
@@ -59,11 +62,13 @@ const NAIVE_ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
  * is local. Rewritten to epoch ms before parsing; nested objects (the task) too.
  */
 export function naiveTimesAsLocal(record: Record<string, unknown>, depth = 0): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  // No prototype: a `__proto__` key in the file is a field like any other, not the object's prototype.
+  const out = plainRecord([]);
   for (const [k, v] of Object.entries(record)) {
-    if (typeof v === 'string' && NAIVE_ISO.test(v.trim())) {
+    const m = typeof v === 'string' ? NAIVE_ISO.exec(v.trim()) : null;
+    if (m && +m[3] >= 1 && +m[3] <= daysInMonth(+m[1], +m[2])) {
       // ECMAScript reads a zone-less date-time as local time; it takes milliseconds at most.
-      const t = Date.parse(v.trim().replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1'));
+      const t = Date.parse((v as string).trim().replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1'));
       out[k] = Number.isNaN(t) ? v : t;
     } else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 2) {
       out[k] = naiveTimesAsLocal(v as Record<string, unknown>, depth + 1);

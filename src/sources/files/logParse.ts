@@ -1,4 +1,5 @@
 import { normaliseLevel, type LogEntry, type LogLevel } from '../../core/logEntry';
+import { daysInMonth, isSaneTime } from '../../core/checked';
 import { parseTime } from '../../core/record';
 
 /**
@@ -135,8 +136,10 @@ export function parseLocalTime(s: string): number | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3})\d*)?$/.exec(str);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, se, ms] = m;
+  // new Date() would roll 2024-02-30 over to 1 March, or 25:00 to the next day.
+  if (+mo! < 1 || +mo! > 12 || +d! < 1 || +d! > daysInMonth(+y!, +mo!) || +h! > 23 || +mi! > 59 || +se! > 59) return undefined;
   const t = new Date(+y!, +mo! - 1, +d!, +h!, +mi!, +se!, ms ? Number(ms.padEnd(3, '0')) : 0).getTime();
-  return Number.isNaN(t) ? undefined : t;
+  return isSaneTime(t) ? t : undefined;
 }
 
 function parseJsonLine(raw: string): ParsedLine | undefined {

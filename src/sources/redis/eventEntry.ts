@@ -1,3 +1,4 @@
+import { plainRecord } from '../../core/checked';
 import { idInText } from './keyTemplate';
 
 /**
@@ -20,7 +21,8 @@ export const WORKER_ID_FIELDS = ['worker_id', 'workerId', 'worker', 'worker_name
 
 /** @param fields the entry's flat `[field, value, field, value, …]` list, as XREAD returns it. */
 export function workerIdsFromEntry(fields: string[], stateTemplate: string): string[] {
-  const obj: Record<string, unknown> = {};
+  // No prototype: a field named `__proto__` or `constructor` is data like the others.
+  const obj = plainRecord([]);
   for (let i = 0; i + 1 < fields.length; i += 2) obj[fields[i]] = fields[i + 1];
   const found = new Set<string>();
   collect(obj, stateTemplate, found, true);

@@ -1,3 +1,4 @@
+import { isSaneTime, plainRecord } from '../../core/checked';
 import { formatDuration } from '../../core/format';
 import { normaliseLevel, type LogEntry, type LogLevel } from '../../core/logEntry';
 import type { WorkEvent } from '../../core/metrics';
@@ -29,7 +30,8 @@ const NESTED = ['data', 'payload', 'event_data', 'json'];
 const MAX_EXTRA = 400;
 
 export function parseStreamEntry(stream: string, id: string, fields: readonly string[]): ParsedStreamEntry {
-  const rec: Record<string, string> = {};
+  // No prototype: fields named `__proto__` or `toString` are kept and shown like any other.
+  const rec = plainRecord([]) as Record<string, string>;
   for (let i = 0; i + 1 < fields.length; i += 2) rec[fields[i]!] = fields[i + 1]!;
   for (const k of NESTED) {
     const nested = asObject(rec[k]);
@@ -53,7 +55,8 @@ export function parseStreamEntry(stream: string, id: string, fields: readonly st
 
   const idMs = Number(id.split('-')[0]);
   const tsRaw = pick(TIME);
-  const ts = (tsRaw !== undefined ? parseTime(tsRaw) : undefined) ?? (Number.isFinite(idMs) && idMs > 0 ? idMs : Date.now());
+  // The stream id's time when the entry's own is missing or impossible (ids are set by the writer with XADD too).
+  const ts = (tsRaw !== undefined ? parseTime(tsRaw) : undefined) ?? (isSaneTime(idMs) ? idMs : Date.now());
   const worker = pick(WORKER);
   const type = pick(TYPE);
   const levelRaw = pick(['level', 'severity', 'levelname']);

@@ -1,3 +1,4 @@
+import { displayText } from '../../core/checked';
 import { unhealthyFirst } from '../../control/plan';
 import { newRequest } from '../../control/request';
 import { HEALTH_WORD } from '../../core/describe';
@@ -19,7 +20,7 @@ export async function restartWorker(deps: ControlDeps, node?: TreeNode, nodes?: 
       return;
     }
     const picked = await controlUi().pickWorkers(
-      workers.map((w) => ({ id: w.snapshot.id, label: w.snapshot.name, description: `${HEALTH_WORD[w.health]}${w.snapshot.name !== w.snapshot.id ? ` · ${w.snapshot.id}` : ''}` })),
+      workers.map((w) => ({ id: w.snapshot.id, label: displayText(w.snapshot.name), description: `${HEALTH_WORD[w.health]}${w.snapshot.name !== w.snapshot.id ? ` · ${displayText(w.snapshot.id)}` : ''}` })),
       `Restart which worker on "${ready.connection.name}"?`,
     );
     if (!picked?.length) return;

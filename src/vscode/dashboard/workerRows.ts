@@ -1,3 +1,4 @@
+import { displayText } from '../../core/checked';
 import { ALL_HEALTH, type WorkerView } from '../../core/model';
 import type { WorkerRow, WorkersPayload } from '../../shared/protocol';
 
@@ -21,11 +22,12 @@ export function workerRows(views: readonly WorkerView[], now: number, max = MAX_
 
 function toRow(v: WorkerView): WorkerRow {
   const s = v.snapshot;
-  const row: WorkerRow = { id: s.id, name: s.name, health: v.health, reason: v.reason, stale: v.stale };
+  // The id stays as the store has it (it names the worker in requests); what is shown is escaped.
+  const row: WorkerRow = { id: s.id, name: displayText(s.name, 200), health: v.health, reason: displayText(v.reason, 400), stale: v.stale };
   const t = s.task;
   if (t) {
     const task = t.title ?? t.id ?? t.type ?? 'task';
-    row.task = t.type && t.title ? `${t.title} (${t.type})` : task;
+    row.task = displayText(t.type && t.title ? `${t.title} (${t.type})` : task, 200);
     if (t.startedAt !== undefined) row.taskStartedAt = t.startedAt;
   }
   if (s.completed !== undefined) row.completed = s.completed;
