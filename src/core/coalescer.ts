@@ -25,16 +25,17 @@ export class Coalescer {
   private timerSet = false;
   private disposed = false;
 
+  /** @param windowMs the window, or a function read at each request (a window that grows with the work a paint costs). */
   constructor(
     private readonly paint: () => void,
-    readonly windowMs: number,
+    private readonly windowMs: number | (() => number),
     private readonly clock: CoalescerClock = realClock,
   ) {}
 
   /** Something changed: paint now if the view is quiet, else once at the end of the window. */
   request(): void {
     if (this.disposed || this.timerSet) return;
-    const wait = this.lastPaint + this.windowMs - this.clock.now();
+    const wait = this.lastPaint + this.window() - this.clock.now();
     if (wait <= 0) this.run();
     else {
       this.timerSet = true;
@@ -50,9 +51,13 @@ export class Coalescer {
     return this.timerSet;
   }
 
-  /** Time of the last paint (−Infinity before the first). */
-  get lastPaintAt(): number {
-    return this.lastPaint;
+  /** Nothing waiting and nothing painted within the window: the next request paints at once. */
+  get quiet(): boolean {
+    return !this.timerSet && this.clock.now() - this.lastPaint >= this.window();
+  }
+
+  private window(): number {
+    return typeof this.windowMs === 'number' ? this.windowMs : this.windowMs();
   }
 
   private run(): void {

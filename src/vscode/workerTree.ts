@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { describeWorker, detailLines, freshness, HEALTH_TITLE } from '../core/describe';
 import type { Fleet, FleetChange } from '../core/fleet';
 import { formatAge, formatDuration } from '../core/format';
+import { Coalescer } from '../core/coalescer';
 import { ALL_HEALTH, UNHEALTHY, type Health, type WorkerView } from '../core/model';
 import { healthIcon } from './healthStyle';
 import * as settings from './settings';
@@ -12,8 +13,15 @@ export type TreeNode =
   | { kind: 'detail'; workerId: string; key: string }
   | { kind: 'message' };
 
-/** At most this often (ms) does the tree repaint: bursts of changes coalesce. */
-const COALESCE_MS = 200;
+/**
+ * Repaints are at least this far apart (ms): a change on a quiet view is painted at once,
+ * a burst coalesces (≤ 4 repaints a second). Longer than the 200 ms for which VS Code's
+ * extension host holds back a tree refresh that follows another (its debounce on
+ * onDidChangeTreeData), so each repaint reaches the screen at once instead of waiting there.
+ */
+const TREE_WINDOW_MS = 250;
+/** Ages on rows ("seen 4s ago") are refreshed this long after the last repaint. */
+const AGE_TICK_MS = 1000;
 /** Past this many changed rows one full refresh is cheaper than many single ones. */
 const MAX_SINGLE_FIRES = 50;
 /** Groups larger than this start collapsed unless they need attention. */
@@ -33,8 +41,10 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
   private readonly shown = new Map<string, { health: Health; description: string }>();
   private pendingIds = new Set<string>();
   private pendingFull = false;
-  private flushTimer?: NodeJS.Timeout;
-  private tick?: NodeJS.Timeout;
+  private readonly painter = new Coalescer(() => this.flush(), TREE_WINDOW_MS);
+  private visible = false;
+  private classifyTimer?: NodeJS.Timeout;
+  private ageTimer?: NodeJS.Timeout;
   private view?: vscode.TreeView<TreeNode>;
   private readonly unsubscribe: () => void;
   /** Fired after each repaint with the current fleet counts (badge, tests). */
@@ -59,6 +69,11 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     return this.view?.message;
   }
 
+  /** The next change will be painted at once: no repaint waiting, none within the window (tests). */
+  get quiet(): boolean {
+    return this.painter.quiet;
+  }
+
   attach(view: vscode.TreeView<TreeNode>): vscode.Disposable {
     this.view = view;
     const sub = view.onDidChangeVisibility((e) => this.setTicking(e.visible));
@@ -73,23 +88,39 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
   }
 
   private setTicking(on: boolean): void {
-    clearInterval(this.tick);
-    this.tick = undefined;
+    this.visible = on;
+    clearInterval(this.classifyTimer);
+    clearTimeout(this.ageTimer);
+    this.classifyTimer = this.ageTimer = undefined;
     if (on) {
-      this.tick = setInterval(() => this.onTick(), 1000);
+      // Health can change with no write (a heartbeat stops): judged again every second.
+      this.classifyTimer = setInterval(() => this.fleet.reclassify(), 1000);
+      this.armAgeTick();
       this.schedule(true);
     }
   }
 
-  /** Health can change with no write (a heartbeat stops); ages change every second. */
-  private onTick(): void {
-    this.fleet.reclassify();
+  private armAgeTick(): void {
+    clearTimeout(this.ageTimer);
+    this.ageTimer = this.visible ? setTimeout(() => this.onAgeTick(), AGE_TICK_MS) : undefined;
+  }
+
+  /** Ages change every second even when nothing is written. */
+  private onAgeTick(): void {
+    this.ageTimer = undefined;
+    this.collectAged();
+    this.schedule(false);
+    // A small fleet's repaint re-arms the tick (see flush); otherwise look again in a second.
+    if (!this.ageTimer) this.armAgeTick();
+  }
+
+  /** Rows whose description (age, elapsed time) is no longer what they show. */
+  private collectAged(): void {
     const now = Date.now();
     for (const w of this.fleet.workers()) {
       const last = this.shown.get(w.snapshot.id);
       if (!last || last.description !== describeWorker(w, now)) this.pendingIds.add(w.snapshot.id);
     }
-    this.schedule(false);
   }
 
   private onFleetChange(c: FleetChange): void {
@@ -114,12 +145,18 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
 
   private schedule(full: boolean): void {
     if (full) this.pendingFull = true;
-    if (this.flushTimer || (!this.pendingFull && this.pendingIds.size === 0)) return;
-    this.flushTimer = setTimeout(() => this.flush(), COALESCE_MS);
+    if (this.pendingFull || this.pendingIds.size) this.painter.request();
   }
 
   private flush(): void {
-    this.flushTimer = undefined;
+    if (this.visible && this.fleet.size <= MAX_SINGLE_FIRES) {
+      // A small fleet's repaint carries the other rows' new ages, and the age tick waits a
+      // second from here: a tick of its own just before a change would make VS Code hold
+      // that change back for 200 ms (see TREE_WINDOW_MS). A large fleet keeps its own tick,
+      // so its repaints stay single rows.
+      this.collectAged();
+      this.armAgeTick();
+    }
     const ids = this.pendingIds;
     this.pendingIds = new Set();
     if (this.pendingFull || ids.size > MAX_SINGLE_FIRES) {
@@ -272,8 +309,10 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
 
   dispose(): void {
     this.unsubscribe();
-    clearInterval(this.tick);
-    clearTimeout(this.flushTimer);
+    this.visible = false;
+    clearInterval(this.classifyTimer);
+    clearTimeout(this.ageTimer);
+    this.painter.dispose();
     this.emitter.dispose();
     this.painted.dispose();
   }

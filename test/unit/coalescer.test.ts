@@ -34,9 +34,12 @@ describe('Coalescer', () => {
     const c = fakeClock();
     const painted: number[] = [];
     const co = new Coalescer(() => painted.push(c.now), 200, c.clock);
+    assert.equal(co.quiet, true);
     co.request();
     assert.deepEqual(painted, [1_000_000], 'painted synchronously, at the moment of the change');
+    assert.equal(co.quiet, false, 'just painted');
     c.advance(1000);
+    assert.equal(co.quiet, true);
     co.request();
     assert.deepEqual(painted, [1_000_000, 1_001_000], 'a second change a second later is painted at once too');
     assert.equal(c.pendingTimers(), 0);
@@ -121,5 +124,24 @@ describe('Coalescer', () => {
     c.advance(1000);
     co.request();
     assert.equal(paints, 1);
+  });
+});
+
+describe('Coalescer with a window that depends on the work', () => {
+  it('reads the window at each request: a larger one spaces paints further', () => {
+    const c = fakeClock();
+    let windowMs = 200;
+    const at: number[] = [];
+    const co = new Coalescer(() => at.push(c.now - 1_000_000), () => windowMs, c.clock);
+    co.request();
+    c.advance(10);
+    co.request();
+    c.advance(500);
+    windowMs = 1000;
+    co.request(); // 510: within 1 s of the paint at 200
+    c.advance(1310);
+    co.request(); // 1820: more than 200 ms but less than 1 s after the paint at 1200
+    c.advance(2000);
+    assert.deepEqual(at, [0, 200, 1200, 2200]);
   });
 });
