@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { Coalescer } from '../../core/coalescer';
 import type { ConnectionConfig } from '../../core/connectionConfig';
 import type { Fleet } from '../../core/fleet';
 import type { LogEntry } from '../../core/logEntry';
@@ -21,7 +22,10 @@ export interface DashboardDeps {
   onDidChangeConnection: vscode.Event<unknown>;
 }
 
-const LOG_FLUSH_MS = 100;
+/** Table rows and log lines reach the page at once when it is quiet, at most 5×/s in a burst. */
+const WINDOW_MS = 200;
+/** Past this many rows a table update is large (up to MAX_ROWS): at most one a second. */
+const LARGE_TABLE = 500;
 const METRICS_MS = 1000;
 
 /**
@@ -43,7 +47,11 @@ export class DashboardPanel implements vscode.Disposable {
   private logStatus = '';
   private window: WindowKey = '1h';
   private worker: string | null = null;
-  private workersDirty = true;
+  private readonly workersPainter = new Coalescer(
+    () => this.pushWorkers(),
+    () => (this.deps.fleet.size > LARGE_TABLE ? 1000 : WINDOW_MS),
+  );
+  private readonly logsPainter = new Coalescer(() => this.pushLogs(), WINDOW_MS);
   private timers: NodeJS.Timeout[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   private stopMetrics: () => void;
@@ -55,7 +63,7 @@ export class DashboardPanel implements vscode.Disposable {
     this.logs = new LogPipeline({ maxLines: maxLinesSetting(), resolves: (p) => this.resolver.resolve(p) !== undefined });
     this.stopMetrics = this.store.attach(deps.fleet);
     const offFleet = deps.fleet.onChange((c) => {
-      this.workersDirty = true;
+      this.workersPainter.request();
       if (c.connection) this.channel?.notify({ type: 'connection/didChange', connection: this.connectionInfo() });
     });
     this.disposables.push(
@@ -107,7 +115,7 @@ export class DashboardPanel implements vscode.Disposable {
 
   /** For any source with log lines (files, Supabase): they show in the logs panel and its filters. */
   appendLogs(entries: readonly LogEntry[]): void {
-    if (entries.length) this.logs.add(entries);
+    this.addLogs(entries);
   }
 
   private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
@@ -195,13 +203,23 @@ export class DashboardPanel implements vscode.Disposable {
       workers: workerRows(this.deps.fleet.workers(), Date.now()),
       logs: this.logs.all(),
     });
-    this.workersDirty = false;
-    this.timers = [
-      setInterval(() => {
-        if (this.logs.hasPending) channel.notify({ type: 'logs/didAppend', lines: this.logs.takePending() });
-      }, LOG_FLUSH_MS),
-      setInterval(() => this.pushMetrics(), METRICS_MS),
-    ];
+    this.timers = [setInterval(() => this.pushMetrics(), METRICS_MS)];
+  }
+
+  private addLogs(entries: readonly LogEntry[]): void {
+    if (!entries.length) return;
+    this.logs.add(entries);
+    this.logsPainter.request();
+  }
+
+  /** While the page is away, lines wait in the pipeline: the snapshot on its return carries them. */
+  private pushLogs(): void {
+    if (this.channel?.isLive && this.logs.hasPending) this.channel.notify({ type: 'logs/didAppend', lines: this.logs.takePending() });
+  }
+
+  /** The same for rows: the snapshot carries the fleet as it is then. */
+  private pushWorkers(): void {
+    if (this.channel?.isLive) this.channel.notify({ type: 'workers/didChange', ...workerRows(this.deps.fleet.workers(), Date.now()) });
   }
 
   private pause(): void {
@@ -214,10 +232,6 @@ export class DashboardPanel implements vscode.Disposable {
     const channel = this.channel;
     if (!channel?.isLive) return;
     channel.notify({ type: 'metrics/didChange', metrics: this.metrics.view(this.window, this.worker ?? undefined) });
-    if (this.workersDirty) {
-      this.workersDirty = false;
-      channel.notify({ type: 'workers/didChange', ...workerRows(this.deps.fleet.workers(), Date.now()) });
-    }
   }
 
   private connectionInfo(): ConnectionInfo {
@@ -241,7 +255,7 @@ export class DashboardPanel implements vscode.Disposable {
       conn.config,
       conn.secret,
       {
-        logs: (entries) => this.logs.add(entries),
+        logs: (entries) => this.addLogs(entries),
         event: (e) => this.metrics.recordEvent(e),
         queueDepth: (name, d) => this.metrics.recordQueueDepth(name, d),
         status: (text) => this.setLogStatus(text),
@@ -270,6 +284,8 @@ export class DashboardPanel implements vscode.Disposable {
     this.pause();
     void this.stopFeeds();
     this.stopMetrics();
+    this.workersPainter.dispose();
+    this.logsPainter.dispose();
     this.disposables.forEach((d) => d.dispose());
   }
 }
