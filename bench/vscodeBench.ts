@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Frame, Page } from 'playwright-core';
@@ -194,6 +194,8 @@ export async function benchVscode(): Promise<BenchRow[]> {
     const row = (metric: string, value: number, unit: string): BenchRow => ({ metric, workers: WORKERS, value: +value.toFixed(1), unit });
     const lat = (name: string, xs: number[]) => [row(`vscode_${name}_p50_ms`, percentile(xs, 50), 'ms'), row(`vscode_${name}_p95_ms`, percentile(xs, 95), 'ms'), row(`vscode_${name}_samples`, xs.length, 'changes')];
     const rows = [
+      // Other work on the machine shows in the tails: say how busy it was.
+      row('vscode_load_avg_1m', loadavg()[0]!, 'load'),
       ...lat('tree', a.tree),
       ...lat('table', a.table),
       ...lat('status', b.status),

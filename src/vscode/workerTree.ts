@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { describeWorker, detailLines, freshness, HEALTH_TITLE } from '../core/describe';
+import { describeWorker, detailLines, freshness, HEALTH_TITLE, workerChildRows } from '../core/describe';
 import type { Fleet, FleetChange } from '../core/fleet';
-import { formatAge, formatDuration } from '../core/format';
+import { formatAge } from '../core/format';
 import { Coalescer } from '../core/coalescer';
 import { ALL_HEALTH, UNHEALTHY, type Health, type WorkerView } from '../core/model';
 import { healthIcon } from './healthStyle';
@@ -207,7 +207,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     }
     if (node.kind === 'worker') {
       const w = this.fleet.get(node.id);
-      return w ? childRows(w, now).map(([key]) => ({ kind: 'detail', workerId: node.id, key })) : [];
+      return w ? workerChildRows(w, now).map(([key]) => ({ kind: 'detail', workerId: node.id, key })) : [];
     }
     return [];
   }
@@ -249,7 +249,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
         return this.workerItem(node.id, now);
       case 'detail': {
         const w = this.fleet.get(node.workerId);
-        const row = w && childRows(w, now).find(([key]) => key === node.key);
+        const row = w && workerChildRows(w, now).find(([key]) => key === node.key);
         const item = new vscode.TreeItem(row ? row[1] : node.key, vscode.TreeItemCollapsibleState.None);
         item.id = `detail:${node.workerId}:${node.key}`;
         item.description = row?.[2];
@@ -316,20 +316,4 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     this.emitter.dispose();
     this.painted.dispose();
   }
-}
-
-/** Children of a worker row: [key, label, description]. */
-function childRows(w: WorkerView, now: number): [string, string, string][] {
-  const s = w.snapshot;
-  const rows: [string, string, string][] = [];
-  if (s.task) {
-    const t = s.task;
-    rows.push(['task', `Task: ${t.title ?? t.id ?? 'untitled'}`, [t.type, t.repository, t.startedAt !== undefined ? formatDuration(now - t.startedAt) : undefined].filter(Boolean).join(' · ')]);
-  } else {
-    rows.push(['task', 'No current task', '']);
-  }
-  rows.push(['counters', `Completed ${s.completed ?? '—'} · Errors ${s.errors ?? '—'}`, '']);
-  rows.push(['heartbeat', `Last heartbeat ${formatAge(s.lastHeartbeat, now)}`, s.status ? `status ${s.status}` : '']);
-  for (const [i, p] of s.problems.entries()) rows.push([`problem${i}`, `Problem: ${p}`, '']);
-  return rows;
 }
