@@ -4,14 +4,16 @@
  * notifications for that path), and for N = 10, 100, 1,000, 10,000 simulated workers
  * measures snapshot reads, push and poll latency at 100 changes/s, the commands the
  * observer sends, memory and classification; then the dashboard's figures, then
- * Supabase's (PostgreSQL + PostgREST started the same way).
+ * Supabase's (PostgreSQL + PostgREST started the same way), then write → screen in a
+ * real VS Code (bench/vscodeBench.ts) when code-server is installed.
  * A script, not a test: it prints numbers; the targets are read, not asserted.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { startRedis } from '../test/harness/redisServer';
 import { benchDashboard } from './dashboard';
 import { benchSupabase } from './supabaseBench';
+import { mergeResults, printTable, RESULTS_PATH } from './results';
+import { benchVscode, CODE_SERVER_READY } from './vscodeBench';
 import { benchMemoryAndClassify, benchSnapshot, churn, commandCount, observe, percentile, populate, type BenchRow } from './fleetBench';
 import { readWorkers } from '../src/sources/redis/readWorkers';
 import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from '../src/sources/redis/orchestratorPreset';
@@ -77,23 +79,16 @@ async function main(): Promise<void> {
   } finally {
     await redis.stop();
   }
+  if (existsSync(CODE_SERVER_READY)) {
+    console.log('\nVS Code (code-server): write → screen');
+    add(await benchVscode());
+  } else {
+    console.log(`\nVS Code figures skipped: code-server is not installed (${CODE_SERVER_READY}; scripts/setup-code-server.sh).`);
+  }
 
-  const out = join(__dirname, 'results.json');
-  writeFileSync(out, `${JSON.stringify(rows, null, 2)}\n`);
+  mergeResults(rows);
   printTable(rows);
-  console.log(`\nWrote ${out}`);
-}
-
-function printTable(rows: BenchRow[]): void {
-  const metrics = [...new Set(rows.map((r) => r.metric))];
-  const sizes = [...new Set(rows.map((r) => r.workers))].sort((a, b) => a - b);
-  const cell = (m: string, n: number) => {
-    const r = rows.find((x) => x.metric === m && x.workers === n);
-    return r ? String(r.value) : '';
-  };
-  console.log(`\n| metric | unit | ${sizes.map((n) => (n ? `N=${n}` : '—')).join(' | ')} |`);
-  console.log(`|---|---|${sizes.map(() => '---:').join('|')}|`);
-  for (const m of metrics) console.log(`| ${m} | ${rows.find((r) => r.metric === m)!.unit} | ${sizes.map((n) => cell(m, n)).join(' | ')} |`);
+  console.log(`\nWrote ${RESULTS_PATH}`);
 }
 
 main().then(

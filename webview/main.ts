@@ -222,8 +222,6 @@ onThemeChange(() => {
   charts.retheme();
   $('charts').dataset.summary = JSON.stringify(charts.summary());
 });
-// Ages in the table move with the clock between host updates.
-setInterval(() => table.render(), 1000);
 
 renderWindowButtons();
 setWorker(state.worker, false);

@@ -5,6 +5,8 @@ import { count, duration } from './format';
 const SEVERITY: readonly HealthName[] = HEALTH_NAMES;
 /** DOM rows at most; the count line says how many more a filter would reveal. */
 const MAX_DOM_ROWS = 500;
+/** Ages move this long after the last render: an update from the host renders them too. */
+const AGE_TICK_MS = 1000;
 
 export type SortKey = 'name' | 'health' | 'task' | 'elapsed' | 'completed' | 'errors' | 'rate' | 'heartbeat';
 export interface TableSort {
@@ -25,6 +27,7 @@ export class WorkerTable {
   private selected: string | null = null;
   private readonly body: HTMLTableSectionElement;
   private readonly countEl: HTMLElement;
+  private ageTimer?: ReturnType<typeof setTimeout>;
 
   constructor(
     private sort: TableSort,
@@ -72,6 +75,10 @@ export class WorkerTable {
   }
 
   render(): void {
+    // One timer from the last render, not a fixed tick beside the host's updates: a busy
+    // fleet's table renders once per update, not once more a second for the ages.
+    clearTimeout(this.ageTimer);
+    this.ageTimer = setTimeout(() => this.render(), AGE_TICK_MS);
     const now = Date.now() + this.skew;
     const f = this.filter;
     const rows = this.payload.rows.filter((r) => !f || r.name.toLowerCase().includes(f) || r.health.includes(f) || (r.task ?? '').toLowerCase().includes(f));

@@ -95,3 +95,19 @@ export function freshness(conn: ConnectionState): 'live' | 'polling' | 'stale' |
   if (conn.state === 'connecting') return 'connecting';
   return /^poll/.test(conn.liveMode ?? 'poll') ? 'polling' : 'live';
 }
+
+/** Children of a worker's row in the tree: [key, label, description]. */
+export function workerChildRows(w: WorkerView, now: number): [string, string, string][] {
+  const s = w.snapshot;
+  const rows: [string, string, string][] = [];
+  if (s.task) {
+    const t = s.task;
+    rows.push(['task', `Task: ${displayText(t.title ?? t.id ?? 'untitled')}`, displayText([t.type, t.repository, t.startedAt !== undefined ? formatDuration(now - t.startedAt) : undefined].filter(Boolean).join(' · '))]);
+  } else {
+    rows.push(['task', 'No current task', '']);
+  }
+  rows.push(['counters', `Completed ${s.completed ?? '—'} · Errors ${s.errors ?? '—'}`, '']);
+  rows.push(['heartbeat', `Last heartbeat ${formatAge(s.lastHeartbeat, now)}`, s.status ? `status ${displayText(s.status)}` : '']);
+  for (const [i, p] of s.problems.entries()) rows.push([`problem${i}`, `Problem: ${displayText(p, 200)}`, '']);
+  return rows;
+}

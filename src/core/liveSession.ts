@@ -33,6 +33,7 @@ export class LiveSession {
   private readonly tickListeners = new Set<Listener<number>>();
   private readonly resetListeners = new Set<Listener<void>>();
   private readonly activityListeners = new Set<Listener<string>>();
+  private readonly logListeners = new Set<Listener<void>>();
 
   constructor(private readonly opts: LiveSessionOptions = {}) {
     this.fleet = new Fleet(opts.thresholds);
@@ -60,7 +61,9 @@ export class LiveSession {
       update: (w, removed) => this.fleet.update(w, removed),
       setConnection: (s) => this.fleet.setConnection(s),
       logs: (entries) => {
-        if (entries.length) this.logs.add(entries);
+        if (!entries.length) return;
+        this.logs.add(entries);
+        this.logListeners.forEach((l) => l());
       },
       event: (e) => this._metrics.recordEvent(e),
       queueDepth: (name, depth) => this._metrics.recordQueueDepth(name, depth),
@@ -95,6 +98,12 @@ export class LiveSession {
     return () => this.resetListeners.delete(listener);
   }
 
+  /** Log lines were added to `logs` (their rows wait in its pending batch). */
+  onLogs(listener: Listener<void>): () => void {
+    this.logListeners.add(listener);
+    return () => this.logListeners.delete(listener);
+  }
+
   onActivityStatus(listener: Listener<string>): () => void {
     this.activityListeners.add(listener);
     return () => this.activityListeners.delete(listener);
@@ -118,5 +127,6 @@ export class LiveSession {
     this.tickListeners.clear();
     this.resetListeners.clear();
     this.activityListeners.clear();
+    this.logListeners.clear();
   }
 }

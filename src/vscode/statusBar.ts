@@ -1,32 +1,34 @@
 import * as vscode from 'vscode';
 import { displayText } from '../core/checked';
 import { HEALTH_WORD } from '../core/describe';
+import { Coalescer } from '../core/coalescer';
 import type { Fleet } from '../core/fleet';
 import { FAILING, UNHEALTHY } from '../core/model';
 
 const MAX_LISTED = 15;
+/** Repaints at least this far apart: a change on a quiet fleet shows at once, a burst ≤ 5×/s. */
+const WINDOW_MS = 200;
 
 /**
  * `$(pulse) 3/7 workers`: alive (healthy + working + slow) over total. Warning background
- * for unresponsive/slow, error background for dead/crashed. Repaints at most 5×/s.
+ * for unresponsive/slow, error background for dead/crashed. A change is shown at once,
+ * a burst at most 5×/s.
  */
 export class FleetStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('workerLens.status', vscode.StatusBarAlignment.Left, 50);
   private readonly unsubscribe: () => void;
-  private timer?: NodeJS.Timeout;
+  private readonly painter = new Coalescer(() => this.render(), WINDOW_MS);
 
   constructor(private readonly fleet: Fleet, private readonly connectionName: () => string | undefined) {
     this.item.name = 'Worker Lens';
     this.item.command = 'workerLens.workers.focus';
-    this.unsubscribe = fleet.onChange(() => this.schedule());
+    this.unsubscribe = fleet.onChange(() => this.painter.request());
     this.render();
   }
 
-  private schedule(): void {
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.render();
-    }, 200);
+  /** The next change will be painted at once (tests). */
+  get quiet(): boolean {
+    return this.painter.quiet;
   }
 
   /** What the item shows now (for tests and the API): the tooltip as plain text, as read on screen. */
@@ -92,7 +94,7 @@ export class FleetStatusBar implements vscode.Disposable {
 
   dispose(): void {
     this.unsubscribe();
-    clearTimeout(this.timer);
+    this.painter.dispose();
     this.item.dispose();
   }
 }

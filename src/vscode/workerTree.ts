@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
 import { displayText, MAX_TEXT } from '../core/checked';
-import { describeWorker, detailLines, freshness, HEALTH_TITLE } from '../core/describe';
+import { describeWorker, detailLines, freshness, HEALTH_TITLE, workerChildRows } from '../core/describe';
 import type { Fleet, FleetChange } from '../core/fleet';
 import type { LiveSession } from '../core/liveSession';
-import { formatAge, formatDuration } from '../core/format';
+import { formatAge } from '../core/format';
+import { Coalescer } from '../core/coalescer';
 import { ALL_HEALTH, UNHEALTHY, type Health, type WorkerView } from '../core/model';
 import { healthIcon } from './healthStyle';
 import * as settings from './settings';
@@ -14,17 +15,24 @@ export type TreeNode =
   | { kind: 'detail'; workerId: string; key: string }
   | { kind: 'message' };
 
-/** At most this often (ms) does the tree repaint: bursts of changes coalesce. */
-const COALESCE_MS = 200;
+/**
+ * Repaints are at least this far apart (ms): a change on a quiet view is painted at once,
+ * a burst coalesces (≤ 4 repaints a second). Longer than the 200 ms for which VS Code's
+ * extension host holds back a tree refresh that follows another (its debounce on
+ * onDidChangeTreeData), so each repaint reaches the screen at once instead of waiting there.
+ */
+const TREE_WINDOW_MS = 250;
+/** Ages on rows ("seen 4s ago") are refreshed this long after the last repaint. */
+const AGE_TICK_MS = 1000;
 /** Past this many changed rows one full refresh is cheaper than many single ones. */
 const MAX_SINGLE_FIRES = 50;
 /** Groups larger than this start collapsed unless they need attention. */
 const LARGE_GROUP = 50;
 
 /**
- * The Workers view. Reads only the session's Fleet; repaints only changed rows, coalesced,
- * and keeps ages true on the session's once-a-second tick, followed only while the view is
- * visible (health itself is re-derived by the session whether or not anyone looks).
+ * The Workers view. Reads only the session's Fleet; paints a change at once when quiet and
+ * coalesces bursts (changed rows only); keeps ages true with a tick of its own while visible
+ * (health itself is re-derived by the session's clock whether or not anyone looks).
  */
 export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<TreeNode | undefined>();
@@ -36,8 +44,9 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
   private readonly shown = new Map<string, { health: Health; description: string }>();
   private pendingIds = new Set<string>();
   private pendingFull = false;
-  private flushTimer?: NodeJS.Timeout;
-  private offTick?: () => void;
+  private readonly painter = new Coalescer(() => this.flush(), TREE_WINDOW_MS);
+  private visible = false;
+  private ageTimer?: NodeJS.Timeout;
   private readonly fleet: Fleet;
   private view?: vscode.TreeView<TreeNode>;
   private readonly unsubscribe: () => void;
@@ -47,7 +56,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
 
   /** @param canRestart whether the active connection can carry out a restart (adds the `restartable` token). */
   constructor(
-    private readonly session: LiveSession,
+    session: LiveSession,
     private readonly canRestart: () => boolean = () => false,
   ) {
     this.fleet = session.fleet;
@@ -64,6 +73,11 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     return this.view?.message;
   }
 
+  /** The next change will be painted at once: no repaint waiting, none within the window (tests). */
+  get quiet(): boolean {
+    return this.painter.quiet;
+  }
+
   attach(view: vscode.TreeView<TreeNode>): vscode.Disposable {
     this.view = view;
     const sub = view.onDidChangeVisibility((e) => this.setTicking(e.visible));
@@ -78,22 +92,37 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
   }
 
   private setTicking(on: boolean): void {
-    this.offTick?.();
-    this.offTick = undefined;
+    this.visible = on;
+    clearTimeout(this.ageTimer);
+    this.ageTimer = undefined;
     if (on) {
-      this.offTick = this.session.onTick(() => this.onTick());
+      // Health is re-derived by the session's clock whether or not the view is visible; only ages are the view's.
+      this.armAgeTick();
       this.schedule(true);
     }
   }
 
-  /** Ages change every second (health was re-derived by the session just before). */
-  private onTick(): void {
+  private armAgeTick(): void {
+    clearTimeout(this.ageTimer);
+    this.ageTimer = this.visible ? setTimeout(() => this.onAgeTick(), AGE_TICK_MS) : undefined;
+  }
+
+  /** Ages change every second even when nothing is written. */
+  private onAgeTick(): void {
+    this.ageTimer = undefined;
+    this.collectAged();
+    this.schedule(false);
+    // A small fleet's repaint re-arms the tick (see flush); otherwise look again in a second.
+    if (!this.ageTimer) this.armAgeTick();
+  }
+
+  /** Rows whose description (age, elapsed time) is no longer what they show. */
+  private collectAged(): void {
     const now = Date.now();
     for (const w of this.fleet.workers()) {
       const last = this.shown.get(w.snapshot.id);
       if (!last || last.description !== describeWorker(w, now)) this.pendingIds.add(w.snapshot.id);
     }
-    this.schedule(false);
   }
 
   private onFleetChange(c: FleetChange): void {
@@ -118,12 +147,18 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
 
   private schedule(full: boolean): void {
     if (full) this.pendingFull = true;
-    if (this.flushTimer || (!this.pendingFull && this.pendingIds.size === 0)) return;
-    this.flushTimer = setTimeout(() => this.flush(), COALESCE_MS);
+    if (this.pendingFull || this.pendingIds.size) this.painter.request();
   }
 
   private flush(): void {
-    this.flushTimer = undefined;
+    if (this.visible && this.fleet.size <= MAX_SINGLE_FIRES) {
+      // A small fleet's repaint carries the other rows' new ages, and the age tick waits a
+      // second from here: a tick of its own just before a change would make VS Code hold
+      // that change back for 200 ms (see TREE_WINDOW_MS). A large fleet keeps its own tick,
+      // so its repaints stay single rows.
+      this.collectAged();
+      this.armAgeTick();
+    }
     const ids = this.pendingIds;
     this.pendingIds = new Set();
     if (this.pendingFull || ids.size > MAX_SINGLE_FIRES) {
@@ -174,7 +209,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     }
     if (node.kind === 'worker') {
       const w = this.fleet.get(node.id);
-      return w ? childRows(w, now).map(([key]) => ({ kind: 'detail', workerId: node.id, key })) : [];
+      return w ? workerChildRows(w, now).map(([key]) => ({ kind: 'detail', workerId: node.id, key })) : [];
     }
     return [];
   }
@@ -216,7 +251,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
         return this.workerItem(node.id, now);
       case 'detail': {
         const w = this.fleet.get(node.workerId);
-        const row = w && childRows(w, now).find(([key]) => key === node.key);
+        const row = w && workerChildRows(w, now).find(([key]) => key === node.key);
         const item = new vscode.TreeItem(row ? row[1] : node.key, vscode.TreeItemCollapsibleState.None);
         item.id = `detail:${node.workerId}:${node.key}`;
         item.description = row?.[2];
@@ -276,25 +311,10 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
 
   dispose(): void {
     this.unsubscribe();
-    this.offTick?.();
-    clearTimeout(this.flushTimer);
+    this.visible = false;
+    clearTimeout(this.ageTimer);
+    this.painter.dispose();
     this.emitter.dispose();
     this.painted.dispose();
   }
-}
-
-/** Children of a worker row: [key, label, description]. */
-function childRows(w: WorkerView, now: number): [string, string, string][] {
-  const s = w.snapshot;
-  const rows: [string, string, string][] = [];
-  if (s.task) {
-    const t = s.task;
-    rows.push(['task', `Task: ${displayText(t.title ?? t.id ?? 'untitled')}`, displayText([t.type, t.repository, t.startedAt !== undefined ? formatDuration(now - t.startedAt) : undefined].filter(Boolean).join(' · '))]);
-  } else {
-    rows.push(['task', 'No current task', '']);
-  }
-  rows.push(['counters', `Completed ${s.completed ?? '—'} · Errors ${s.errors ?? '—'}`, '']);
-  rows.push(['heartbeat', `Last heartbeat ${formatAge(s.lastHeartbeat, now)}`, s.status ? `status ${displayText(s.status)}` : '']);
-  for (const [i, p] of s.problems.entries()) rows.push([`problem${i}`, `Problem: ${displayText(p, 200)}`, '']);
-  return rows;
 }

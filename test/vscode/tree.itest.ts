@@ -88,6 +88,54 @@ test('the status bar counts alive workers and turns red for a dead one', async (
   assert.equal(api.statusBar.state.background, 'statusBarItem.errorBackground');
 });
 
+test('a change on a quiet view is painted at once (tree and status bar); a burst costs one repaint per window, ending on the last state', async () => {
+  const fleet = api.manager.fleet;
+  const cli = (...args: string[]) => execFileSync('redis-cli', ['-u', process.env.WORKER_LENS_TEST_REDIS!, ...args], { encoding: 'utf8' });
+  // In the store too (stopped), so that a reconciling full read keeps it and agrees with the last state below.
+  cli('HSET', 'worker:state:worker-probe', 'status', 'stopped', 'last_activity', new Date().toISOString());
+  cli('SADD', 'active_workers', 'worker-probe');
+  await vscode.commands.executeCommand('workerLens.refresh');
+  let treePaints = 0;
+  const counting = api.tree.onDidPaint(() => treePaints++);
+  const probe = (title: string, status = 'working') => ({ id: 'worker-probe', name: 'worker-probe', status, lastHeartbeat: Date.now(), task: { id: 'T-1', title, startedAt: Date.now() }, problems: [] });
+  try {
+    await waitFor(() => api.statusBar.state.text === '$(pulse) 3/8 workers', { message: () => `the probe worker read from Redis (${api.statusBar.state.text})` });
+    // The seed fleet heartbeats (and ages tick), so wait for a quiet moment; the change is
+    // made in the same turn the quiet is seen, so nothing can slip in between.
+    let paintsBefore = -1;
+    await waitFor(() => {
+      if (!api.tree.quiet || !api.statusBar.quiet) return false;
+      paintsBefore = treePaints;
+      fleet.update([probe('first')]);
+      return true;
+    }, { message: 'a quiet moment in the tree and the status bar' });
+    assert.equal(treePaints, paintsBefore + 1, 'the tree repainted in the same turn as the change, not at the end of a window');
+    assert.equal(api.statusBar.state.text, '$(pulse) 4/8 workers', 'the status bar shows the change at once');
+
+    // 400 changes as fast as they come, over a few turns of the event loop, then a last one.
+    const started = Date.now();
+    const burstStart = treePaints;
+    for (let i = 0; i < 400; i++) {
+      fleet.update([probe(`burst ${i}`)]);
+      if (i % 20 === 19) await new Promise((r) => setImmediate(r));
+    }
+    fleet.update([probe('burst end', 'stopped')]);
+    await waitFor(() => api.statusBar.state.text === '$(pulse) 3/8 workers' && /^stopped/.test(String(api.tree.getTreeItem({ kind: 'worker', id: 'worker-probe' }).description)), {
+      message: () => `the last state painted (status bar "${api.statusBar.state.text}")`,
+    });
+    // Repaints are at least a window (250 ms) apart, whatever else repainted meanwhile.
+    const bound = 1 + Math.ceil((Date.now() - started) / 250);
+    const paints = treePaints - burstStart;
+    assert.ok(paints <= bound, `${paints} tree repaints for 401 changes, at most ${bound} expected`);
+  } finally {
+    counting.dispose();
+    cli('DEL', 'worker:state:worker-probe');
+    cli('SREM', 'active_workers', 'worker-probe');
+    await vscode.commands.executeCommand('workerLens.refresh');
+  }
+  await waitFor(() => api.statusBar.state.text === '$(pulse) 3/7 workers', { timeoutMs: 20_000, message: () => `the probe worker gone (${api.statusBar.state.text})` });
+});
+
 test('a store that stops answering: last known workers stay, marked stale, with a Retry row; Retry recovers', async () => {
   const url = process.env.WORKER_LENS_TEST_REDIS!;
   // Redis stops answering everyone for 7 s (what a failover or a stuck server looks like).

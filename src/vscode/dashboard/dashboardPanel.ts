@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { Coalescer } from '../../core/coalescer';
 import type { ConnectionConfig } from '../../core/connectionConfig';
 import type { LiveSession } from '../../core/liveSession';
 import type { LogPipeline } from '../../core/logLines';
@@ -23,7 +24,10 @@ export interface DashboardDeps {
   followActivity(on: boolean): void;
 }
 
-const LOG_FLUSH_MS = 100;
+/** Table rows and log lines reach the page at once when it is quiet, at most 5×/s in a burst. */
+const WINDOW_MS = 200;
+/** Past this many rows a table update is large (up to MAX_ROWS): at most one a second. */
+const LARGE_TABLE = 500;
 const METRICS_MS = 1000;
 
 /**
@@ -39,7 +43,11 @@ export class DashboardPanel implements vscode.Disposable {
   private channel?: WebviewChannel;
   private window: WindowKey = '1h';
   private worker: string | null = null;
-  private workersDirty = true;
+  private readonly workersPainter = new Coalescer(
+    () => this.pushWorkers(),
+    () => (this.deps.session.fleet.size > LARGE_TABLE ? 1000 : WINDOW_MS),
+  );
+  private readonly logsPainter = new Coalescer(() => this.pushLogs(), WINDOW_MS);
   private timers: NodeJS.Timeout[] = [];
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -49,14 +57,17 @@ export class DashboardPanel implements vscode.Disposable {
   ) {
     const session = deps.session;
     const offFleet = session.fleet.onChange((c) => {
-      this.workersDirty = true;
+      this.workersPainter.request();
       if (c.connection) this.channel?.notify({ type: 'connection/didChange', connection: this.connectionInfo() });
     });
+    // Lines the source delivered into the session's pipeline: to the page at once when quiet.
+    const offLogs = session.onLogs(() => this.logsPainter.request());
     const offActivity = session.onActivityStatus(() => this.channel?.notify({ type: 'connection/didChange', connection: this.connectionInfo() }));
     // Another store: the session emptied its logs and charts; the page shows them emptied.
     const offReset = session.onReset(() => this.channel?.notify({ type: 'logs/didReset', lines: [], config: { maxLines: this.logs.maxLines } }));
     this.disposables.push(
       { dispose: offFleet },
+      { dispose: offLogs },
       { dispose: offActivity },
       { dispose: offReset },
       vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
@@ -184,13 +195,17 @@ export class DashboardPanel implements vscode.Disposable {
       workers: workerRows(this.deps.session.fleet.workers(), Date.now()),
       logs: this.logs.all(),
     });
-    this.workersDirty = false;
-    this.timers = [
-      setInterval(() => {
-        if (this.logs.hasPending) channel.notify({ type: 'logs/didAppend', lines: this.logs.takePending() });
-      }, LOG_FLUSH_MS),
-      setInterval(() => this.pushMetrics(), METRICS_MS),
-    ];
+    this.timers = [setInterval(() => this.pushMetrics(), METRICS_MS)];
+  }
+
+  /** While the page is away, lines wait in the pipeline: the snapshot on its return carries them. */
+  private pushLogs(): void {
+    if (this.channel?.isLive && this.logs.hasPending) this.channel.notify({ type: 'logs/didAppend', lines: this.logs.takePending() });
+  }
+
+  /** The same for rows: the snapshot carries the fleet as it is then. */
+  private pushWorkers(): void {
+    if (this.channel?.isLive) this.channel.notify({ type: 'workers/didChange', ...workerRows(this.deps.session.fleet.workers(), Date.now()) });
   }
 
   private pause(): void {
@@ -203,10 +218,6 @@ export class DashboardPanel implements vscode.Disposable {
     const channel = this.channel;
     if (!channel?.isLive) return;
     channel.notify({ type: 'metrics/didChange', metrics: this.metrics.view(this.window, this.worker ?? undefined) });
-    if (this.workersDirty) {
-      this.workersDirty = false;
-      channel.notify({ type: 'workers/didChange', ...workerRows(this.deps.session.fleet.workers(), Date.now()) });
-    }
   }
 
   private connectionInfo(): ConnectionInfo {
@@ -217,6 +228,8 @@ export class DashboardPanel implements vscode.Disposable {
   dispose(): void {
     this.panel?.dispose();
     this.pause();
+    this.workersPainter.dispose();
+    this.logsPainter.dispose();
     this.disposables.forEach((d) => d.dispose());
   }
 }
