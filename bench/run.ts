@@ -6,10 +6,12 @@
  * observer sends, memory and classification; then the dashboard's figures, then
  * Supabase's (PostgreSQL + PostgREST started the same way).
  * A script, not a test: it prints numbers; the targets are read, not asserted.
+ * `npm run bench -- --soak [--minutes N]` runs the soak instead (bench/soak.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRedis } from '../test/harness/redisServer';
+import { soakMain } from './soak';
 import { benchDashboard } from './dashboard';
 import { benchSupabase } from './supabaseBench';
 import { benchMemoryAndClassify, benchSnapshot, churn, commandCount, observe, percentile, populate, type BenchRow } from './fleetBench';
@@ -96,7 +98,7 @@ function printTable(rows: BenchRow[]): void {
   for (const m of metrics) console.log(`| ${m} | ${rows.find((r) => r.metric === m)!.unit} | ${sizes.map((n) => cell(m, n)).join(' | ')} |`);
 }
 
-main().then(
+(process.argv.includes('--soak') ? soakMain(process.argv) : main()).then(
   () => process.exit(0),
   (err) => {
     console.error(`bench: ${err instanceof Error ? err.stack : String(err)}`);
