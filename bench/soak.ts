@@ -12,6 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
@@ -156,6 +157,10 @@ export async function runSoak(opts: SoakOptions): Promise<Record<string, unknown
       wireMBPerMin: Math.round(mb(wireBytes) / opts.minutes),
       connection: fleet.connection.state,
       warmUpMinutes: warmMs / 60_000,
+      // The machine's own load: the event-loop delay is only as good as the CPU time it was given.
+      cpus: cpus().length,
+      loadAvg1mEnd: Math.round(loadavg()[0]! * 100) / 100,
+      loadAvg10mEnd: Math.round(loadavg()[2]! * 100) / 100,
     };
     stopMetrics();
     return result;
