@@ -6,7 +6,7 @@ import { waitFor } from '../harness/freePort';
 
 /*
  * Faults of the Supabase path, against the real PostgREST and PostgreSQL: PostgREST
- * restarted (the gateway answers 502 meanwhile), and its JWT secret rotated (the key the
+ * restarted (the gateway answers 502 meanwhile), PostgreSQL restarted behind it, and its JWT secret rotated (the key the
  * editor holds is refused with 401). Each time: nothing escapes, the connection state says
  * what is wrong in words, the last-known workers stay (stale), and the view is live again
  * once the store is back. How long each step took is printed, not asserted.
@@ -42,6 +42,19 @@ test('PostgREST restarted: said in words while it is down (it was "Supabase erro
     const back = Date.now();
     await waitFor(() => live(fleet), { timeoutMs: 20_000, message: () => `live again (${fleet.connection.message ?? ''})` });
     console.log(`    live again ${Date.now() - back} ms after PostgREST answered`);
+  } finally {
+    await source.dispose();
+  }
+});
+
+test('PostgreSQL restarted behind PostgREST: said in words while it is down, workers kept (stale), live again after', async () => {
+  const { fleet, source } = watchSupabase({ url: stack.rest.url, key: stack.rest.anonKey, pollMs: 200, realtime: false });
+  try {
+    await waitFor(() => live(fleet), { timeoutMs: 20_000, message: 'five live workers' });
+    await stack.pg.restart({ whileDown: () => expectBlind(fleet, /not answering|cannot reach|database|connection/i, Date.now()) });
+    const back = Date.now();
+    await waitFor(() => live(fleet), { timeoutMs: 30_000, message: () => `live again (${fleet.connection.message ?? ''})` });
+    console.log(`    live again ${Date.now() - back} ms after PostgreSQL accepted connections`);
   } finally {
     await source.dispose();
   }
