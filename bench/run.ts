@@ -7,9 +7,11 @@
  * Supabase's (PostgreSQL + PostgREST started the same way), then write → screen in a
  * real VS Code (bench/vscodeBench.ts) when code-server is installed.
  * A script, not a test: it prints numbers; the targets are read, not asserted.
+ * `npm run bench -- --soak [--minutes N]` runs the soak instead (bench/soak.ts).
  */
 import { existsSync } from 'node:fs';
 import { startRedis } from '../test/harness/redisServer';
+import { soakMain } from './soak';
 import { benchDashboard } from './dashboard';
 import { benchSupabase } from './supabaseBench';
 import { mergeResults, printTable, RESULTS_PATH } from './results';
@@ -91,7 +93,7 @@ async function main(): Promise<void> {
   console.log(`\nWrote ${RESULTS_PATH}`);
 }
 
-main().then(
+(process.argv.includes('--soak') ? soakMain(process.argv) : main()).then(
   () => process.exit(0),
   (err) => {
     console.error(`bench: ${err instanceof Error ? err.stack : String(err)}`);

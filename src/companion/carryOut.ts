@@ -1,6 +1,7 @@
 import { displayArgv, expandArgv } from '../control/argv';
 import { runArgv } from '../control/commandRunner';
 import type { ControlRequest } from '../control/request';
+import { runLeashed, type Lease } from './leash';
 import type { WorkerPool } from './supervisorPool';
 
 /** The options every supervisor takes, whichever store its requests come from. */
@@ -36,6 +37,12 @@ export type CarryOutPolicy = Pick<SupervisorCommonOptions, 'restart' | 'scale' |
   /** Names this supervisor in "no command configured". */
   name: string;
   log(line: string): void;
+  /**
+   * The supervisor's hold on this request. With it, the program runs on a leash: stopped
+   * when the supervisor dies or the hold lapses, never started on a lapsed one — so no
+   * other supervisor can take the request over while this run could still be going.
+   */
+  lease?: Lease;
 };
 
 /** Carries out one request: the argv template, else the pool; refusals in words. */
@@ -48,10 +55,13 @@ export async function carryOut(r: ControlRequest, p: CarryOutPolicy): Promise<{ 
   if (template) {
     const a = expandArgv(template, r.action === 'restart' ? { worker: r.worker } : { count: r.count });
     if (!a.argv) return { ok: false, message: `refused: ${a.error}` };
-    const res = await runArgv(a.argv, { timeoutMs: p.runTimeoutMs, onOutput: (line) => p.log(`  ${line}`) });
+    const res = p.lease
+      ? await runLeashed(a.argv, { timeoutMs: p.runTimeoutMs, lease: p.lease, onOutput: (line) => p.log(`  ${line}`) })
+      : await runArgv(a.argv, { timeoutMs: p.runTimeoutMs, onOutput: (line) => p.log(`  ${line}`) });
     return { ok: res.ok, message: `${displayArgv(a.argv)}: ${res.message}` };
   }
   if (p.pool) {
+    if (p.lease && !(Date.now() < p.lease.validUntil)) return { ok: false, message: "not started: this supervisor's hold on the request had lapsed" };
     try {
       return { ok: true, message: r.action === 'restart' ? await p.pool.restart(r.worker!) : await p.pool.scale(r.count!) };
     } catch (err) {

@@ -6,6 +6,7 @@ import { DEFAULT_COMMANDS_TABLE, fromRow, type CommandRow } from '../control/com
 import { summary, type ControlRequest } from '../control/request';
 import { describeSupabaseError, supabaseHost } from '../sources/supabase/supabaseErrors';
 import { carryOut, type SupervisorCommonOptions } from './carryOut';
+import type { Lease } from './leash';
 
 export interface SupabaseSupervisorOptions extends SupervisorCommonOptions {
   url: string;
@@ -103,13 +104,14 @@ export class SupabaseSupervisor {
     const expired = parsed.request && this.tooOld(row, row.timeout_ms ?? this.o.maxRetryAgeMs);
     const refusal = parsed.error ? `refused: ${parsed.error}` : expired;
     const next = refusal ? { status: 'failed', message: refusal } : { status: 'accepted', message: `${summary(parsed.request!)} accepted` };
+    const asked = Date.now();
     const won = await this.move(row.id, 'pending', { ...next, supervisor: this.consumer });
     if (!won) return; // another supervisor, or the editor's expiry, got there first
     if (refusal) {
       this.log('warn', `request ${row.id}: ${refusal}`);
       return;
     }
-    await this.run(parsed.request!.id, parsed.request!, row.requested_by, false);
+    await this.run(parsed.request!.id, parsed.request!, row.requested_by, false, asked);
   }
 
   /** Rows accepted by a supervisor that stopped renewing them: take them over (or refuse them when too old). */
@@ -121,6 +123,7 @@ export class SupabaseSupervisor {
       const parsed = fromRow(row);
       const refusal = parsed.error ? `refused: ${parsed.error}` : this.tooOld(row, Math.max(row.timeout_ms ?? 0, this.o.maxRetryAgeMs));
       // Compare-and-set on the updated_at we saw: a supervisor that renewed it meanwhile keeps it.
+      const asked = Date.now();
       const q = this.client
         .from(this.table)
         .update(refusal ? { status: 'failed', message: refusal, supervisor: this.consumer, updated_at: new Date().toISOString() } : { supervisor: this.consumer, updated_at: new Date().toISOString() })
@@ -130,20 +133,42 @@ export class SupabaseSupervisor {
         .select('id');
       const { data: won } = await q;
       if (!won?.length || refusal || !parsed.request) continue;
-      this.track(row.id, this.run(row.id, parsed.request, row.requested_by, true));
+      this.track(row.id, this.run(row.id, parsed.request, row.requested_by, true, asked));
     }
   }
 
-  private async run(id: string, r: ControlRequest, by: string, takenOver: boolean): Promise<void> {
-    this.log('info', `${summary(r)} (request ${id} by ${by}${takenOver ? ', taken over' : ''})`);
-    const keepAlive = setInterval(() => {
-      void this.client.from(this.table).update({ updated_at: new Date().toISOString() }).eq('id', id).eq('supervisor', this.consumer).eq('status', 'accepted').then(
-        () => undefined,
-        () => undefined,
-      );
-    }, Math.max(20, this.o.claimIdleMs / 3));
+  /**
+   * Carries out a row we hold. The hold is a lease (leash.ts): `updated_at` renewed while the
+   * program runs; a peer takes the row over only once it is `claimIdleMs` old, and the
+   * program is stopped a quarter of that before — when this process dies or stops renewing.
+   */
+  private async run(id: string, r: ControlRequest, by: string, takenOver: boolean, asked: number): Promise<void> {
+    const holdMs = this.o.claimIdleMs;
+    const margin = holdMs / 4;
+    const lease: Lease = { validUntil: asked + holdMs - margin };
+    const renew = async (): Promise<boolean | undefined> => {
+      const sent = Date.now();
+      const { data, error } = await this.client
+        .from(this.table)
+        .update({ updated_at: new Date(sent).toISOString() })
+        .eq('id', id)
+        .eq('supervisor', this.consumer)
+        .eq('status', 'accepted')
+        .select('id');
+      if (error) return undefined; // not renewed this time; the leash stops the program if it lasts
+      const ours = Boolean(data?.length);
+      if (ours) lease.validUntil = Math.max(lease.validUntil, sent + holdMs - margin);
+      lease.onChange?.(ours ? lease.validUntil : undefined);
+      return ours;
+    };
+    const keepAlive = setInterval(() => void renew().catch(() => undefined), Math.max(20, holdMs / 5));
     try {
-      const { ok, message } = await carryOut(r, { ...this.o, name: this.consumer, log: (line) => this.log('info', line) });
+      if ((await renew().catch(() => undefined)) !== true) {
+        this.log('warn', `request ${id}: no longer held by this supervisor before it started (stalled or cut off); left to the one that holds it`);
+        return;
+      }
+      this.log('info', `${summary(r)} (request ${id} by ${by}${takenOver ? ', taken over' : ''})`);
+      const { ok, message } = await carryOut(r, { ...this.o, name: this.consumer, lease, log: (line) => this.log('info', line) });
       this.log(ok ? 'info' : 'warn', `${summary(r)}: ${ok ? 'done' : 'failed'} — ${message}`);
       await this.finish(id, ok ? 'done' : 'failed', message);
     } finally {
@@ -151,10 +176,21 @@ export class SupabaseSupervisor {
     }
   }
 
-  /** The result, retried while the store is away: the user is waiting for it. */
+  /**
+   * The result, retried while the store is away: the user is waiting for it. Written only
+   * while the row is still ours (a fencing check): one taken over meanwhile is answered by
+   * the supervisor that holds it.
+   */
   private async finish(id: string, status: 'done' | 'failed', message: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const { error } = await this.client.from(this.table).update({ status, message, updated_at: new Date().toISOString() }).eq('id', id).eq('supervisor', this.consumer);
+      const { data, error } = await this.client
+        .from(this.table)
+        .update({ status, message, updated_at: new Date().toISOString() })
+        .eq('id', id)
+        .eq('supervisor', this.consumer)
+        .eq('status', 'accepted')
+        .select('id');
+      if (!error && !data?.length) this.log('warn', `request ${id}: not answered from here — another supervisor took it over while this one stalled`);
       if (!error) return;
       if (attempt >= 5 || this.stopping) {
         this.log('error', `could not record the result of ${id}: ${describeSupabaseError(error, this.table, this.where)}`);

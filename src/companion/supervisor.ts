@@ -7,6 +7,7 @@ import { redactUrl } from '../core/connectionConfig';
 import { createClient } from '../sources/redis/redisClient';
 import { describeRedisError } from '../sources/redis/redisErrors';
 import { carryOut, type SupervisorCommonOptions } from './carryOut';
+import type { Lease } from './leash';
 
 export interface SupervisorOptions extends SupervisorCommonOptions {
   url: string;
@@ -22,6 +23,19 @@ export interface SupervisorOptions extends SupervisorCommonOptions {
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 
 /**
+ * The result, done marker, acknowledgement and unlock — only while we still hold the lock
+ * (a fencing check): a supervisor that stalled past its lock must not answer for a request
+ * another one took over. KEYS: lock, results, done, commands. ARGV: consumer, maxlen,
+ * status, group, entry id, then the result's fields.
+ */
+const FINISH = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 6))
+redis.call('SET', KEYS[3], ARGV[3], 'EX', 86400)
+redis.call('XACK', KEYS[4], ARGV[4], ARGV[5])
+redis.call('DEL', KEYS[1])
+return 1`;
+
+/**
  * Carries out restart/scale requests from `workerlens:commands` on the workers' side.
  *
  * - A consumer group spreads requests over every running supervisor; each entry is
@@ -32,6 +46,10 @@ const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('
  * - Idempotent by request id: `workerlens:command-lock:{id}` (SET NX PX, renewed while
  *   running) lets one supervisor act; `workerlens:command-done:{id}` makes any later
  *   copy of the same id a no-op.
+ * - The lock is a lease the program runs on (leash.ts): it is stopped when this process
+ *   dies or stops renewing (stalled, cut off) a margin before the lock can lapse, and the
+ *   result is written only while the lock is still ours. So a request taken over is never
+ *   run by two supervisors at once, nor answered by the one that lost it.
  */
 export class Supervisor {
   readonly consumer: string;
@@ -196,15 +214,27 @@ export class Supervisor {
       await this.client.xack(this.o.commandsStream, this.o.group, entryId);
       return;
     }
-    if ((await this.client.set(lockKey, this.consumer, 'PX', this.o.claimIdleMs, 'NX')) !== 'OK') {
+    const lockMs = this.o.claimIdleMs;
+    // Held surely until a quarter of the lock's time before it could lapse, counted from when we asked.
+    const margin = lockMs / 4;
+    const asked = Date.now();
+    if ((await this.client.set(lockKey, this.consumer, 'PX', lockMs, 'NX')) !== 'OK') {
       // Another supervisor is on this request id. Leave the entry pending: if that one
       // finishes, the done marker acks it next time; if it crashes, we take it over.
       return;
     }
+    const lease: Lease = { validUntil: asked + lockMs - margin };
+    const renew = async (): Promise<boolean> => {
+      const sent = Date.now();
+      const ours = (await this.client.eval(RENEW, 1, lockKey, this.consumer, lockMs)) === 1;
+      if (ours) lease.validUntil = Math.max(lease.validUntil, sent + lockMs - margin);
+      lease.onChange?.(ours ? lease.validUntil : undefined);
+      return ours;
+    };
     const keepAlive = setInterval(() => {
-      void this.client.eval(RENEW, 1, lockKey, this.consumer, this.o.claimIdleMs).catch(() => undefined);
+      void renew().catch(() => undefined); // not renewed in time, the leash stops the program
       void this.client.xclaim(this.o.commandsStream, this.o.group, this.consumer, 0, entryId, 'JUSTID').catch(() => undefined);
-    }, Math.max(20, this.o.claimIdleMs / 3));
+    }, Math.max(20, lockMs / 5));
     try {
       if (await this.client.exists(doneKey)) {
         await this.client.multi().xack(this.o.commandsStream, this.o.group, entryId).del(lockKey).exec();
@@ -215,9 +245,13 @@ export class Supervisor {
         await this.finish(entryId, r.id, 'failed', expired, lockKey);
         return;
       }
+      if (!(await renew())) {
+        this.log('warn', `request ${r.id}: the lock lapsed before it started (this supervisor stalled); left to the one that took it over`);
+        return;
+      }
       this.log('info', `${summary(r)} (request ${r.id} by ${r.requestedBy}${fresh ? '' : ', taken over'})`);
       await this.accept(r);
-      const { ok, message } = await this.execute(r);
+      const { ok, message } = await this.execute(r, lease);
       this.log(ok ? 'info' : 'warn', `${summary(r)}: ${ok ? 'done' : 'failed'} — ${message}`);
       await this.finish(entryId, r.id, ok ? 'done' : 'failed', message, lockKey);
     } finally {
@@ -241,8 +275,8 @@ export class Supervisor {
     return `expired: first picked up ${Math.round(age / 1000)} s after it was sent; the requester had already stopped waiting`;
   }
 
-  private execute(r: ControlRequest): Promise<{ ok: boolean; message: string }> {
-    return carryOut(r, { ...this.o, name: this.consumer, log: (line) => this.log('info', line) });
+  private execute(r: ControlRequest, lease: Lease): Promise<{ ok: boolean; message: string }> {
+    return carryOut(r, { ...this.o, name: this.consumer, lease, log: (line) => this.log('info', line) });
   }
 
   /** "accepted" to the requester, and a marker that it was: a takeover may then still carry it out. */
@@ -260,15 +294,17 @@ export class Supervisor {
    * the request a second time. The caller's keep-alive holds the lock meanwhile.
    */
   private async finish(entryId: string, id: string, status: ResultStatus, message: string, lockKey?: string): Promise<void> {
+    const fields = resultFields({ id, status, message, supervisor: this.consumer });
+    const doneKey = `workerlens:command-done:${id}`;
     for (let attempt = 0; ; attempt++) {
-      const m = this.client
-        .multi()
-        .xadd(this.o.resultsStream, 'MAXLEN', '~', String(STREAM_MAXLEN), '*', ...resultFields({ id, status, message, supervisor: this.consumer }))
-        .set(`workerlens:command-done:${id}`, status, 'EX', 86_400)
-        .xack(this.o.commandsStream, this.o.group, entryId);
-      if (lockKey) m.del(lockKey);
       try {
-        await m.exec();
+        if (!lockKey) {
+          await this.client.multi().xadd(this.o.resultsStream, 'MAXLEN', '~', String(STREAM_MAXLEN), '*', ...fields).set(doneKey, status, 'EX', 86_400).xack(this.o.commandsStream, this.o.group, entryId).exec();
+          return;
+        }
+        const keys = [lockKey, this.o.resultsStream, doneKey, this.o.commandsStream];
+        const wrote = await this.client.eval(FINISH, keys.length, ...keys, this.consumer, String(STREAM_MAXLEN), status, this.o.group, entryId, ...fields);
+        if (wrote !== 1) this.log('warn', `request ${id}: not answered from here — the lock lapsed while it ran (this supervisor stalled) and another supervisor holds it now`);
         return;
       } catch (err) {
         if (attempt >= 4 || this.stopping) throw err;

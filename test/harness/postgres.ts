@@ -16,6 +16,8 @@ export interface Postgres {
   /** Superuser connection string. */
   url: string;
   query(sql: string): Promise<void>;
+  /** Fast shutdown, then the same data directory on the same port again (a database restart). */
+  restart(opts?: { whileDown?: () => Promise<void> }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -49,13 +51,9 @@ export async function startPostgres(): Promise<Postgres> {
   }
   const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync'], { uid, gid, encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
-  const proc: ChildProcess = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'wal_level=logical'], {
-    uid,
-    gid,
-    stdio: 'ignore',
-  });
+  let proc!: ChildProcess;
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  await waitFor(async () => {
+  const launch = () => waitFor(async () => {
     if (proc.exitCode !== null) throw new Error(`postgres exited with ${proc.exitCode}`);
     const c = new Client({ connectionString: url });
     try {
@@ -67,6 +65,17 @@ export async function startPostgres(): Promise<Postgres> {
       await c.end().catch(() => undefined);
     }
   }, { timeoutMs: 30_000, message: `PostgreSQL on port ${port}` });
+  const spawnServer = () => {
+    proc = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'wal_level=logical'], { uid, gid, stdio: 'ignore' });
+  };
+  const halt = async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGINT'); // fast shutdown
+    await exited;
+  };
+  spawnServer();
+  await launch();
 
   return {
     port,
@@ -80,12 +89,14 @@ export async function startPostgres(): Promise<Postgres> {
         await c.end();
       }
     },
+    async restart(opts = {}) {
+      await halt();
+      await opts.whileDown?.();
+      spawnServer();
+      await launch();
+    },
     stop: once(async () => {
-      if (proc.exitCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGINT'); // fast shutdown
-        await exited;
-      }
+      await halt();
       rmSync(dir, { recursive: true, force: true });
     }),
   };

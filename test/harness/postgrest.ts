@@ -24,6 +24,12 @@ export interface PostgRest {
   /** A signed-in user's key (role authenticated), as the Supabase dashboard would hand out after login. */
   userKey: string;
   serviceKey: string;
+  /**
+   * Stops PostgREST (the gateway stays: clients see 502s, as behind Supabase's) and starts it
+   * again on the same port. With `secret`, it comes back checking keys against that JWT
+   * secret: the keys above are then refused with 401, as after a key rotation.
+   */
+  restart(opts?: { secret?: string; whileDown?: () => Promise<void> }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -56,24 +62,36 @@ export async function startPostgRest(pg: Postgres, realtime?: RealtimeStandIn): 
   await pg.query(ROLES_SQL);
   const secret = 'worker-lens-test-secret-at-least-32-chars-long';
   const port = await freePort();
-  const proc: ChildProcess = spawn(BIN, [], {
-    env: {
-      ...process.env,
-      PGRST_DB_URI: `postgres://authenticator@127.0.0.1:${pg.port}/postgres`,
-      PGRST_DB_SCHEMAS: 'public',
-      PGRST_DB_ANON_ROLE: 'anon',
-      PGRST_JWT_SECRET: secret,
-      PGRST_SERVER_PORT: String(port),
-      PGRST_SERVER_HOST: '127.0.0.1',
-      // As a Supabase project answers by default: at most 1,000 rows per request.
-      PGRST_DB_MAX_ROWS: '1000',
-    },
-    stdio: 'ignore',
-  });
-  await waitFor(async () => {
-    if (proc.exitCode !== null) throw new Error(`postgrest exited with ${proc.exitCode}`);
-    return (await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined))?.ok;
-  }, { timeoutMs: 30_000, message: `PostgREST on port ${port}` });
+  let proc!: ChildProcess;
+  const launch = async (jwtSecret: string) => {
+    const p: ChildProcess = spawn(BIN, [], {
+      env: {
+        ...process.env,
+        PGRST_DB_URI: `postgres://authenticator@127.0.0.1:${pg.port}/postgres`,
+        PGRST_DB_SCHEMAS: 'public',
+        PGRST_DB_ANON_ROLE: 'anon',
+        PGRST_JWT_SECRET: jwtSecret,
+        PGRST_SERVER_PORT: String(port),
+        PGRST_SERVER_HOST: '127.0.0.1',
+        // As a Supabase project answers by default: at most 1,000 rows per request.
+        PGRST_DB_MAX_ROWS: '1000',
+      },
+      stdio: 'ignore',
+    });
+    proc = p;
+    await waitFor(async () => {
+      if (p.exitCode !== null) throw new Error(`postgrest exited with ${p.exitCode}`);
+      return (await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined))?.ok;
+    }, { timeoutMs: 30_000, message: `PostgREST on port ${port}` });
+  };
+  const halt = async () => {
+    const p = proc;
+    if (p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    await exited;
+  };
+  await launch(secret);
 
   // The gateway: /rest/v1/<x> → PostgREST /<x>; everything else 404.
   const gatewayPort = await freePort();
@@ -98,15 +116,16 @@ export async function startPostgRest(pg: Postgres, realtime?: RealtimeStandIn): 
     anonKey: mintJwt({ role: 'anon', iat: now, exp: now + 3600 }, secret),
     userKey: mintJwt({ role: 'authenticated', sub: 'test-user', iat: now, exp: now + 3600 }, secret),
     serviceKey: mintJwt({ role: 'service_role', iat: now, exp: now + 3600 }, secret),
+    async restart(opts = {}) {
+      await halt();
+      await opts.whileDown?.();
+      await launch(opts.secret ?? secret);
+    },
     stop: once(async () => {
       await realtime?.close();
       gateway.closeAllConnections();
       await new Promise((r) => gateway.close(r));
-      if (proc.exitCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGTERM');
-        await exited;
-      }
+      await halt();
     }),
   };
 }

@@ -134,7 +134,9 @@ test('store mode with an argv template: hostile names arrive as one literal argu
   const file = join(dir, 'argv.jsonl');
   process.env.RECORD_FILE = file;
   cleanups.push(() => void delete process.env.RECORD_FILE);
-  await supervisor({ restart: [process.execPath, RECORD_ARGV, 'restart', '${worker}'], concurrency: 4 });
+  // A takeover time of 4 s: many programs started at once on a busy machine can hold the
+  // supervisor's renewals up for a second or more, and a late renewal stops the program.
+  await supervisor({ restart: [process.execPath, RECORD_ARGV, 'restart', '${worker}'], concurrency: 4, claimIdleMs: 4000 });
   const req = requester(20_000);
   const outcomes = await Promise.all(HOSTILE.map((worker) => req.send(newRequest('restart', { worker }, 20_000))));
   for (const [i, o] of outcomes.entries()) assert.equal(o.status, 'done', `${JSON.stringify(HOSTILE[i])}: ${o.message}`);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
+import { LogPipeline } from '../../src/core/logLines';
+import { MetricsStore } from '../../src/core/metrics';
 import type { ParsedStreamEntry } from '../../src/sources/redis/streamEntry';
 import { LogStreamFollower, type LogStreamState } from '../../src/sources/redis/logStreams';
 import { waitFor } from '../harness/freePort';
@@ -138,6 +140,60 @@ describe('LogStreamFollower against a real redis-server', () => {
     await write(server.client(), 'stream:worker_events', 16, 16, '1-x');
     await expectLines(got, lines(1, 16), 'nothing read twice');
     await t.f.dispose();
+  });
+
+  it('a Redis restored from an older snapshot re-delivers and re-counts nothing; newer entries still arrive', async () => {
+    const server = await startRedis(); // no automatic saves: the only snapshot is the SAVE below
+    servers.push(server);
+    const c = server.client();
+    // The dashboard's path: entries into the log pipeline, their events into the metrics (clock
+    // a minute ahead, so the buckets written now are complete in its view).
+    const metrics = new MetricsStore({ clock: () => Date.now() + 60_000 });
+    const logs = new LogPipeline({ maxLines: 100_000 });
+    const ids: string[] = [];
+    const states: LogStreamState[] = [];
+    const f = new LogStreamFollower({
+      url: server.url,
+      streams: ['work_completions'],
+      blockMs: 500,
+      onEntries: (b) => {
+        for (const e of b) {
+          ids.push(e.entry.id ?? '');
+          if (e.event) metrics.recordEvent(e.event);
+        }
+        logs.add(b.map((e) => e.entry));
+      },
+      onState: (st) => states.push(st),
+    });
+    f.start();
+    await waitFor(() => states.some((st) => st.state === 'following'), { message: 'following' });
+    const pipe = async (from: number, to: number) => {
+      const p = c.pipeline();
+      for (let i = from; i <= to; i++) p.xadd('work_completions', '*', 'message', `line ${i}`, 'worker_id', `w${i % 3}`, 'duration_ms', '5');
+      await p.exec();
+    };
+    await pipe(1, 2000);
+    await c.save(); // the snapshot: 2,000 entries
+    await pipe(2001, 4000);
+    await waitFor(() => ids.length >= 4000, { timeoutMs: 30_000, message: `4,000 entries read (have ${ids.length})` });
+
+    await server.kill();
+    await waitFor(() => states.at(-1)?.state === 'error', { message: 'the follower notices' });
+    await server.restart(); // loads the older dump.rdb
+    const c2 = server.client();
+    assert.equal(await c2.xlen('work_completions'), 2000, 'the stream came back as the snapshot had it');
+    // Back on the restored stream before anything newer is written: it sees the rewind.
+    await waitFor(() => states.at(-1)?.state === 'following', { timeoutMs: 30_000, message: 'following again' });
+    for (let i = 4001; i <= 4010; i++) await c2.xadd('work_completions', '*', 'message', `line ${i}`, 'worker_id', 'w1', 'duration_ms', '5');
+    await waitFor(() => ids.length >= 4010, { timeoutMs: 30_000, message: `the 10 new entries (have ${ids.length})` });
+    // A duplicate would have arrived before the last new entry: write one more and wait for it.
+    await c2.xadd('work_completions', '*', 'message', 'line 4011', 'worker_id', 'w1', 'duration_ms', '5');
+    await waitFor(() => ids.length >= 4011, { timeoutMs: 30_000, message: 'the last entry' });
+    assert.equal(new Set(ids).size, ids.length, `no entry delivered twice (${ids.length - new Set(ids).size} duplicates)`);
+    assert.equal(ids.length, 4011);
+    assert.equal(logs.size, 4011, 'the log panel holds each line once');
+    assert.equal(metrics.view('1h').totals.completed, 4011, 'each completion counted once');
+    await f.dispose();
   });
 
   it('a new follower given the last ids (dashboard reopened) reads only what came after', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import { SupabaseSupervisor, type SupabaseSupervisorOptions } from '../../src/companion/supabaseSupervisor';
 import { parseSupervisorArgs } from '../../src/companion/supervisorCli';
@@ -95,12 +95,14 @@ test('with no supervisor running: "no supervisor answered", and the row is marke
 
 test('two supervisors, many requests: each carried out exactly once', async () => {
   const file = recordFile();
-  await supervisor({ restart: [process.execPath, RECORD_ARGV, '${worker}'], consumer: 'sup-a' });
-  await supervisor({ restart: [process.execPath, RECORD_ARGV, '${worker}'], consumer: 'sup-b' });
+  // A takeover time of 4 s: eight programs started at once on a busy machine can hold a
+  // supervisor's renewals up for a second or more, and a late renewal stops the program.
+  await supervisor({ restart: [process.execPath, RECORD_ARGV, '${worker}'], consumer: 'sup-a', claimIdleMs: 4000 });
+  await supervisor({ restart: [process.execPath, RECORD_ARGV, '${worker}'], consumer: 'sup-b', claimIdleMs: 4000 });
   const req = requester(15_000);
   const names = Array.from({ length: 8 }, (_, i) => `w-${i}`);
   const outcomes = await Promise.all(names.map((worker) => req.send(newRequest('restart', { worker }, 15_000))));
-  assert.deepEqual(outcomes.map((o) => o.status), names.map(() => 'done'));
+  assert.deepEqual(outcomes.map((o) => `${o.status}: ${o.message}`).filter((o) => !o.startsWith('done')), []);
   const ran = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l).argv as string[])[0]).sort();
   assert.deepEqual(ran, names);
 });
@@ -123,6 +125,32 @@ test('a supervisor process killed mid-restart: another takes the row over once i
   assert.equal(done.status, 'done', done.message);
   assert.equal((await rows())[0].supervisor, b.consumer);
   assert.equal(readFileSync(file, 'utf8').split('\n').filter(Boolean).length, 2, 'run once by each supervisor');
+});
+
+test('kill -9 of a supervisor process (itself, not its group) mid-restart: its program stops with it; the takeover runs it once, never alongside', async () => {
+  const file = recordFile();
+  const doneFile = join(dirname(file), 'done.jsonl');
+  // Every run takes 4 s and notes when it finished (the in-process supervisor's children read these too).
+  Object.assign(process.env, { HOLD_MS: '4000', DONE_FILE: doneFile });
+  cleanups.push(() => void delete process.env.HOLD_MS, () => void delete process.env.DONE_FILE);
+  const argv = [process.execPath, RECORD_ARGV, '${worker}'];
+  const a = await startSupervisorProcess(['--supabase', stack.rest.url, '--key-env', 'WL_SERVICE_KEY', '--restart', JSON.stringify(argv), '--claim-idle-ms', '2000', '--consumer', 'sup-a'], {
+    env: { WL_SERVICE_KEY: stack.rest.serviceKey },
+  });
+  cleanups.push(() => a.kill());
+  const outcome = requester(40_000).send(newRequest('restart', { worker: 'w-1' }, 40_000));
+  await waitFor(() => existsSync(file), { timeoutMs: 15_000, message: 'A started the program' });
+  process.kill(a.child.pid!, 'SIGKILL'); // as `kill -9 <pid>` does: its process group is left alone
+  const b = await supervisor({ restart: argv, consumer: 'sup-b', claimIdleMs: 2000 });
+  const done = await outcome;
+  assert.equal(done.status, 'done', done.message);
+  assert.equal((await rows())[0].supervisor, b.consumer);
+  const runs = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { pid: number; alive: number[] });
+  assert.equal(runs.length, 2, 'run by A (stopped midway), then by B');
+  assert.deepEqual(runs[1].alive, [], "A's program was stopped before B started its own");
+  await waitFor(() => existsSync(doneFile), { message: "B's run finished" });
+  const finished = readFileSync(doneFile, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { pid: number }).pid);
+  assert.deepEqual(finished, [runs[1].pid], "only B's run finished");
 });
 
 test('the anon key may not request changes: said in words, nothing written', async () => {

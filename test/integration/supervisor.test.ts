@@ -36,12 +36,17 @@ afterEach(async () => {
 function setup(env: Record<string, string> = {}) {
   dir = mkdtempSync(join(tmpdir(), 'wl-sup-'));
   const file = join(dir, 'argv.jsonl');
-  const runs = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { argv: string[]; ppid: number }) : []);
+  const doneFile = join(dir, 'done.jsonl');
+  const lines = <T>(f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T) : []);
+  // sup: the supervisor that ran it; alive: runs still going when this one started.
+  const runs = () => lines<{ argv: string[]; pid: number; sup: number; alive: number[] }>(file);
+  /** Runs that finished (a program stopped midway never gets there). */
+  const finished = () => lines<{ pid: number }>(doneFile).map((d) => d.pid);
   const start = (claimIdleMs: number) =>
     startSupervisorProcess(['--redis', redis.url, '--restart', JSON.stringify([process.execPath, RECORD_ARGV, '${worker}']), '--claim-idle-ms', String(claimIdleMs)], {
-      env: { RECORD_FILE: file, ...env },
+      env: { RECORD_FILE: file, DONE_FILE: doneFile, ...env },
     });
-  return { runs, start };
+  return { runs, start, finished };
 }
 
 function requester(): RedisStoreRequester {
@@ -57,27 +62,30 @@ async function settled(): Promise<boolean> {
 }
 
 test('two supervisors, one request: exactly one execution, even when it runs longer than the takeover time', async () => {
-  // Each run takes 3 s, three times the takeover time: only the keep-alive (renewed every
-  // third of it) stops the other supervisor from taking the request over and running it a
-  // second time. A takeover time of 1 s, not less: a busy 2-core machine can stall a
-  // process for a few hundred milliseconds, and that is not what this test is about.
-  const { runs, start } = setup({ HOLD_MS: '3000' });
-  const [a, b] = await Promise.all([start(1000), start(1000)]);
+  // Each run takes 6 s, three times the takeover time: only the keep-alive (renewed every
+  // fifth of it) stops the other supervisor from taking the request over and running it a
+  // second time. A takeover time of 2 s, not less: a supervisor that misses its renewals for
+  // three quarters of it has its program stopped (as a stalled one must), and a busy 2-core
+  // machine can stall a process for several hundred milliseconds.
+  const { runs, start } = setup({ HOLD_MS: '6000' });
+  const [a, b] = await Promise.all([start(2000), start(2000)]);
   const r = newRequest('restart', { worker: 'w-1' }, 20_000);
   const outcome = await requester().send(r);
   assert.equal(outcome.status, 'done', outcome.message);
   await waitFor(settled, { message: 'no request pending in the group' });
   assert.equal(runs().length, 1);
-  assert.ok([a.child.pid, b.child.pid].includes(runs()[0].ppid));
+  assert.ok([a.child.pid, b.child.pid].includes(runs()[0].sup));
 });
 
 test('many requests over two supervisors, and a duplicated id: each request id runs once', async () => {
   const { runs, start } = setup();
-  const [a, b] = await Promise.all([start(300), start(300)]);
+  // A takeover time of 4 s: eight programs started at once on a busy machine can hold a
+  // supervisor's renewals up for a second or more, and a late renewal stops the program.
+  const [a, b] = await Promise.all([start(4000), start(4000)]);
   const req = requester();
   const workers = ['w-1', 'w-2', 'w-3', 'w-4', 'w-5', 'w-6', 'w-7', 'w-8'];
   const outcomes = await Promise.all(workers.map((worker) => req.send(newRequest('restart', { worker }, 20_000))));
-  assert.deepEqual(outcomes.map((o) => o.status), workers.map(() => 'done'));
+  assert.deepEqual(outcomes.map((o) => `${o.status}: ${o.message}`).filter((o) => !o.startsWith('done')), []);
   // The same request written twice (a retried XADD): carried out once, both entries acknowledged.
   const dup = newRequest('restart', { worker: 'w-dup' }, 20_000);
   const c = redis.client();
@@ -87,7 +95,7 @@ test('many requests over two supervisors, and a duplicated id: each request id r
   await waitFor(settled, { timeoutMs: 15_000, message: 'both copies acknowledged' });
   const got = runs().map((r) => r.argv[0]).sort();
   assert.deepEqual(got, [...workers, 'w-dup'].sort());
-  const by = new Set(runs().map((r) => r.ppid));
+  const by = new Set(runs().map((r) => r.sup));
   assert.ok([...by].every((pid) => pid === a.child.pid || pid === b.child.pid));
 });
 
@@ -100,17 +108,64 @@ test('a supervisor killed mid-request: another picks the request up and carries 
   const r = newRequest('restart', { worker: 'w-1' }, 20_000);
   const pending = requester().send(r, { onAccepted: (m) => accepted.push(m) });
   await waitFor(() => runs().length === 1 && accepted.length === 1, { message: 'A accepted and started the program' });
-  assert.equal(runs()[0].ppid, a.child.pid);
+  assert.equal(runs()[0].sup, a.child.pid);
   assert.match(accepted[0], new RegExp(`^${a.consumer.replace(/[.:]/g, '\\$&')}: restart w-1 accepted$`));
   await a.kill();
 
   const b = await start(1000);
   const outcome = await pending;
   assert.equal(outcome.status, 'done', outcome.message);
-  assert.deepEqual(runs().map((x) => x.ppid), [a.child.pid, b.child.pid], 'run once by A (killed), then once by B');
+  assert.deepEqual(runs().map((x) => x.sup), [a.child.pid, b.child.pid], 'run once by A (killed), then once by B');
   assert.deepEqual(runs()[1].argv, ['w-1']);
   await waitFor(settled, { message: 'the request acknowledged by B' });
   assert.match(b.output(), /restart w-1 \(request .* taken over\)/);
+});
+
+test('kill -9 of a supervisor (itself, not its group) mid-restart: its program stops with it; the takeover runs it once, never alongside', async () => {
+  // Each run takes 4 s. A is killed 1 s in, as `kill -9 <pid>` does: the restart program,
+  // orphaned, used to finish anyway while the takeover ran it a second time.
+  const { runs, start, finished } = setup({ HOLD_MS: '4000' });
+  const a = await start(2000);
+  const r = newRequest('restart', { worker: 'w-1' }, 40_000);
+  const pending = requester().send(r);
+  await waitFor(() => runs().length === 1, { message: 'A started the program' });
+  assert.equal(runs()[0].sup, a.child.pid);
+  process.kill(a.child.pid!, 'SIGKILL');
+  const b = await start(2000);
+  const outcome = await pending;
+  assert.equal(outcome.status, 'done', outcome.message);
+  await waitFor(settled, { message: 'the request acknowledged by B' });
+  assert.deepEqual(runs().map((x) => x.sup), [a.child.pid, b.child.pid]);
+  assert.deepEqual(runs()[1].alive, [], "A's program was stopped before B started its own");
+  await waitFor(() => finished().length >= 1, { message: "B's run finished" });
+  assert.deepEqual(finished(), [runs()[1].pid], "only B's run finished: A's was stopped midway");
+});
+
+test('a supervisor stalled (SIGSTOP) past its lock: its program is stopped before the takeover starts, and it does not answer when it wakes', async () => {
+  const { runs, start, finished } = setup({ HOLD_MS: '8000' });
+  const both = await Promise.all([start(2000), start(2000)]);
+  const r = newRequest('restart', { worker: 'w-1' }, 40_000);
+  const pending = requester().send(r);
+  await waitFor(() => runs().length === 1, { message: 'one supervisor started the program' });
+  // A: the one that took it, stalled at once, with its program 8 s from finishing.
+  const [a, b] = runs()[0].sup === both[0].child.pid ? both : [both[1], both[0]];
+  process.kill(a.child.pid!, 'SIGSTOP');
+  try {
+    await waitFor(() => runs().length === 2, { timeoutMs: 30_000, message: 'B took the request over' });
+  } finally {
+    process.kill(a.child.pid!, 'SIGCONT');
+  }
+  const outcome = await pending;
+  assert.equal(outcome.status, 'done', outcome.message);
+  assert.equal(runs()[1].sup, b.child.pid);
+  assert.deepEqual(runs()[1].alive, [], "A's program was stopped before B started its own");
+  // A wakes up to a program its leash stopped and a lock that is B's: it writes no result.
+  await waitFor(() => /not answered from here/.test(a.output()), { timeoutMs: 20_000, message: 'A noticed it lost the request' });
+  await waitFor(settled, { message: 'acknowledged' });
+  const results = (await redis.client().xrange('workerlens:command-results', '-', '+')).map(([, f]) => Object.fromEntries(chunk(f)));
+  const final = results.filter((x) => x.id === r.id && x.status !== 'accepted');
+  assert.deepEqual(final.map((x) => [x.status, x.supervisor]), [['done', b.consumer]], 'one answer, from B');
+  assert.deepEqual(finished(), [runs()[1].pid], "only B's run finished");
 });
 
 test('a request read but never accepted (its supervisor died at once) is not carried out after its requester gave up', async () => {

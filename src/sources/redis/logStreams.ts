@@ -38,9 +38,10 @@ type Entry = [id: string, fields: string[]];
  * then follows with XREAD BLOCK from the last id it delivered, on its own connection
  * (a blocked connection cannot serve the source's reads). After a disconnect it
  * resumes from those ids — never `$`, which would skip what was written meanwhile —
- * so a Redis restart loses and duplicates nothing. A stream that came back empty or
- * re-numbered below our id (a restart without persistence, a writer using its own
- * ids) is read again from its start.
+ * so a Redis restart loses and duplicates nothing. A stream restored from an older
+ * snapshot resumes after its newest entry (read already: nothing is delivered or
+ * counted twice); one that came back empty or re-numbered with a writer's own small
+ * ids is read again from its start.
  */
 export class LogStreamFollower {
   private readonly ids = new Map<string, string>();
@@ -152,9 +153,15 @@ export class LogStreamFollower {
         this.ids.set(s, '0-0'); // emptied or gone: whatever arrives next is new
         continue;
       }
-      if (compareIds(newest[0]![0], last) >= 0) continue; // our place still exists, or was passed: resume there
+      const top = newest[0]![0];
+      if (compareIds(top, last) >= 0) continue; // our place still exists, or was passed: resume there
       const ours = (await client.call('XRANGE', s, last, last)) as Entry[];
-      if (!ours.length) this.ids.set(s, '0-0'); // re-numbered below our id: all of it is new to us
+      if (ours.length) continue;
+      // Rewound below our place. Time-stamped ids (Redis's own) mean the same history restored
+      // from an older snapshot: everything up to its newest entry was read already, and what
+      // comes next is newer than that (even from a server whose clock is behind ours).
+      // Small ids a writer chose itself mean another history: all of it is new to us.
+      this.ids.set(s, isTimeId(top) ? top : '0-0');
     }
   }
 
@@ -201,6 +208,11 @@ export class LogStreamFollower {
 async function newestId(client: Redis, stream: string): Promise<string> {
   const rows = (await client.call('XREVRANGE', stream, '+', '-', 'COUNT', '1')) as Entry[];
   return rows[0]?.[0] ?? '0-0';
+}
+
+/** Ids from Redis's `*` (or a writer's own clock) start with ms since 1970: after 2001 is ≥ 1e12. */
+function isTimeId(id: string): boolean {
+  return Number(id.split('-')[0]) >= 1e12;
 }
 
 /** Orders stream ids `ms-seq` numerically (string order is wrong for ids of different lengths). */

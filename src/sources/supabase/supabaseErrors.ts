@@ -12,7 +12,11 @@ export function describeSupabaseError(err: { code?: string; message?: string; st
     return `The table ${table} does not exist at ${where} (${code}). Create it with sql/supabase-setup.sql, or set the connection's "table".`;
   }
   if (/fetch failed|ECONNREFUSED|ENOTFOUND|network|socket/i.test(msg)) return `Cannot reach Supabase at ${where}: ${msg}`;
-  return `Supabase error at ${where}: ${msg}${code ? ` (${code})` : ''}`;
+  // A gateway's 502/503/504 comes with an empty body: the status is all there is to say.
+  if (err?.status !== undefined && err.status >= 500) {
+    return `Supabase at ${where} is not answering (HTTP ${err.status}${msg.trim() ? `: ${msg.trim()}` : ''}): its API is restarting, paused or down`;
+  }
+  return `Supabase error at ${where}: ${msg.trim() || 'no details given'}${code ? ` (${code})` : ''}`;
 }
 
 /** The project's host for messages: never the key, never a path. */
