@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { RedisSource } from '../../src/sources/redis/redisSource';
+import { startRedis } from '../harness/redisServer';
+import { waitFor } from '../harness/freePort';
+import { runFault, sourceClientIds } from './faultScenario';
+import { observe, worker, writeHash } from './redisFixtures';
+
+/*
+ * Faults on the connection rather than the server: CLIENT KILL, a password rotated
+ * under the viewer, a server refusing writes, and the fault proxy's stall, reset and
+ * drop (see faultScenario.ts for what every scenario checks).
+ */
+
+for (const sortAllowed of [true, false]) {
+  const path = sortAllowed ? 'the one-command SORT read' : 'the pipelined read (SORT denied by ACL)';
+  test(`CLIENT KILL in a loop, ${path}: never a worker "unknown", stale in words, the same read path afterwards`, async (t) => {
+    const redis = await startRedis();
+    const admin = redis.client();
+    await admin.call('ACL', 'SETUSER', 'viewer', 'on', '>pw', '~*', '&*', '+@all', ...(sortAllowed ? [] : ['-sort', '-sort_ro']));
+    const n = 500;
+    const now = Date.now();
+    for (let i = 0; i < n; i++) await writeHash(admin, `w-${i}`, worker('idle', now));
+    const obs = observe();
+    const source = new RedisSource({ url: `redis://viewer@127.0.0.1:${redis.port}`, password: 'pw', pollMs: 20, push: 'off' });
+    t.after(async () => {
+      await source.dispose();
+      await redis.stop();
+    });
+    source.start(obs.sink);
+    await waitFor(() => obs.fleet.size === n && obs.fleet.connection.state === 'connected', { message: 'fleet read' });
+
+    const unknown: string[] = [];
+    const errors = new Set<string>();
+    obs.fleet.onChange((c) => {
+      if (c.connection && obs.fleet.connection.state === 'error') errors.add(obs.fleet.connection.message ?? '');
+      for (const id of [...c.changed, ...c.added]) if (obs.fleet.get(id)?.health === 'unknown') unknown.push(`${id}: ${obs.fleet.get(id)?.reason}`);
+      if (c.removed.length) unknown.push(`removed ${c.removed.length}`);
+    });
+    const stats = async () => {
+      const s = await admin.info('commandstats');
+      return { sort: Number(/cmdstat_sort_ro:calls=(\d+)/.exec(s)?.[1] ?? 0), hgetall: Number(/cmdstat_hgetall:calls=(\d+)/.exec(s)?.[1] ?? 0) };
+    };
+    // Kill the reading connection the moment it is back, 30 times: many kills land mid-read.
+    for (let round = 0; round < 30; round++) {
+      const ids = (await waitFor(() => sourceClientIds(admin).then((x) => (x.length ? x : undefined)), { message: 'the source reconnected' }))!;
+      await admin.call('CLIENT', 'KILL', 'ID', ...ids).catch(() => undefined);
+    }
+    const readsBefore = obs.fullReads;
+    await waitFor(() => obs.fleet.connection.state === 'connected' && obs.fullReads > readsBefore + 2, { timeoutMs: 5000, message: 'live again within 5 s' });
+    assert.deepEqual(unknown, [], 'a dropped connection is the store\'s state, never a worker\'s');
+    assert.ok(errors.size > 0, 'the drops were said');
+    for (const e of errors) assert.match(e, /Lost the connection|Not connected|retrying/, e);
+    assert.equal(obs.fleet.size, n);
+
+    const before = await stats();
+    const reads = obs.fullReads;
+    await waitFor(() => obs.fullReads >= reads + 3, { message: 'three more reads' });
+    const after = await stats();
+    if (sortAllowed) {
+      assert.ok(after.sort - before.sort >= 3, 'still one SORT_RO per read');
+      assert.equal(after.hgetall, before.hgetall, 'the one-command read was not turned off by a dropped connection');
+    } else {
+      assert.ok(after.hgetall - before.hgetall >= 3 * n, 'pipelined reads go on');
+    }
+  });
+}
