@@ -66,3 +66,75 @@ for (const sortAllowed of [true, false]) {
     }
   });
 }
+
+test('password rotated under the viewer: WRONGPASS in words on reconnect, last known state kept, live again once the password works', async (t) => {
+  await runFault(t, {
+    server: ['--requirepass', 'old'],
+    password: 'old',
+    beaterPassword: 'old', // the workers' connection stays logged in, as existing connections do after a rotation
+    fault: async ({ admin }) => {
+      await admin.config('SET', 'requirepass', 'new');
+      await admin.call('CLIENT', 'KILL', 'ID', ...(await sourceClientIds(admin)));
+    },
+    expect: /rejected the password \(WRONGPASS\)/,
+    detectMs: 2000, // the first reconnect attempt
+    holdMs: 6000,
+    heal: async ({ admin }) => void (await admin.config('SET', 'requirepass', 'old')),
+  });
+});
+
+test('maxmemory refusing writes: the observer keeps reading, connected, while the workers\' writes fail', async (t) => {
+  const redis = await startRedis(['--maxmemory-policy', 'noeviction']);
+  const admin = redis.client();
+  await writeHash(admin, 'w-1', worker('idle', Date.now()));
+  const obs = observe();
+  const source = new RedisSource({ url: redis.url, pollMs: 100, push: 'auto' });
+  t.after(async () => {
+    await source.dispose();
+    await redis.stop();
+  });
+  source.start(obs.sink);
+  await waitFor(() => obs.fleet.size === 1 && obs.fleet.connection.state === 'connected', { message: 'fleet read' });
+  await admin.config('SET', 'maxmemory', '1');
+  await assert.rejects(writeHash(admin, 'w-2', worker('idle', Date.now())), /OOM|EXECABORT/, 'the fault is on: writes are refused');
+  const reads = obs.fullReads;
+  await waitFor(() => obs.fullReads >= reads + 5, { message: 'five more full reads while writes are refused' });
+  assert.equal(obs.fleet.connection.state, 'connected');
+  assert.equal(obs.health('w-1'), 'healthy');
+  assert.deepEqual(obs.warnings(), []);
+});
+
+test('fault proxy stall (a black-holed link): "Timed out" once a read times out, nobody dead meanwhile, live again after it clears', async (t) => {
+  await runFault(t, {
+    viaProxy: true,
+    thresholds: { unresponsiveAfterSeconds: 10, deadAfterSeconds: 12, slowTaskAfterMinutes: 15, adaptive: false },
+    fault: async ({ proxy }) => proxy!.stall(),
+    expect: /Timed out talking to Redis/,
+    detectMs: 500 + 5000, // the next poll, then its timeout
+    holdMs: 14_000,
+    heal: async ({ proxy }) => proxy!.resume(),
+  });
+});
+
+test('fault proxy reset (ECONNRESET on every connection): said in words, reconnected at once', async (t) => {
+  await runFault(t, {
+    viaProxy: true,
+    fault: async ({ proxy }) => proxy!.reset(),
+    expect: /Lost the connection|Not connected/,
+    detectMs: 0,
+    holdMs: 0,
+    momentary: true,
+    heal: async () => undefined,
+  });
+});
+
+test('fault proxy drop (connections closed, new ones refused): stale in words for a 6 s outage with nobody dead, live again after', async (t) => {
+  await runFault(t, {
+    viaProxy: true,
+    fault: async ({ proxy }) => proxy!.drop(),
+    expect: /Lost the connection|Not connected|closed/,
+    detectMs: 0,
+    holdMs: 6000,
+    heal: async ({ proxy }) => proxy!.resume(),
+  });
+});
