@@ -34,7 +34,7 @@ test('SIGSTOP with the events push path live: a hung Redis is called stale (the 
     },
     fault: async ({ redis }) => redis.signal('SIGSTOP'),
     expect: /Timed out talking to Redis/,
-    detectMs: blockMs + 5000 + 5000, // the XREAD times out, then the read it prompts
+    detectMs: blockMs + 5000 + 2000 + 5000, // the XREAD times out, the poll resumes (2 s), its read times out
     holdMs: 22_000,
     heal: async ({ redis }) => redis.signal('SIGCONT'),
   });

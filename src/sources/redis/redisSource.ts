@@ -139,12 +139,12 @@ export class RedisSource implements WorkerSource {
   private onPushChange(live: boolean): void {
     if (this.disposed) return;
     this.sink?.log('info', `Live updates for ${this.where}: ${this.liveMode}`);
-    // Gone: read now (changes may have been missed, and a follower whose blocking read
-    // timed out is the first sign of a hung server), then the fast poll. Up: the read
-    // already due still runs; the pace slows after it. A push path that flaps (a hung
-    // server times out every XREAD, the follower is up again a second later) must never
-    // push the next read further away, or the read that would notice the hang never runs.
-    if (!live) this.scheduleWithin(0);
+    // Up: the poll becomes the slow reconciliation. Gone: back to the fast poll from now,
+    // not after the rest of a long reconciliation wait. Either way the next read only ever
+    // comes sooner: a push path that flaps (a hung server times out every XREAD, the
+    // follower is up again a second later) must never push it further away, or the read
+    // that would notice the hang never runs. The pace after that read follows the path.
+    this.scheduleWithin(live ? this.reconcileMs : this.opts.pollMs);
     if (this.conn?.state === 'connected') this.setConnected();
   }
 
