@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
 import { RedisSource } from '../../src/sources/redis/redisSource';
 import { startRedis } from '../harness/redisServer';
 import { waitFor } from '../harness/freePort';
+import { startFaultProxy } from '../harness/faultProxy';
 import { runFault, sourceClientIds } from './faultScenario';
 import { observe, worker, writeHash } from './redisFixtures';
 
@@ -137,4 +137,26 @@ test('fault proxy drop (connections closed, new ones refused): stale in words fo
     holdMs: 6000,
     heal: async ({ proxy }) => proxy!.resume(),
   });
+});
+
+test('fault proxy slow link (every chunk held 300 ms): reads slower, still connected, nobody late, no warning', async (t) => {
+  const redis = await startRedis();
+  const proxy = await startFaultProxy({ port: redis.port });
+  const admin = redis.client();
+  await writeHash(admin, 'w-1', worker('idle', Date.now()));
+  const obs = observe();
+  const source = new RedisSource({ url: proxy.url, pollMs: 100, push: 'off' });
+  t.after(async () => {
+    await source.dispose();
+    await proxy.stop();
+    await redis.stop();
+  });
+  source.start(obs.sink);
+  await waitFor(() => obs.fleet.size === 1 && obs.fleet.connection.state === 'connected', { message: 'fleet read' });
+  proxy.slow(300);
+  const reads = obs.fullReads;
+  await writeHash(admin, 'w-1', worker('working', Date.now()));
+  await waitFor(() => obs.fullReads >= reads + 3 && obs.health('w-1') === 'working', { timeoutMs: 15_000, message: 'three slow reads, the change among them' });
+  assert.equal(obs.fleet.connection.state, 'connected');
+  assert.deepEqual(obs.warnings(), []);
 });
