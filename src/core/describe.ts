@@ -46,7 +46,7 @@ export function describeWorker(w: WorkerView, now: number): string {
   } else {
     parts.push(`seen ${formatAge(s.lastHeartbeat, now)}`);
   }
-  if (w.stale) parts.push('(stale)');
+  if (w.stale) parts.push(w.blindSince !== undefined ? `store unreachable ${formatDuration(now - w.blindSince)}` : '(stale)');
   return parts.join(' · ');
 }
 
@@ -81,7 +81,14 @@ function rawDetailLines(w: WorkerView, now: number): [string, string][] {
   if (s.memoryBytes !== undefined) rows.push(['Memory', formatBytes(s.memoryBytes)]);
   if (w.pending) rows.push(['Request', w.pending]);
   for (const p of s.problems) rows.push(['Problem', p]);
-  if (w.stale) rows.push(['Data', 'Stale: the store is unreachable; this is the last known state']);
+  if (w.stale) {
+    rows.push([
+      'Data',
+      w.blindSince !== undefined
+        ? `Stale: the store has been unreachable for ${formatDuration(now - w.blindSince)}; this is the last known state, and health is judged as of that last successful read`
+        : 'Stale: the store is unreachable; this is the last known state',
+    ]);
+  }
   return rows;
 }
 

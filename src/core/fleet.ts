@@ -60,6 +60,27 @@ export class Fleet {
     return this.conn.state !== 'connected';
   }
 
+  /**
+   * Since when the store has not been seen: the last successful read while reading
+   * fails (state "error"), undefined while it works (or before the first read).
+   * "connecting" is only the very first connect: nothing was judged yet.
+   */
+  get blindSince(): number | undefined {
+    return this.conn.state === 'error' ? this.lastUpdate : undefined;
+  }
+
+  /**
+   * The time health is judged at. While the store cannot be read, the clock stops at
+   * the last successful read: a worker that beat every second until an outage is not
+   * called dead because the observer went blind (Flower #1007). Judged afresh from
+   * the first new read. Ages shown to the user still use the real clock.
+   */
+  private judgeAt(): number {
+    const now = this.clock();
+    const since = this.blindSince;
+    return since !== undefined && since < now ? since : now;
+  }
+
   setThresholds(t: HealthThresholds): void {
     this.thresholds = t;
     this.reclassify();
@@ -67,7 +88,10 @@ export class Fleet {
 
   setConnection(state: ConnectionState): void {
     const flipped = state.state !== this.conn.state || state.message !== this.conn.message || state.liveMode !== this.conn.liveMode;
+    const blindFlipped = (state.state === 'error') !== (this.conn.state === 'error');
     this.conn = state;
+    // Blind → seeing (or back): health is judged at another time from now on; the connection event tells every view to redraw.
+    if (blindFlipped) this.reclassify(false);
     if (flipped) this.emit({ changed: [], added: [], removed: [], connection: true });
   }
 
@@ -86,8 +110,8 @@ export class Fleet {
   }
 
   private applyUpdates(snapshots: WorkerSnapshot[], removed: string[]): void {
-    const now = this.clock();
-    this.lastUpdate = now;
+    this.lastUpdate = this.clock();
+    const now = this.judgeAt();
     const changed: string[] = [];
     const added: string[] = [];
     for (const s of snapshots) {
@@ -112,15 +136,15 @@ export class Fleet {
    * Re-derives health against the clock (a worker goes dead without any write).
    * Returns, and announces, only the workers whose health changed.
    */
-  reclassify(): string[] {
-    const now = this.clock();
+  reclassify(announce = true): string[] {
+    const now = this.judgeAt();
     const changed: string[] = [];
     for (const [id, e] of this.entries) {
       const before = e.health;
       this.classifyEntry(e, now);
       if (e.health !== before) changed.push(id);
     }
-    if (changed.length) this.emit({ changed, added: [], removed: [], connection: false });
+    if (changed.length && announce) this.emit({ changed, added: [], removed: [], connection: false });
     return changed;
   }
 
@@ -174,7 +198,7 @@ export class Fleet {
   }
 
   private view(e: Entry): WorkerView {
-    return { snapshot: e.snapshot, health: e.health, reason: e.reason, stale: this.stale, pending: e.pending };
+    return { snapshot: e.snapshot, health: e.health, reason: e.reason, stale: this.stale, blindSince: this.blindSince, pending: e.pending };
   }
 
   private emit(change: FleetChange): void {

@@ -71,6 +71,11 @@ export interface WorkerView {
   reason: string;
   /** True while the store is unreachable: this is last-known data. */
   stale: boolean;
+  /**
+   * While stale: when the store was last read successfully. Health is judged as of
+   * then (the observer's blindness is not the worker's death); ages use the real clock.
+   */
+  blindSince?: number;
   /** A request (restart, …) in flight for this worker, shown in its description. */
   pending?: string;
 }

@@ -14,6 +14,8 @@ export interface RedisServer {
   /** Kills the server (SIGKILL, like a crash) but keeps the port so restart() comes back at the same address. */
   kill(): Promise<void>;
   restart(): Promise<void>;
+  /** Sends a signal to the server process: SIGSTOP hangs it (connections stay open, nothing answers), SIGCONT resumes it. */
+  signal(sig: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -51,7 +53,7 @@ export async function startRedis(args: string[] = []): Promise<RedisServer> {
     const p = proc;
     if (!p || p.exitCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGKILL');
+    p.kill('SIGKILL'); // also ends a server left stopped (SIGSTOP) by a test
     await exited;
   };
   await launch();
@@ -67,6 +69,9 @@ export async function startRedis(args: string[] = []): Promise<RedisServer> {
     },
     kill,
     restart: launch,
+    signal(sig) {
+      proc?.kill(sig);
+    },
     async stop() {
       for (const c of clients) c.disconnect();
       await kill();

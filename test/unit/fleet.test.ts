@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Fleet, type FleetChange } from '../../src/core/fleet';
 import type { WorkerSnapshot } from '../../src/core/model';
+import { describeWorker, detailLines } from '../../src/core/describe';
 
 const T0 = Date.parse('2024-06-01T12:00:00Z');
 
@@ -137,4 +138,44 @@ test('one bad worker never hides the others', () => {
   assert.equal(fleet.get('bad')?.health, 'unknown');
   assert.match(fleet.get('bad')!.reason, /not valid JSON/);
   assert.equal(fleet.get('a')?.health, 'healthy');
+});
+
+test('an outage longer than dead-after invents no deaths: health is judged as of the last successful read, afresh from the next one', () => {
+  const { fleet, tick, now } = setup();
+  fleet.setConnection({ state: 'connected' });
+  // Beats every second: what a live worker looks like until the observer goes blind.
+  for (let i = 0; i < 5; i++) {
+    fleet.replaceAll([w('a', { lastHeartbeat: now() }), w('gone-quiet', { lastHeartbeat: T0 })]);
+    tick(1000);
+  }
+  const lastRead = now() - 1000;
+  fleet.setConnection({ state: 'error', message: 'Redis refused the connection' });
+  tick(45_000); // > dead-after (30 s)
+  fleet.reclassify();
+  assert.equal(fleet.get('a')?.health, 'healthy', 'blindness is not death');
+  assert.equal(fleet.get('a')?.blindSince, lastRead);
+  assert.equal(describeWorker(fleet.get('a')!, now()), 'idle · seen 46s ago · store unreachable 46s', 'the ages stay true');
+  assert.match(detailLines(fleet.get('a')!, now()).find(([k]) => k === 'Data')![1], /unreachable for 46s.*judged as of that last successful read/);
+  assert.equal(fleet.counts().byHealth.dead, 0);
+
+  // The first read after the outage judges afresh: a worker that really stopped is dead now, the live one is not.
+  fleet.replaceAll([w('a', { lastHeartbeat: now() }), w('gone-quiet', { lastHeartbeat: T0 })]);
+  fleet.setConnection({ state: 'connected' });
+  assert.equal(fleet.get('a')?.health, 'healthy');
+  assert.equal(fleet.get('gone-quiet')?.health, 'dead', 'a worker silent since before the outage is judged on the real clock again');
+  assert.equal(fleet.get('a')?.blindSince, undefined);
+});
+
+test('a worker already late before the outage stays as it was judged, neither better nor worse', () => {
+  const { fleet, tick } = setup();
+  fleet.setConnection({ state: 'connected' });
+  fleet.replaceAll([w('late', { lastHeartbeat: T0 })]);
+  tick(20_000);
+  fleet.replaceAll([w('late', { lastHeartbeat: T0 })]); // a poll: nothing changed, but the store was seen
+  fleet.reclassify();
+  assert.equal(fleet.get('late')?.health, 'unresponsive');
+  fleet.setConnection({ state: 'error', message: 'down' });
+  tick(60_000);
+  fleet.reclassify();
+  assert.equal(fleet.get('late')?.health, 'unresponsive', 'judged as of the last read (T0 + 20s): not dead, and not healthy again either');
 });

@@ -3,6 +3,7 @@ import type { RedisKeys } from '../../core/connectionConfig';
 import type { WorkerSnapshot } from '../../core/model';
 import { parseRecord, unreadable, type FieldMap } from '../../core/record';
 import { keyFor } from './orchestratorPreset';
+import { isStoreUnavailable } from './redisErrors';
 
 /** How each worker's state key was stored last time: read it with the right command first. */
 export type TypeHints = Map<string, 'hash' | 'string'>;
@@ -73,6 +74,7 @@ async function readRaw(
   const res = (await pipe.exec()) ?? [];
   // A pipeline fails per command; a reply-less pipeline means the connection went away.
   if (res.length === 0) throw new Error('Connection is closed.');
+  throwIfStoreUnavailable(res);
 
   const step = membership ? 2 : 1;
   const members: boolean[] = [];
@@ -100,6 +102,8 @@ async function readRaw(
       else again.get(key);
     }
     const res2 = (await again.exec()) ?? [];
+    if (res2.length === 0) throw new Error('Connection is closed.');
+    throwIfStoreUnavailable(res2);
     retry.forEach((i, j) => {
       const [err, value] = res2[j] ?? [new Error('no reply')];
       const wasString = hints?.get(ids[i]) === 'string';
@@ -123,6 +127,15 @@ async function readRaw(
     return snap;
   });
   return { snapshots, members };
+}
+
+/**
+ * A dropped connection (or a BUSY server) fails every command of a pipeline alike:
+ * that is the store's state, not each worker's. Fail the whole read so the fleet goes
+ * stale with its last known state, instead of replacing it with workers "unknown".
+ */
+function throwIfStoreUnavailable(res: [Error | null, unknown][]): void {
+  for (const [err] of res) if (err && isStoreUnavailable(err)) throw err;
 }
 
 function counterKeysFor(ids: string[], keys: RedisKeys): string[] {

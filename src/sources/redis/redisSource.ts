@@ -56,6 +56,8 @@ export class RedisSource implements WorkerSource {
   private client?: Redis;
   private sink?: SourceSink;
   private timer?: NodeJS.Timeout;
+  /** When the timer's read is due (undefined while a timed read runs). */
+  private dueAt?: number;
   private disposed = false;
   private inFlight?: Promise<void>;
   private readonly where: string;
@@ -148,15 +150,26 @@ export class RedisSource implements WorkerSource {
     if (this.disposed) return;
     this.sink?.log('info', `Live updates for ${this.where}: ${this.liveMode}`);
     // Up: the poll becomes the slow reconciliation. Gone: back to the fast poll from now,
-    // not after the rest of a long reconciliation wait.
-    this.schedule(live ? this.reconcileMs : this.opts.pollMs);
+    // not after the rest of a long reconciliation wait. Either way the next read only ever
+    // comes sooner: a push path that flaps (a hung server times out every XREAD, the
+    // follower is up again a second later) must never push it further away, or the read
+    // that would notice the hang never runs. The pace after that read follows the path.
+    this.scheduleWithin(live ? this.reconcileMs : this.opts.pollMs);
     if (this.conn?.state === 'connected') this.setConnected();
+  }
+
+  /** Brings the next read forward to within `ms`; never postpones one already due sooner. */
+  private scheduleWithin(ms: number): void {
+    if (this.dueAt !== undefined && this.dueAt <= Date.now() + ms) return;
+    this.schedule(ms);
   }
 
   private schedule(ms: number): void {
     if (this.disposed) return;
     clearTimeout(this.timer);
+    this.dueAt = Date.now() + ms;
     this.timer = setTimeout(() => {
+      this.dueAt = undefined;
       void this.refresh().finally(() => this.schedule(this.push?.live ? this.reconcileMs : this.opts.pollMs));
     }, ms);
   }

@@ -3,6 +3,7 @@ import type { RedisKeys } from '../../core/connectionConfig';
 import type { WorkerSnapshot } from '../../core/model';
 import type { FieldMap } from '../../core/record';
 import { applyCounters, readWorkers, toSnapshot, type TypeHints } from './readWorkers';
+import { isRefusedCommand } from './redisErrors';
 
 /**
  * The whole fleet in ONE command: `SORT_RO active_workers BY nosort GET # GET
@@ -27,10 +28,12 @@ export async function readAllBySort(client: Redis, keys: RedisKeys, fields: Fiel
   try {
     reply = await sortCommand(client, state, keys.activeSet, plan.gets);
   } catch (err) {
-    const msg = (err as Error).message;
-    // A dropped connection is not a refusal: let the caller report it and try again later.
-    if (/Connection is closed|timed? ?out|ECONN|EPIPE|writeable|offline queue/i.test(msg)) throw err;
-    state.unavailable = msg;
+    // Only a definite "no" (ACL, renamed/unknown command, refused in Cluster) turns the
+    // one-command read off for this connection. Anything else — a dropped connection,
+    // "Reached the max retries…", BUSY, a timeout — is the store's passing state: the
+    // caller reports it and SORT is tried again on the next read.
+    if (!isSortRefused(err)) throw err;
+    state.unavailable = (err as Error).message;
     return undefined;
   }
   if (!Array.isArray(reply)) return undefined;
@@ -58,6 +61,10 @@ export async function readAllBySort(client: Redis, keys: RedisKeys, fields: Fiel
     blank.forEach((i, j) => (out[i] = again[j]));
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+function isSortRefused(err: unknown): boolean {
+  return isRefusedCommand(err) || /denied in Cluster mode|no permissions to run/i.test((err as Error)?.message ?? '');
 }
 
 /** Remembers, per connection, whether SORT works here (so a refusal costs one try, not one per poll). */
