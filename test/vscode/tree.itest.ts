@@ -48,7 +48,8 @@ test('workers are grouped by health, problems first, with counts', async () => {
 });
 
 test('rows say what each worker is doing and how fresh its heartbeat is', async () => {
-  assert.match((await workerRow('worker-build'))!.description, /^working · Fix login bug · 3m \d+s$/);
+  // Its task started 3m 12s before the fleet was written; starting the workbench on a busy machine can add a minute.
+  assert.match((await workerRow('worker-build'))!.description, /^working · Fix login bug · [3-5]m \d+s$/);
   assert.match((await workerRow('worker-idle'))!.description, /^idle · seen \d+s ago$/);
   assert.match((await workerRow('worker-dead'))!.description, /^dead · last seen 2m \d+s ago$/);
   assert.match((await workerRow('worker-slow'))!.description, /^slow · Reindex search · 20m \d+s$/);
@@ -65,7 +66,7 @@ test('a worker row expands to its task, counters (per-worker counters win) and h
     children.map((c) => c.label),
     ['Task: Fix login bug', 'Completed 14 · Errors 1', children[2].label],
   );
-  assert.match(children[0].description, /bugfix · acme\/api · 3m/);
+  assert.match(children[0].description, /bugfix · acme\/api · [3-5]m/);
   assert.match(children[2].label, /^Last heartbeat \d+s ago$/);
 });
 
@@ -146,14 +147,15 @@ test('a store that stops answering: last known workers stay, marked stale, with 
   const top = await labelled(api.tree.getChildren());
   assert.equal(top[0].label, 'Cannot reach the store — Retry');
   assert.match(top[0].description, /Timed out|Redis/);
-  assert.match((await workerRow('worker-build'))!.description, /\(stale\)$/);
+  // Its age stays true and the row says the store, not the worker, went quiet (issue 14).
+  assert.match((await workerRow('worker-build'))!.description, /^working · Fix login bug · \dm \d+s · store unreachable \d+s$/);
   await waitFor(() => /\(stale\)/.test(api.statusBar.state.text), { message: () => `status bar marked stale (${api.statusBar.state.text})` });
   // The Retry row runs workerLens.refresh; once Redis answers again, everything is live.
   // redis-cli's PING is held by the pause and answers when Redis does again.
   assert.equal(execFileSync('redis-cli', ['-u', url, 'PING'], { encoding: 'utf8', timeout: 15_000 }).trim(), 'PONG');
   await vscode.commands.executeCommand((api.tree.getTreeItem(top[0].node).command as vscode.Command).command);
   await waitFor(() => api.manager.fleet.connection.state === 'connected', { timeoutMs: 10_000, message: 'connected again' });
-  assert.doesNotMatch((await workerRow('worker-build'))!.description, /stale/);
+  assert.doesNotMatch((await workerRow('worker-build'))!.description, /stale|unreachable/);
 }, 60_000);
 
 test('a change written with redis-cli shows in the tree without Refresh (poll is 60 s)', async () => {
