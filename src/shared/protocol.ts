@@ -32,8 +32,15 @@ export type LevelName = 'debug' | 'info' | 'warn' | 'error';
 /** One value per bucket; null where there is no data (drawn as a gap, not as zero). */
 export type Series = (number | null)[];
 
+/** The dashboard's charts. */
+export type ChartName = 'throughput' | 'errors' | 'duration' | 'health' | 'queues';
+
 export interface MetricsView {
   window: WindowKey;
+  /** The window was chosen to fit the history (the user has not picked one). */
+  auto?: boolean;
+  /** Why a chart has nothing to draw, in words (absent: it has data). */
+  notes?: Partial<Record<ChartName, string>>;
   bucketMs: number;
   /** Start of each bucket, epoch ms, oldest first. */
   times: number[];
