@@ -154,17 +154,20 @@ export interface Focus {
   section?: Section;
 }
 
+/** A chart window the user picked, or `auto`: the shortest that holds the history (until the user picks one). */
+export type WindowChoice = WindowKey | 'auto';
+
 /** Webview → host. */
 export type WebviewMessage =
-  | { type: 'webview/ready'; window: WindowKey; worker?: string | null }
-  | { type: 'view/configure'; window: WindowKey; worker?: string | null }
+  | { type: 'webview/ready'; window: WindowChoice; worker?: string | null }
+  | { type: 'view/configure'; window: WindowChoice; worker?: string | null }
   | { type: 'link/open'; path: string; line: number; column?: number }
   | { type: 'metrics/export' }
   | { type: 'logs/clear' };
 
 /** What the webview keeps across hide/show with `setState`: small UI state only. */
 export interface WebviewState {
-  window: WindowKey;
+  window: WindowChoice;
   worker: string | null;
   follow: boolean;
   logLevel: LevelName;

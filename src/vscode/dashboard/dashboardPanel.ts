@@ -3,7 +3,7 @@ import type { ConnectionConfig } from '../../core/connectionConfig';
 import type { LiveSession } from '../../core/liveSession';
 import type { LogPipeline } from '../../core/logLines';
 import type { MetricsStore } from '../../core/metrics';
-import { WINDOWS, type ConnectionInfo, type Section, type WebviewMessage, type WindowKey } from '../../shared/protocol';
+import { WINDOWS, type ConnectionInfo, type MetricsView, type Section, type WebviewMessage, type WindowChoice } from '../../shared/protocol';
 import { logMaxLines } from '../settings';
 import { exportMetrics, openLink } from './dashboardActions';
 import { dashboardHtml, makeNonce } from './dashboardHtml';
@@ -37,7 +37,7 @@ export class DashboardPanel implements vscode.Disposable {
   static readonly viewType = 'workerLens.dashboard';
   private panel?: vscode.WebviewPanel;
   private channel?: WebviewChannel;
-  private window: WindowKey = '1h';
+  private window: WindowChoice = 'auto';
   private worker: string | null = null;
   private workersDirty = true;
   private timers: NodeJS.Timeout[] = [];
@@ -96,7 +96,7 @@ export class DashboardPanel implements vscode.Disposable {
 
   /** `workerLens.exportMetrics`: the current window (and worker filter) through a Save dialog. */
   async exportMetrics(): Promise<void> {
-    await exportMetrics(this.metrics.view(this.window, this.worker ?? undefined), this.deps.activeConnection()?.name);
+    await exportMetrics(this.view(), this.deps.activeConnection()?.name);
   }
 
   private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
@@ -146,7 +146,8 @@ export class DashboardPanel implements vscode.Disposable {
       switch (m.type) {
         case 'webview/ready':
         case 'view/configure':
-          if (Object.hasOwn(WINDOWS, m.window)) this.window = m.window; // own keys only: 'toString' is not a window
+          // Own keys only: 'toString' is not a window.
+          if (m.window === 'auto' || Object.hasOwn(WINDOWS, m.window)) this.window = m.window;
           this.worker = typeof m.worker === 'string' ? m.worker : null;
           if (m.type === 'webview/ready') this.resume();
           else this.pushMetrics();
@@ -180,7 +181,7 @@ export class DashboardPanel implements vscode.Disposable {
       type: 'dashboard/snapshot',
       config: { maxLines: this.logs.maxLines },
       connection: this.connectionInfo(),
-      metrics: this.metrics.view(this.window, this.worker ?? undefined),
+      metrics: this.view(),
       workers: workerRows(this.deps.session.fleet.workers(), Date.now()),
       logs: this.logs.all(),
     });
@@ -202,11 +203,18 @@ export class DashboardPanel implements vscode.Disposable {
   private pushMetrics(): void {
     const channel = this.channel;
     if (!channel?.isLive) return;
-    channel.notify({ type: 'metrics/didChange', metrics: this.metrics.view(this.window, this.worker ?? undefined) });
+    channel.notify({ type: 'metrics/didChange', metrics: this.view() });
     if (this.workersDirty) {
       this.workersDirty = false;
       channel.notify({ type: 'workers/didChange', ...workerRows(this.deps.session.fleet.workers(), Date.now()) });
     }
+  }
+
+  /** The charts for the window shown: the user's, or until they pick one the shortest that holds the history. */
+  view(): MetricsView {
+    const worker = this.worker ?? undefined;
+    if (this.window !== 'auto') return this.metrics.view(this.window, worker);
+    return { ...this.metrics.view(this.metrics.fittingWindow(), worker), auto: true };
   }
 
   private connectionInfo(): ConnectionInfo {
