@@ -177,7 +177,8 @@ export class MetricsStore {
     // worker) would move the rings' "newest" bucket there and blank every chart until then.
     const ts = Math.min(e.ts, this.clock());
     // History read back from the store: the charts know this time on (a quiet stretch is a zero, not a gap).
-    if (ts < this.knownFrom) this.knownFrom = Math.max(ts, this.clock() - WINDOWS['6h'].spanMs);
+    // (Only within the longest window: an older line says nothing about the time the charts show.)
+    if (ts < this.knownFrom && ts >= this.clock() - WINDOWS['6h'].spanMs) this.knownFrom = ts;
     if (e.durationMs !== undefined && e.durationMs >= 0) {
       this.streamDurations = true;
       this.duration(ts, e.durationMs);
