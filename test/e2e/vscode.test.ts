@@ -147,6 +147,14 @@ test('the packaged extension, clicked open by a user, shows the fleet by health 
     await user.run('Workers: Open Dashboard');
     const view = wb.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     await view.locator('canvas').first().waitFor({ timeout: 30_000 });
+    // The stream's history (the in-VS-Code suite's completions) is drawn as soon as the page is:
+    // tasks/min above zero and a throughput line, before the simulated fleet has finished anything.
+    const drawn = async () => {
+      const s = await view.locator('#charts').getAttribute('data-summary');
+      return s ? (JSON.parse(s) as Record<string, { drawn: number }>).throughput?.drawn ?? 0 : 0;
+    };
+    const perMinute = async () => Number(/([\d.,]+)\s*tasks \/ min/.exec(await view.locator('#kpis').innerText())?.[1]?.replace(',', '') ?? 0);
+    await waitFor(async () => (await drawn()) > 0 && (await perMinute()) > 0, { timeoutMs: 30_000, message: 'the history drawn on opening: a throughput line and tasks/min above zero' });
     const logRows = view.locator('.log-row');
     await waitFor(async () => (await logRows.count()) > 0, { timeoutMs: 30_000, message: 'log lines in the dashboard' });
     await waitFor(async () => (await view.locator('canvas').count()) >= 4, { message: 'the dashboard charts' });
