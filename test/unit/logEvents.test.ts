@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { workEventOf } from '../../src/sources/files/logEvents';
+import { workEventOf } from '../../src/core/logEvents';
 import { LogLineParser } from '../../src/sources/files/logParse';
 
 const T = Date.UTC(2026, 10, 22, 14, 0, 0);

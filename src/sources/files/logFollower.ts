@@ -2,7 +2,7 @@ import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogEntry } from '../../core/logEntry';
 import type { WorkEvent } from '../../core/metrics';
-import { workEventOf } from './logEvents';
+import { workEventOf } from '../../core/logEvents';
 import { LogLineParser, parseLogLine, workerFromFileName } from './logParse';
 import { FolderWatcher } from './folderWatcher';
 import { globToRegExp, splitGlob, stemOf } from './glob';

@@ -1,5 +1,5 @@
-import type { LogEntry } from '../../core/logEntry';
-import type { WorkEvent } from '../../core/metrics';
+import type { LogEntry } from './logEntry';
+import type { WorkEvent } from './metrics';
 
 /**
  * A finished task told in a worker's own log line, for the charts: "Task T-12 completed in
