@@ -18,14 +18,17 @@ const REPO = resolve(__dirname, '..');
 const OUT = join(REPO, 'media/screenshot-dashboard.png');
 
 async function main(): Promise<void> {
-  if (spawnSync(process.execPath, ['esbuild.mjs'], { cwd: REPO, stdio: 'inherit' }).status !== 0) throw new Error('build failed');
+  if (spawnSync(process.execPath, ['esbuild.mjs'], { cwd: REPO, stdio: 'inherit' }).status !== 0)
+    throw new Error('build failed');
   const tmp = mkdtempSync(join(tmpdir(), 'wl-shot-'));
   const workspace = join(tmp, 'workspace');
   const folder = join(workspace, '.workers');
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(workspace, 'README.md'), '# Worker Lens demo\n');
   const server = await startCodeServer({ workspace });
-  const payload = encodeURIComponent(JSON.stringify([['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${server.port}${REPO}`]]));
+  const payload = encodeURIComponent(
+    JSON.stringify([['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${server.port}${REPO}`]]),
+  );
   const wb = await openWorkbench(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${payload}`);
   // The demo's fleet, started once the editor is up (loading it can take a minute on a busy
   // machine): everything below happens in the fleet's first minute.
@@ -44,10 +47,13 @@ async function main(): Promise<void> {
     console.log(`dashboard drawn at ${opened} of the fleet: ${await kpis()}`);
     const drawn = async () => {
       const s = await view.locator('#charts').getAttribute('data-summary');
-      return s ? (JSON.parse(s) as Record<string, { drawn: number }>).throughput?.drawn ?? 0 : 0;
+      return s ? ((JSON.parse(s) as Record<string, { drawn: number }>).throughput?.drawn ?? 0) : 0;
     };
     // A few points of throughput and a screenful of log lines, well inside the first minute.
-    await waitFor(async () => (await drawn()) >= 3 && (await view.locator('.log-row').count()) > 10, { timeoutMs: 40_000, message: 'throughput drawn and log lines' });
+    await waitFor(async () => (await drawn()) >= 3 && (await view.locator('.log-row').count()) > 10, {
+      timeoutMs: 40_000,
+      message: 'throughput drawn and log lines',
+    });
     await wb.page.mouse.move(1270, 790);
     await wb.page.screenshot({ path: OUT });
     console.log(`screenshot at ${at()} of the fleet: ${await kpis()} → ${OUT}`);

@@ -1,7 +1,7 @@
 import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { pythonIso, STREAM_CAP, STREAMS, stateHash } from './orchestratorFormat';
+import { STREAM_CAP, STREAMS, stateHash } from './orchestratorFormat';
 import type { SimEvent, SimWorker } from './simFleet';
 
 /** Where the simulator writes a fleet. One call per tick with every worker that changed or beat. */

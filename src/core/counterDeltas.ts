@@ -33,7 +33,11 @@ export function counterIncrease(before: number | undefined, after: number | unde
  *   between (`blindFrom`, when the outage began); otherwise a change is seen as it is written,
  *   and it happened now.
  */
-export function increaseSpan(prev: CounterReading, cur: CounterReading, blindFrom?: number): { from: number; to: number } {
+export function increaseSpan(
+  prev: CounterReading,
+  cur: CounterReading,
+  blindFrom?: number,
+): { from: number; to: number } {
   const now = cur.at;
   let from: number;
   let to = now;

@@ -6,7 +6,8 @@ import type { WorkEvent } from './metrics';
  * 4.2s", "job 81 failed after 300ms: timeout", "Completed task T-9". A task or job word comes
  * first, so "shutting down - completed 42 tasks" (seed 004's exit line) is no completion.
  */
-const DONE = /\b(?:task|job)\b(?:\s+[^\s:]+)?\s+(completed|complete|finished|succeeded|done|failed|errored)\b(?:\s+(?:in|after)\s+(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds)?\b)?/i;
+const DONE =
+  /\b(?:task|job)\b(?:\s+[^\s:]+)?\s+(completed|complete|finished|succeeded|done|failed|errored)\b(?:\s+(?:in|after)\s+(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds)?\b)?/i;
 const DONE_FIRST = /^(?:[^\w]*\s)?(completed|finished|failed)\s+(?:task|job)\b/i;
 
 export function workEventOf(entry: LogEntry): WorkEvent | undefined {

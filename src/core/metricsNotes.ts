@@ -21,7 +21,9 @@ export function chartNotes(s: {
     notes.errors = 'No finished tasks in this window';
   }
   if (!s.durationsInWindow) {
-    notes.duration = s.durationsEver ? 'No task durations in this window' : 'This fleet does not report task durations (no durations in its events, no task start times)';
+    notes.duration = s.durationsEver
+      ? 'No task durations in this window'
+      : 'This fleet does not report task durations (no durations in its events, no task start times)';
   }
   if (!s.healthSampled) notes.health = 'Health is sampled every 5 s: the first sample is on its way';
   return notes;

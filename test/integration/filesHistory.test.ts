@@ -37,18 +37,23 @@ test('heartbeat-file logs are read back over the window, and the tail meets the 
   for (const w of ['sim-1', 'sim-2']) {
     let text = '';
     // A morning long gone: 9 hours ago, 200 KiB of it (outside every window).
-    for (let i = 0; i < 2000; i++) text += `${asctime(now - 9 * 60 * MIN + i * 1000)} - INFO - [${w}] Task old-${i} completed in 1.0s\n`;
+    for (let i = 0; i < 2000; i++)
+      text += `${asctime(now - 9 * 60 * MIN + i * 1000)} - INFO - [${w}] Task old-${i} completed in 1.0s\n`;
     // The last 10 minutes: a start and a completion every 2 s (with a traceback now and then).
     for (let ms = now - 10 * MIN; ms < now - 5000; ms += 2000) {
       text += `${asctime(ms)} - INFO - [${w}] Task T-${ms} started: Fix login bug (acme/api)\n`;
-      if (ms % 60_000 < 2000) text += `${asctime(ms + 900)} - ERROR - [${w}] Task T-${ms} failed after 0.9s: boom\nTraceback (most recent call last):\n  File "worker.py", line 3\n`;
+      if (ms % 60_000 < 2000)
+        text += `${asctime(ms + 900)} - ERROR - [${w}] Task T-${ms} failed after 0.9s: boom\nTraceback (most recent call last):\n  File "worker.py", line 3\n`;
       else {
         text += `${asctime(ms + 900)} - INFO - [${w}] Task T-${ms} completed in 0.9s\n`;
         expected++;
       }
     }
     writeFileSync(join(dir, `${w}.log`), text);
-    writeFileSync(join(dir, `${w}.json`), JSON.stringify({ worker: w, timestamp: new Date(now).toISOString(), status: 'idle' }));
+    writeFileSync(
+      join(dir, `${w}.json`),
+      JSON.stringify({ worker: w, timestamp: new Date(now).toISOString(), status: 'idle' }),
+    );
   }
 
   const ids: string[] = [];
@@ -56,13 +61,19 @@ test('heartbeat-file logs are read back over the window, and the tail meets the 
   const sink: SourceSink = { ...inner, logs: (es) => (ids.push(...es.map((e) => e.id!)), inner.logs(es)) };
   source.start(sink);
   const completed = () => session.metrics.view('1h').totals.completed;
-  await waitFor(() => completed() >= expected, { timeoutMs: 30_000, message: () => `the 10 minutes counted (${completed()} of ${expected})` });
+  await waitFor(() => completed() >= expected, {
+    timeoutMs: 30_000,
+    message: () => `the 10 minutes counted (${completed()} of ${expected})`,
+  });
   const v = session.metrics.view('1h');
   assert.equal(v.totals.completed, expected, 'each completion once, none of the morning');
   assert.equal(session.metrics.fittingWindow(), '1h', '10 minutes of history: the hour window holds it');
   const drawn = v.throughput.fleet.filter((x) => x !== null && x > 0).length;
   assert.ok(drawn >= 9, `a line over the 10 minutes (${drawn} minutes drawn)`);
-  assert.ok(v.totals.p50s !== null && v.totals.p50s > 0.5 && v.totals.p50s < 1.5, `durations from the lines (${v.totals.p50s})`);
+  assert.ok(
+    v.totals.p50s !== null && v.totals.p50s > 0.5 && v.totals.p50s < 1.5,
+    `durations from the lines (${v.totals.p50s})`,
+  );
   assert.ok(v.totals.errors >= 18, `failures counted (${v.totals.errors})`);
 
   // Live: a line appended now is delivered once, after the read-back, from the next byte.

@@ -33,11 +33,17 @@ describe('counter deltas', () => {
     c.now += 60_000;
     const v = m.view('5m');
     assert.equal(v.totals.completed, 3);
-    assert.ok(nonNull(v.throughput.fleet).every((x) => x >= 0), 'no bucket below zero');
+    assert.ok(
+      nonNull(v.throughput.fleet).every((x) => x >= 0),
+      'no bucket below zero',
+    );
   });
 
   it('a jump after a heartbeat gap is spread over the gap, not drawn as one spike', () => {
-    assert.deepEqual(increaseSpan({ at: T0, beat: T0 - 1000 }, { at: T0 + 300_000, beat: T0 + 299_000 }), { from: T0 - 1000, to: T0 + 299_000 });
+    assert.deepEqual(increaseSpan({ at: T0, beat: T0 - 1000 }, { at: T0 + 300_000, beat: T0 + 299_000 }), {
+      from: T0 - 1000,
+      to: T0 + 299_000,
+    });
     const c = { now: T0 };
     const m = new MetricsStore({ clock: () => c.now });
     m.observe([view('w1', { completed: 100, lastHeartbeat: c.now })]);

@@ -28,7 +28,8 @@ function asctime(ms: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
 }
 
-const summary = (v: MetricsView) => `${v.window}${v.auto ? ' (auto)' : ''}: ${v.totals.completed} done, ${v.totals.perMinute.toFixed(2)}/min, fleet ${JSON.stringify(v.throughput.fleet.slice(-12))}`;
+const summary = (v: MetricsView) =>
+  `${v.window}${v.auto ? ' (auto)' : ''}: ${v.totals.completed} done, ${v.totals.perMinute.toFixed(2)}/min, fleet ${JSON.stringify(v.throughput.fleet.slice(-12))}`;
 
 async function useConnection(conn: Record<string, unknown>): Promise<() => Promise<void>> {
   const config = vscode.workspace.getConfiguration('workerLens');
@@ -43,14 +44,20 @@ async function useConnection(conn: Record<string, unknown>): Promise<() => Promi
 
 test('a Redis fleet with completions in work_completions before the dashboard opens: tasks/min above zero and a line at once', async () => {
   api = vscode.extensions.getExtension<WorkerLensApi>('workerlens.worker-lens')!.exports;
-  await waitFor(() => api.manager.active?.name === 'seed' && api.manager.fleet.connection.state === 'connected', { timeoutMs: 20_000, message: 'the seed connection' });
+  await waitFor(() => api.manager.active?.name === 'seed' && api.manager.fleet.connection.state === 'connected', {
+    timeoutMs: 20_000,
+    message: 'the seed connection',
+  });
   const url = process.env.WORKER_LENS_TEST_REDIS!;
   // 30 completions over the last 3 minutes, by report workers whose state keys have expired
   // (their entries are all there is to count), written before the dashboard opens.
   const now = Date.now();
   const args: string[] = [];
   // Stamped with their own time (the orchestrator's `completed_at`), as ids must only grow.
-  for (let i = 0; i < 30; i++) args.push(`XADD work_completions * worker_id report-${i % 3} task_id R-${i} duration_ms 2500 completed_at ${new Date(now - 3 * MIN + i * 5000).toISOString()}`);
+  for (let i = 0; i < 30; i++)
+    args.push(
+      `XADD work_completions * worker_id report-${i % 3} task_id R-${i} duration_ms 2500 completed_at ${new Date(now - 3 * MIN + i * 5000).toISOString()}`,
+    );
   execFileSync('redis-cli', ['-u', url], { input: args.join('\n') });
   const opened = Date.now();
   await vscode.commands.executeCommand('workerLens.openDashboard');
@@ -76,9 +83,18 @@ test('a files fleet with 10 minutes of log history shows those 10 minutes at onc
       expected++;
     }
     writeFileSync(join(dir, `${w}.log`), text);
-    writeFileSync(join(dir, `${w}.json`), JSON.stringify({ worker: w, timestamp: new Date().toISOString(), status: 'idle', tasks_completed: 200 }));
+    writeFileSync(
+      join(dir, `${w}.json`),
+      JSON.stringify({ worker: w, timestamp: new Date().toISOString(), status: 'idle', tasks_completed: 200 }),
+    );
   }
-  const restore = await useConnection({ name: 'history', type: 'files', path: 'history-workers', preset: 'heartbeat-files', logs: '*.log' });
+  const restore = await useConnection({
+    name: 'history',
+    type: 'files',
+    path: 'history-workers',
+    preset: 'heartbeat-files',
+    logs: '*.log',
+  });
   try {
     await waitFor(() => api.manager.active?.name === 'history' && api.dashboard.view().totals.completed >= expected, {
       timeoutMs: 20_000,
@@ -90,7 +106,10 @@ test('a files fleet with 10 minutes of log history shows those 10 minutes at onc
     assert.equal(v.totals.completed, expected, 'each completion once');
     const minutes = v.throughput.fleet.slice(-11).filter((x) => x !== null && x > 0).length;
     assert.ok(minutes >= 9, `the 10 minutes drawn, not only the last (${summary(v)})`);
-    assert.ok(v.totals.p50s !== null && Math.abs(v.totals.p50s - 2) < 0.5, `durations from the log lines (${v.totals.p50s})`);
+    assert.ok(
+      v.totals.p50s !== null && Math.abs(v.totals.p50s - 2) < 0.5,
+      `durations from the log lines (${v.totals.p50s})`,
+    );
   } finally {
     await restore();
   }
@@ -101,12 +120,24 @@ test('a files fleet whose counters rose for 45 s shows a visible line (no logs a
   mkdirSync(dir, { recursive: true });
   let done = 100;
   const beat = () => {
-    for (const w of ['cnt-1', 'cnt-2']) writeFileSync(join(dir, `${w}.json`), JSON.stringify({ worker: w, timestamp: new Date().toISOString(), status: 'working', tasks_completed: done }));
+    for (const w of ['cnt-1', 'cnt-2'])
+      writeFileSync(
+        join(dir, `${w}.json`),
+        JSON.stringify({ worker: w, timestamp: new Date().toISOString(), status: 'working', tasks_completed: done }),
+      );
   };
   beat();
-  const restore = await useConnection({ name: 'counters', type: 'files', path: 'counter-workers', preset: 'heartbeat-files' });
+  const restore = await useConnection({
+    name: 'counters',
+    type: 'files',
+    path: 'counter-workers',
+    preset: 'heartbeat-files',
+  });
   try {
-    await waitFor(() => api.manager.active?.name === 'counters' && api.manager.fleet.size === 2, { timeoutMs: 20_000, message: 'the counters fleet' });
+    await waitFor(() => api.manager.active?.name === 'counters' && api.manager.fleet.size === 2, {
+      timeoutMs: 20_000,
+      message: 'the counters fleet',
+    });
     // Heartbeats every 1.5 s for 45 s, each worker one task further (what the demo's workers do).
     const until = Date.now() + 45_000;
     while (Date.now() < until) {
