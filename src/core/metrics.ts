@@ -4,6 +4,7 @@ import { binOf, HIST_BINS, quantile } from './histogram';
 import { ALL_HEALTH, type Health, type WorkerView } from './model';
 import { BucketRing } from './ringBuffer';
 import { chartNotes, fittingWindow } from './metricsNotes';
+import { durationSeries, healthSeries, queueSeries, seconds } from './metricsSeries';
 import { WINDOWS, type MetricsView, type Series, type WindowKey } from '../shared/protocol';
 
 /** A task finished, as read from an event stream or a log. */
@@ -259,28 +260,9 @@ export class MetricsStore {
       return d === null || e === null || d + e === 0 ? null : (100 * e) / (d + e);
     });
 
-    const hist = new Float64Array(HIST_BINS);
-    const p50: Series = [];
-    const p95: Series = [];
-    for (const b of buckets) {
-      const bh = Array.from({ length: HIST_BINS }, (_, i) => ring.get(b, histCol + i));
-      bh.forEach((c, i) => (hist[i]! += c));
-      p50.push(seconds(quantile(bh, 0.5)));
-      p95.push(seconds(quantile(bh, 0.95)));
-    }
-
-    const health = ALL_HEALTH.map((state, i) => ({
-      state,
-      values: buckets.map((b) => (ring.get(b, C_HEALTH_SAMPLED) ? ring.get(b, C_HEALTH + i) : null)),
-    })).filter((s) => s.values.some((v) => v));
-
-    const current = ring.bucketOf(now);
-    const queues = this.queueNames.map((name, i) => {
-      const values = buckets.map((b) => (ring.get(b, C_QUEUE + this.maxQueues + i) ? ring.get(b, C_QUEUE + i) : null));
-      // The gauge's newest sample, from the bucket in progress if it has one: the KPI should not lag a bucket.
-      const latest = ring.get(current, C_QUEUE + this.maxQueues + i) ? ring.get(current, C_QUEUE + i) : [...values].reverse().find((v) => v !== null) ?? null;
-      return { name, values, latest };
-    });
+    const { p50, p95, hist } = durationSeries(ring, buckets, histCol);
+    const health = healthSeries(ring, buckets, C_HEALTH_SAMPLED, C_HEALTH);
+    const queues = queueSeries(ring, buckets, now, this.queueNames, C_QUEUE, C_QUEUE + this.maxQueues);
 
     const first = buckets[0]!;
     const last = buckets[buckets.length - 1]!;
@@ -365,8 +347,4 @@ function taskKey(v: WorkerView): string | undefined {
   const t = v.snapshot.task;
   if (!t) return undefined;
   return `${t.id ?? ''}|${t.title ?? ''}|${t.startedAt ?? ''}`;
-}
-
-function seconds(ms: number | undefined): number | null {
-  return ms === undefined ? null : Math.round(ms) / 1000;
 }
