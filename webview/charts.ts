@@ -11,14 +11,14 @@ import {
   Tooltip,
   type ChartDataset,
 } from 'chart.js';
-import type { MetricsView, Series } from '../src/shared/protocol';
+import type { ChartName, MetricsView, Series } from '../src/shared/protocol';
 import { clock } from './format';
 import { readTheme, withAlpha, type Theme } from './theme';
 
 // Only what we draw: keeps the bundle small (and chart.js needs no eval, so the CSP holds).
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
 
-type Kind = 'throughput' | 'errors' | 'duration' | 'health' | 'queues';
+type Kind = ChartName;
 type AnyDataset = ChartDataset<'line' | 'bar', Series>;
 
 /**
@@ -56,7 +56,9 @@ export class Charts {
       borderColor: color,
       backgroundColor: withAlpha(color, 0.15),
       borderWidth: t.highContrast ? 2.5 : 1.75,
-      pointRadius: 0,
+      // A bucket with no neighbour draws no line segment: it gets a dot, or one lone minute is invisible.
+      pointRadius: (ctx: { dataIndex: number }) => (isolated(data, ctx.dataIndex) ? (t.highContrast ? 4 : 3) : 0),
+      pointBackgroundColor: color,
       pointHitRadius: 6,
       // Monotone: the curve never overshoots, so a chart never shows a rate that did not happen (below 0, above a peak).
       cubicInterpolationMode: 'monotone',
@@ -91,11 +93,33 @@ export class Charts {
         borderColor: t.health[h.state],
         borderWidth: t.highContrast ? 1 : 0,
         stack: 'health',
+        // Full-width bars: a few samples in a long window are blocks, not hairlines.
+        barPercentage: 1,
+        categoryPercentage: 0.9,
       })),
     );
     const fig = document.getElementById('fig-queues');
     if (fig) fig.hidden = m.queues.length === 0;
     this.set('queues', labels, m.queues.map((q, i) => line(q.name, q.values, [t.blue, t.orange, t.green, t.purple][i % 4]!)));
+    for (const kind of this.charts.keys()) this.note(kind, m.notes?.[kind]);
+  }
+
+  /** What an empty chart waits for, over its axes (textContent: it may carry store words some day). */
+  private note(kind: Kind, text: string | undefined): void {
+    const box = document.getElementById(`chart-${kind}`)?.parentElement;
+    if (!box) return;
+    let el = box.querySelector<HTMLElement>('.chart-note');
+    if (!text) {
+      el?.remove();
+      return;
+    }
+    if (!el) {
+      el = document.createElement('div');
+      el.className = 'chart-note';
+      el.setAttribute('role', 'note');
+      box.append(el);
+    }
+    if (el.textContent !== text) el.textContent = text;
   }
 
   private set(kind: Kind, labels: string[], datasets: AnyDataset[]): void {
@@ -113,13 +137,18 @@ export class Charts {
     chart.update('none');
   }
 
-  /** Dataset sizes per chart, for tests and diagnostics. */
-  summary(): Record<string, { datasets: number; points: number; color?: string; labels: string[] }> {
-    const out: Record<string, { datasets: number; points: number; color?: string; labels: string[] }> = {};
+  /**
+   * Dataset sizes per chart, for tests and diagnostics. `drawn`: values above zero (each is a
+   * segment end, a bar, or a lone bucket's dot: all visible); `note`: the empty-chart text.
+   */
+  summary(): Record<string, { datasets: number; points: number; drawn: number; color?: string; labels: string[]; note?: string }> {
+    const out: Record<string, { datasets: number; points: number; drawn: number; color?: string; labels: string[]; note?: string }> = {};
     for (const [kind, chart] of this.charts) {
       const points = chart.data.datasets.reduce((n, d) => n + d.data.filter((v) => v !== null).length, 0);
+      const drawn = chart.data.datasets.reduce((n, d) => n + d.data.filter((v) => v !== null && v > 0).length, 0);
       const labels = chart.data.datasets.map((d) => String(d.label));
-      out[kind] = { datasets: chart.data.datasets.length, points, color: chart.data.datasets[0]?.borderColor as string | undefined, labels };
+      const note = chart.canvas?.parentElement?.querySelector('.chart-note')?.textContent ?? undefined;
+      out[kind] = { datasets: chart.data.datasets.length, points, drawn, color: chart.data.datasets[0]?.borderColor as string | undefined, labels, ...(note ? { note } : {}) };
     }
     return out;
   }
@@ -157,3 +186,9 @@ export class Charts {
     };
   }
 }
+
+/** A value with no value on either side: a line draws nothing for it. */
+function isolated(data: Series, i: number): boolean {
+  return data[i] !== null && data[i] !== undefined && (data[i - 1] ?? null) === null && (data[i + 1] ?? null) === null;
+}
+

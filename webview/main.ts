@@ -13,7 +13,8 @@ import { WorkerTable, type TableSort } from './workerTable';
  * the panel is hidden and rebuilt from the host's snapshot when shown.
  */
 const DEFAULTS: WebviewState = {
-  window: '1h',
+  // Until the user picks one, the host shows the shortest window that holds the history.
+  window: 'auto',
   worker: null,
   follow: true,
   logLevel: 'debug',
@@ -87,7 +88,11 @@ $('log-clear').addEventListener('click', () => {
 });
 
 function renderWindowButtons(): void {
-  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('[data-window]'))) b.setAttribute('aria-pressed', String(b.dataset.window === state.window));
+  const shown = state.window === 'auto' ? lastMetrics?.window : state.window;
+  for (const b of Array.from(document.querySelectorAll<HTMLButtonElement>('[data-window]'))) {
+    b.setAttribute('aria-pressed', String(b.dataset.window === shown));
+    b.title = state.window === 'auto' && b.dataset.window === shown ? 'Chosen to fit the history so far' : '';
+  }
 }
 
 /** Narrows the charts, the table selection and the logs to one worker (null: all). */
@@ -156,6 +161,7 @@ function applyMetrics(m: MetricsView): void {
   lastMetrics = m;
   charts.update(m);
   renderKpis();
+  renderWindowButtons();
   $('charts').dataset.summary = JSON.stringify(charts.summary());
 }
 

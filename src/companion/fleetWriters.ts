@@ -1,7 +1,7 @@
 import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { pythonIso, STREAM_CAP, STREAMS, stateHash } from './orchestratorFormat';
+import { STREAM_CAP, STREAMS, stateHash } from './orchestratorFormat';
 import type { SimEvent, SimWorker } from './simFleet';
 
 /** Where the simulator writes a fleet. One call per tick with every worker that changed or beat. */
@@ -122,7 +122,13 @@ function describe(e: SimEvent): string {
   }
 }
 
-/** `2026-11-22 14:00:00,123` as Python's logging writes it (UTC here). */
+/**
+ * `2026-11-22 14:00:00,123` as Python's logging writes it: local time, no zone (asctime).
+ * Read back as local time (logParse.ts), so the demo's history lands where it happened
+ * on a machine in any zone, not hours off.
+ */
 function pythonLogTime(ms: number): string {
-  return pythonIso(ms).slice(0, 23).replace('T', ' ').replace('.', ',');
+  const d = new Date(ms);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
 }

@@ -1,7 +1,10 @@
+import { counterIncrease, increaseSpan, slices } from './counterDeltas';
 import type { Fleet } from './fleet';
 import { binOf, HIST_BINS, quantile } from './histogram';
 import { ALL_HEALTH, type Health, type WorkerView } from './model';
 import { BucketRing } from './ringBuffer';
+import { chartNotes, fittingWindow } from './metricsNotes';
+import { durationSeries, healthSeries, queueSeries, seconds } from './metricsSeries';
 import { WINDOWS, type MetricsView, type Series, type WindowKey } from '../shared/protocol';
 
 /** A task finished, as read from an event stream or a log. */
@@ -33,6 +36,9 @@ const C_QUEUE = C_HEALTH + ALL_HEALTH.length; // maxQueues value columns, then m
 interface Track {
   completed?: number;
   errors?: number;
+  /** When the counters above were read, and the worker's heartbeat then (see counterDeltas.ts). */
+  at: number;
+  beat?: number;
   /** Counter totals are counted from this time; stream events before it fill in history. */
   countersFrom?: number;
   taskKey?: string;
@@ -64,6 +70,15 @@ export class MetricsStore {
   private readonly names = new Map<string, string>();
   private readonly queueNames: string[] = [];
   private streamDurations = false;
+  private durationsSeen = false;
+  /** Anything counted yet (an event or a counter increase). */
+  private counted = false;
+  /** The store is unreachable since then (a counter jump after it is spread over the outage). */
+  private blindSince?: number;
+  /** When the last outage began, once it is over. */
+  private lastOutageFrom?: number;
+  /** Metrics are known from here on: activation, or earlier with history read back from the store. */
+  private knownFrom: number;
   readonly startedAt: number;
 
   constructor(opts: MetricsOptions = {}) {
@@ -74,6 +89,7 @@ export class MetricsStore {
     this.cols = C_QUEUE + 2 * this.maxQueues + HIST_BINS;
     this.fleetRings = this.rings(this.cols);
     this.startedAt = this.clock();
+    this.knownFrom = this.startedAt;
   }
 
   private rings(cols: number): Record<WindowKey, BucketRing> {
@@ -90,7 +106,9 @@ export class MetricsStore {
   attach(fleet: Fleet, sampleMs = 5000): () => void {
     this.observe(fleet.workers());
     this.sampleHealth(fleet.counts().byHealth);
+    this.connection(fleet.connection.state === 'connected');
     const off = fleet.onChange((c) => {
+      if (c.connection) this.connection(fleet.connection.state === 'connected');
       for (const id of c.removed) {
         this.tracks.delete(id);
         this.names.delete(id);
@@ -106,6 +124,15 @@ export class MetricsStore {
     };
   }
 
+  /** The store became reachable (`true`) or not: a counter jump after an outage is spread over it. */
+  connection(up: boolean, now = this.clock()): void {
+    if (!up) this.blindSince ??= now;
+    else if (this.blindSince !== undefined) {
+      this.lastOutageFrom = this.blindSince;
+      this.blindSince = undefined;
+    }
+  }
+
   /** Counter increases and finished tasks of these workers since they were last seen. */
   observe(views: readonly WorkerView[]): void {
     const now = this.clock();
@@ -115,18 +142,23 @@ export class MetricsStore {
       let t = this.tracks.get(s.id);
       if (!t) {
         // First sight: a baseline, not a burst of lifetime totals.
-        t = { completed: s.completed, errors: s.errors, taskKey: taskKey(v), taskStartedAt: s.task?.startedAt };
+        t = { completed: s.completed, errors: s.errors, at: now, beat: s.lastHeartbeat, taskKey: taskKey(v), taskStartedAt: s.task?.startedAt };
         if (s.completed !== undefined || s.errors !== undefined) t.countersFrom = now;
         this.tracks.set(s.id, t);
         continue;
       }
-      const done = increase(t.completed, s.completed);
-      const errs = increase(t.errors, s.errors);
+      const done = counterIncrease(t.completed, s.completed);
+      const errs = counterIncrease(t.errors, s.errors);
       if (s.completed !== undefined || s.errors !== undefined) t.countersFrom ??= now;
+      if (done || errs) {
+        const { from, to } = increaseSpan({ at: t.at, beat: t.beat }, { at: now, beat: s.lastHeartbeat }, this.blindSince ?? this.lastOutageFrom);
+        if (done) this.spread(s.id, from, to, C_DONE, done);
+        if (errs) this.spread(s.id, from, to, C_ERR, errs);
+      }
       t.completed = s.completed ?? t.completed;
       t.errors = s.errors ?? t.errors;
-      if (done) this.count(s.id, now, C_DONE, done);
-      if (errs) this.count(s.id, now, C_ERR, errs);
+      t.at = now;
+      t.beat = s.lastHeartbeat ?? t.beat;
       const key = taskKey(v);
       if (key !== t.taskKey) {
         if (t.taskKey !== undefined && t.taskStartedAt !== undefined && !this.streamDurations) {
@@ -145,6 +177,9 @@ export class MetricsStore {
     // Never ahead of this clock: one event stamped in the future (µs read as ms, a skewed
     // worker) would move the rings' "newest" bucket there and blank every chart until then.
     const ts = Math.min(e.ts, this.clock());
+    // History read back from the store: the charts know this time on (a quiet stretch is a zero, not a gap).
+    // (Only within the longest window: an older line says nothing about the time the charts show.)
+    if (ts < this.knownFrom && ts >= this.clock() - WINDOWS['6h'].spanMs) this.knownFrom = ts;
     if (e.durationMs !== undefined && e.durationMs >= 0) {
       this.streamDurations = true;
       this.duration(ts, e.durationMs);
@@ -175,6 +210,7 @@ export class MetricsStore {
   }
 
   private count(worker: string | undefined, ts: number, col: number, n: number): void {
+    this.counted = true;
     for (const k of KEYS) this.fleetRings[k].add(ts, col, n);
     if (worker === undefined) return;
     let w = this.workerRings.get(worker);
@@ -188,7 +224,13 @@ export class MetricsStore {
     for (const k of KEYS) w[k].add(ts, col, n);
   }
 
+  /** An increase spread over the time it happened in (counterDeltas.ts), bucket by bucket. */
+  private spread(worker: string, from: number, to: number, col: number, n: number): void {
+    for (const p of slices(from, to, n, WINDOWS['5m'].bucketMs)) this.count(worker, p.ts, col, p.n);
+  }
+
   private duration(ts: number, ms: number): void {
+    this.durationsSeen = true;
     const bin = binOf(ms);
     for (const k of KEYS) this.fleetRings[k].add(ts, C_QUEUE + 2 * this.maxQueues + bin, 1);
   }
@@ -200,7 +242,7 @@ export class MetricsStore {
     const bucketMs = ring.bucketMs;
     // The bucket in progress is left out: a rate over 2 s of a 10 s bucket would dip or spike.
     const buckets = ring.bucketsEndingAt(now - bucketMs);
-    const firstObserved = ring.bucketOf(this.startedAt);
+    const firstObserved = ring.bucketOf(this.knownFrom);
     const perMin = 60_000 / bucketMs;
     const observed = (b: number) => ring.has(b) || b >= firstObserved;
     const rate = (r: BucketRing, col: number) => buckets.map((b) => (observed(b) ? r.get(b, col) * perMin : null));
@@ -218,34 +260,23 @@ export class MetricsStore {
       return d === null || e === null || d + e === 0 ? null : (100 * e) / (d + e);
     });
 
-    const hist = new Float64Array(HIST_BINS);
-    const p50: Series = [];
-    const p95: Series = [];
-    for (const b of buckets) {
-      const bh = Array.from({ length: HIST_BINS }, (_, i) => ring.get(b, histCol + i));
-      bh.forEach((c, i) => (hist[i]! += c));
-      p50.push(seconds(quantile(bh, 0.5)));
-      p95.push(seconds(quantile(bh, 0.95)));
-    }
-
-    const health = ALL_HEALTH.map((state, i) => ({
-      state,
-      values: buckets.map((b) => (ring.get(b, C_HEALTH_SAMPLED) ? ring.get(b, C_HEALTH + i) : null)),
-    })).filter((s) => s.values.some((v) => v));
-
-    const current = ring.bucketOf(now);
-    const queues = this.queueNames.map((name, i) => {
-      const values = buckets.map((b) => (ring.get(b, C_QUEUE + this.maxQueues + i) ? ring.get(b, C_QUEUE + i) : null));
-      // The gauge's newest sample, from the bucket in progress if it has one: the KPI should not lag a bucket.
-      const latest = ring.get(current, C_QUEUE + this.maxQueues + i) ? ring.get(current, C_QUEUE + i) : [...values].reverse().find((v) => v !== null) ?? null;
-      return { name, values, latest };
-    });
+    const { p50, p95, hist } = durationSeries(ring, buckets, histCol);
+    const health = healthSeries(ring, buckets, C_HEALTH_SAMPLED, C_HEALTH);
+    const queues = queueSeries(ring, buckets, now, this.queueNames, C_QUEUE, C_QUEUE + this.maxQueues);
 
     const first = buckets[0]!;
     const last = buckets[buckets.length - 1]!;
     const completed = errSource?.sum(C_DONE, first, last) ?? 0;
     const errors = errSource?.sum(C_ERR, first, last) ?? 0;
     const observedBuckets = buckets.filter(observed).length;
+    const anySeries = (xs: Series) => xs.some((x) => x !== null && x > 0);
+    const notes = chartNotes({
+      finished: completed + errors > 0,
+      reportsCompletions: this.reportsCompletions(),
+      durationsInWindow: anySeries(p50),
+      durationsEver: this.durationsSeen,
+      healthSampled: health.length > 0,
+    });
     return {
       window,
       bucketMs,
@@ -255,9 +286,11 @@ export class MetricsStore {
       duration: { p50, p95 },
       health,
       queues,
+      notes,
       totals: {
-        completed,
-        errors,
+        // Counter increases spread over a gap leave fractions at the window's edge; a count is whole.
+        completed: Math.round(completed),
+        errors: Math.round(errors),
         errorRatePct: completed + errors ? (100 * errors) / (completed + errors) : null,
         perMinute: observedBuckets ? (completed / observedBuckets) * perMin : 0,
         p50s: seconds(quantile(hist, 0.5)),
@@ -285,6 +318,18 @@ export class MetricsStore {
     });
   }
 
+  /** Whether anything here counts finished tasks: workers with counters, or task events. */
+  private reportsCompletions(): boolean {
+    if (this.counted) return true;
+    for (const t of this.tracks.values()) if (t.countersFrom !== undefined) return true;
+    return false;
+  }
+
+  /** The shortest window that holds all the history known (from activation, or from what was read back). */
+  fittingWindow(): WindowKey {
+    return fittingWindow(this.clock() - this.knownFrom);
+  }
+
   /** Bytes held by the rings (the bulk of the store), for the benchmark. */
   approxBytes(): number {
     let n = 0;
@@ -298,18 +343,8 @@ export class MetricsStore {
   }
 }
 
-/** Counter increase; a counter that went down was reset (worker restarted) and counts from zero. */
-function increase(before: number | undefined, after: number | undefined): number {
-  if (before === undefined || after === undefined) return 0;
-  return after >= before ? after - before : after;
-}
-
 function taskKey(v: WorkerView): string | undefined {
   const t = v.snapshot.task;
   if (!t) return undefined;
   return `${t.id ?? ''}|${t.title ?? ''}|${t.startedAt ?? ''}`;
-}
-
-function seconds(ms: number | undefined): number | null {
-  return ms === undefined ? null : Math.round(ms) / 1000;
 }

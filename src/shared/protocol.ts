@@ -32,8 +32,15 @@ export type LevelName = 'debug' | 'info' | 'warn' | 'error';
 /** One value per bucket; null where there is no data (drawn as a gap, not as zero). */
 export type Series = (number | null)[];
 
+/** The dashboard's charts. */
+export type ChartName = 'throughput' | 'errors' | 'duration' | 'health' | 'queues';
+
 export interface MetricsView {
   window: WindowKey;
+  /** The window was chosen to fit the history (the user has not picked one). */
+  auto?: boolean;
+  /** Why a chart has nothing to draw, in words (absent: it has data). */
+  notes?: Partial<Record<ChartName, string>>;
   bucketMs: number;
   /** Start of each bucket, epoch ms, oldest first. */
   times: number[];
@@ -147,17 +154,20 @@ export interface Focus {
   section?: Section;
 }
 
+/** A chart window the user picked, or `auto`: the shortest that holds the history (until the user picks one). */
+export type WindowChoice = WindowKey | 'auto';
+
 /** Webview → host. */
 export type WebviewMessage =
-  | { type: 'webview/ready'; window: WindowKey; worker?: string | null }
-  | { type: 'view/configure'; window: WindowKey; worker?: string | null }
+  | { type: 'webview/ready'; window: WindowChoice; worker?: string | null }
+  | { type: 'view/configure'; window: WindowChoice; worker?: string | null }
   | { type: 'link/open'; path: string; line: number; column?: number }
   | { type: 'metrics/export' }
   | { type: 'logs/clear' };
 
 /** What the webview keeps across hide/show with `setState`: small UI state only. */
 export interface WebviewState {
-  window: WindowKey;
+  window: WindowChoice;
   worker: string | null;
   follow: boolean;
   logLevel: LevelName;

@@ -179,5 +179,6 @@ export class ConnectionManager implements vscode.Disposable {
 /** Zero setup: with no connection configured, a `.workers/` folder of heartbeat files is used without asking. */
 function defaultFolderConnection(): ConnectionConfig | undefined {
   const path = settings.defaultFolderCandidates().find((p) => existsSync(p));
-  return path ? { name: '.workers', type: 'files', path, preset: 'heartbeat-files' } : undefined;
+  // With the workers' `*.log` files beside their heartbeats (seed 004, `npm run demo`): the dashboard has their story.
+  return path ? { name: '.workers', type: 'files', path, preset: 'heartbeat-files', logs: '*.log' } : undefined;
 }

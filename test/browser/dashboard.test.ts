@@ -79,7 +79,7 @@ describe('dashboard webview in headless Chromium', () => {
   it('says ready, then draws every chart from a recorded snapshot under the strict CSP', async () => {
     const page = await openWithSession();
     const first = (await posted(page))[0];
-    assert.deepEqual(first, { type: 'webview/ready', window: '1h', worker: null });
+    assert.deepEqual(first, { type: 'webview/ready', window: 'auto', worker: null }, 'until the user picks a window, the host fits one to the history');
     const summary = JSON.parse((await page.$eval('#charts', (e) => (e as HTMLElement).dataset.summary))!) as Record<string, { datasets: number; points: number }>;
     for (const kind of ['throughput', 'errors', 'duration', 'health', 'queues']) {
       assert.ok(summary[kind]!.datasets > 0 && summary[kind]!.points > 0, `${kind}: ${JSON.stringify(summary[kind])}`);
@@ -92,6 +92,43 @@ describe('dashboard webview in headless Chromium', () => {
     assert.match(await page.textContent('#kpis') ?? '', /workers alive/);
     const v = await pageVars(page);
     assert.deepEqual(v.csp, [], 'no CSP violation: chart.js and the page need nothing the policy forbids');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it('a lone bucket is drawn, an empty chart says what it waits for, and the fitted window is the one pressed', async () => {
+    const page = await openWithSession();
+    const base = recordedSession(NOW).snapshot.metrics;
+    const n = base.times.length;
+    const lone = Array.from({ length: n }, (_, i) => (i === n - 1 ? 12 : null));
+    const empty = Array.from({ length: n }, () => null);
+    await send(page, {
+      type: 'metrics/didChange',
+      metrics: {
+        ...base,
+        window: '5m',
+        auto: true,
+        throughput: { fleet: lone, workers: [] },
+        duration: { p50: empty, p95: empty },
+        notes: { duration: 'This fleet does not report task durations' },
+      },
+    });
+    await frames(page);
+    const summary = JSON.parse((await page.$eval('#charts', (e) => (e as HTMLElement).dataset.summary))!) as Record<string, { drawn: number; note?: string }>;
+    assert.equal(summary.throughput!.drawn, 1, 'the one bucket is there to see');
+    // Pixels of the line's colour in the plot (the legend, at the bottom, left out): a line
+    // through one point draws none; the lone bucket's dot does.
+    const dotPixels = await page.$eval('#chart-throughput', (c) => {
+      const canvas = c as HTMLCanvasElement;
+      const img = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, Math.floor(canvas.height * 0.7)).data;
+      let n = 0;
+      for (let i = 0; i < img.length; i += 4) if (img[i + 3]! > 200 && img[i + 2]! > img[i]! + 60) n++;
+      return n;
+    });
+    assert.ok(dotPixels > 10, `a dot is drawn for the lone bucket (${dotPixels} blue pixels)`);
+    assert.equal(await page.textContent('#fig-duration .chart-note'), 'This fleet does not report task durations');
+    assert.equal(await page.$('#fig-throughput .chart-note'), null, 'no note over a chart with data');
+    assert.equal(await page.getAttribute('[data-window="5m"]', 'aria-pressed'), 'true', 'the window the host fitted is shown pressed');
     assert.deepEqual(errors, []);
     await page.close();
   });

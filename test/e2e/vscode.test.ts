@@ -148,11 +148,24 @@ test('the packaged extension, clicked open by a user, shows the fleet by health 
     await wb.page.screenshot({ path: join(RESULTS_DIR, 'tree.png') });
 
     // The dashboard, opened from the command palette as a user would.
+    // What the store already keeps when the dashboard opens: 20 completions of the last two minutes.
+    const history = redis.client().pipeline();
+    for (let i = 0; i < 20; i++) history.xadd('work_completions', '*', 'worker_id', `batch-${i % 2}`, 'task_id', `B-${i}`, 'duration_ms', '3000', 'completed_at', new Date(Date.now() - 120_000 + i * 5000).toISOString());
+    await history.exec();
     // Now a busy fleet for the dashboard: the simulator joins the seed workers.
     sim = runSimulator({ workers: 8, writer: new RedisFleetWriter(redis.client()), beatMs: 1000, taskMs: 4000 });
     await user.run('Workers: Open Dashboard');
     const view = wb.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     await view.locator('canvas').first().waitFor({ timeout: 30_000 });
+    // The stream's history is drawn as soon as the page is:
+    // tasks/min above zero and a throughput line, before the simulated fleet has finished anything.
+    const drawn = async () => {
+      const s = await view.locator('#charts').getAttribute('data-summary');
+      return s ? (JSON.parse(s) as Record<string, { drawn: number }>).throughput?.drawn ?? 0 : 0;
+    };
+    // The KPI label is upper-cased by CSS, and innerText reads it as shown.
+    const perMinute = async () => Number(/([\d.,]+)\s*tasks \/ min/i.exec(await view.locator('#kpis').innerText())?.[1]?.replace(',', '') ?? 0);
+    await waitFor(async () => (await drawn()) > 0 && (await perMinute()) > 0, { timeoutMs: 30_000, message: 'the history drawn on opening: a throughput line and tasks/min above zero' });
     const logRows = view.locator('.log-row');
     await waitFor(async () => (await logRows.count()) > 0, { timeoutMs: 30_000, message: 'log lines in the dashboard' });
     await waitFor(async () => (await view.locator('canvas').count()) >= 4, { message: 'the dashboard charts' });

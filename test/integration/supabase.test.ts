@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client } from 'pg';
 import type { LogEntry } from '../../src/core/logEntry';
+import type { WorkEvent } from '../../src/core/metrics';
 import { LogTableFollower } from '../../src/sources/supabase/logTable';
 import { waitFor } from '../harness/freePort';
 import { type PostgRest } from '../harness/postgrest';
@@ -199,6 +200,42 @@ test('a log row whose insert commits after a newer one is still shown, not skipp
     assert.equal(seen.filter((e) => e.message === 'taken second, committed first').length, 1, 'each row once');
   } finally {
     await slowWriter.end();
+    await f.dispose();
+  }
+});
+
+test('a log table is read back over the window: its completions count for the charts, older rows are left out, the tail goes on from the last row', async () => {
+  await stack.pg.query(`insert into worker_logs (worker, level, message, created_at) select 'history-worker', 'info', 'Task ancient-' || g || ' completed in 1s', now() - interval '8 hours' from generate_series(1, 5) g`);
+  await stack.pg.query(`insert into worker_logs (worker, level, message, created_at) select 'history-worker', 'info', 'Task H-' || g || ' completed in 2s', now() - (g || ' minutes')::interval from generate_series(1, 30) g`);
+  const seen: LogEntry[] = [];
+  const events: WorkEvent[] = [];
+  const states: string[] = [];
+  const f = new LogTableFollower({
+    url: rest.url,
+    key: rest.anonKey,
+    table: 'worker_logs',
+    backfill: 1000,
+    since: Date.now() - 6 * 3_600_000,
+    pollMs: 100,
+    onEntries: (e) => seen.push(...e),
+    onEvents: (e) => events.push(...e),
+    onState: (st) => states.push(`${st.state} ${st.message ?? ''}`),
+  });
+  f.start();
+  try {
+    // Other tests' writers may log completions into the same table: these rows' worker is this test's own.
+    const mine = () => events.filter((e) => e.worker === 'history-worker');
+    await waitFor(() => mine().length >= 30, { timeoutMs: 10_000, message: () => `the window's completions (${mine().length}; ${seen.length} rows: ${seen.slice(-2).map((e) => e.message).join(' | ')}; ${states.join(' | ')})` });
+    assert.ok(!seen.some((e) => e.message.startsWith('Task ancient-')), 'rows from before the window are not read back');
+    assert.equal(mine().length, 30);
+    assert.ok(mine().every((e) => e.kind === 'completed' && e.durationMs === 2000 && e.ts < Date.now() - 30_000));
+    await stack.pg.query(`insert into worker_logs (worker, level, message) values ('live-worker', 'error', 'Task L-1 failed after 0.5s: boom')`);
+    const live = () => events.filter((e) => e.worker === 'live-worker');
+    await waitFor(() => live().length > 0, { timeoutMs: 10_000, message: () => `the live row (${events.length} events; ${states.join(' | ')})` });
+    assert.deepEqual(live().map((e) => ({ ...e, ts: 0 })), [{ kind: 'failed', worker: 'live-worker', durationMs: 500, ts: 0 }]);
+    assert.equal(mine().length, 30, 'nothing read back again');
+    assert.equal(new Set(seen.map((e) => e.id)).size, seen.length, 'each row once');
+  } finally {
     await f.dispose();
   }
 });

@@ -47,6 +47,9 @@ type ReadResult = 'changed' | 'same' | 'pending' | 'removed';
 /** Parallel reads per pass: enough to hide latency, few enough not to exhaust file descriptors. */
 const READ_CONCURRENCY = 32;
 
+/** The charts' longest window: how far back log files are read when the source starts. */
+const HISTORY_MS = 6 * 60 * 60_000;
+
 /**
  * A folder of heartbeat files (seed 004's workers, the simulator, the embedded default).
  * File events re-read only the files they name; a slow rescan with an mtime cache
@@ -90,7 +93,10 @@ export class FilesSource implements WorkerSource {
         glob: this.opts.logs,
         baseDir: this.dir,
         pollMs: this.opts.pollMs,
+        // Read back over the charts' longest window, so the dashboard opens on the fleet's story.
+        since: Date.now() - HISTORY_MS,
         onEntries: (entries) => sink.logs(entries),
+        onEvents: (events) => events.forEach((e) => sink.event(e)),
         onProblem: (message) => sink.log('warn', message),
       });
       this.follower.start();

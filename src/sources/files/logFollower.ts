@@ -1,7 +1,9 @@
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogEntry } from '../../core/logEntry';
-import { LogLineParser, workerFromFileName } from './logParse';
+import type { WorkEvent } from '../../core/metrics';
+import { workEventOf } from '../../core/logEvents';
+import { LogLineParser, parseLogLine, workerFromFileName } from './logParse';
 import { FolderWatcher } from './folderWatcher';
 import { globToRegExp, splitGlob, stemOf } from './glob';
 
@@ -11,11 +13,18 @@ export interface LogFollowerOptions {
   /** Relative globs resolve against this folder. */
   baseDir?: string;
   pollMs: number;
-  /** History read from each file already there at start (default 16 KiB). */
+  /** History read from each file already there at start (default 16 KiB), at least. */
   backlogBytes?: number;
+  /**
+   * Epoch ms: each file already there at start is read back to this time (the charts'
+   * longest window), at most `maxCatchUpBytes` of it; the tail then goes on from where that read ended.
+   */
+  since?: number;
   /** A file that grew by more than this between two reads has its middle skipped (said in an entry). */
   maxCatchUpBytes?: number;
   onEntries(entries: LogEntry[]): void;
+  /** Finished tasks told in lines that carry their own time (logEvents.ts), for the charts. */
+  onEvents?(events: WorkEvent[]): void;
   onProblem?(message: string): void;
 }
 
@@ -173,9 +182,14 @@ export class LogFollower {
     if (!f) {
       if (this.followed.size >= MAX_FILES) return this.report(`More than ${MAX_FILES} log files match ${this.opts.glob}; following the first ${MAX_FILES}.`);
       const backlog = this.opts.backlogBytes ?? 16 * 1024;
-      const start = initial ? Math.max(0, st.size - backlog) : 0;
+      const handle = await open(full, 'r');
+      let start = initial ? Math.max(0, st.size - backlog) : 0;
+      let lineStart = start === 0;
+      if (initial && this.opts.since !== undefined && start > 0) {
+        ({ start, lineStart } = await historyStart(handle, start, this.opts.since, st.size - (this.opts.maxCatchUpBytes ?? 4 * 1024 * 1024)));
+      }
       const parser = new LogLineParser(full, workerOf(name));
-      f = { handle: await open(full, 'r'), ino: st.ino, pos: start, pending: Buffer.alloc(0), skipFirstLine: start > 0, parser };
+      f = { handle, ino: st.ino, pos: start, pending: Buffer.alloc(0), skipFirstLine: !lineStart, parser };
       this.followed.set(name, f);
     }
     if (st.size < f.pos) {
@@ -227,11 +241,23 @@ export class LogFollower {
 
   private line(name: string, f: Followed, bytes: Buffer, offset: number, out: LogEntry[]): void {
     const text = bytes.toString('utf8').replace(/\r$/, '');
-    if (text.trim()) out.push(f.parser.parse(text, `${name}:${f.ino}:${offset}`));
+    if (!text.trim()) return;
+    const entry = f.parser.parse(text, `${name}:${f.ino}:${offset}`);
+    if (f.parser.lastTimed) timed.add(entry);
+    out.push(entry);
   }
 
   private emit(entries: LogEntry[]): void {
-    if (entries.length && !this.disposed) this.opts.onEntries(entries);
+    if (!entries.length || this.disposed) return;
+    this.opts.onEntries(entries);
+    if (!this.opts.onEvents) return;
+    const events: WorkEvent[] = [];
+    for (const e of entries) {
+      // Only a line with its own time: one without (a traceback) would be counted at the reading time.
+      const ev = timed.has(e) ? workEventOf(e) : undefined;
+      if (ev) events.push(ev);
+    }
+    if (events.length) this.opts.onEvents(events);
   }
 
   private report(message: string): void {
@@ -239,6 +265,37 @@ export class LogFollower {
     this.problem = message;
     this.opts.onProblem?.(message);
   }
+}
+
+/** Entries whose line carried its own time (a WeakSet: nothing to clean up). */
+const timed = new WeakSet<LogEntry>();
+
+const BACK_CHUNK = 64 * 1024;
+
+/**
+ * Where reading back to `since` starts: walks back from `from` a chunk at a time until a
+ * line stamped before `since` (log files are written in time order), never before `floor`.
+ * Returns the offset of a line start (or `from` as it was, mid-line, when nothing older was found).
+ */
+async function historyStart(handle: FileHandle, from: number, since: number, floor: number): Promise<{ start: number; lineStart: boolean }> {
+  let start = from;
+  let lineStart = false;
+  const buf = Buffer.alloc(BACK_CHUNK);
+  for (let end = from; end > 0 && end > floor; ) {
+    const at = Math.max(0, floor, end - BACK_CHUNK);
+    const { bytesRead } = await handle.read(buf, 0, end - at, at);
+    const chunk = buf.subarray(0, bytesRead);
+    // The first whole line of the chunk (the whole file's first line at offset 0).
+    const nl = at === 0 ? -1 : chunk.indexOf(10);
+    if (nl === -1 && at !== 0) break; // a line longer than a chunk: stop here
+    start = at + nl + 1;
+    lineStart = true;
+    const firstEnd = chunk.indexOf(10, nl + 1);
+    const ts = parseLogLine(chunk.subarray(nl + 1, firstEnd === -1 ? undefined : firstEnd).toString('utf8')).ts;
+    if ((ts !== undefined && ts < since) || at === 0 || at === floor) break;
+    end = at;
+  }
+  return { start, lineStart };
 }
 
 /** The worker a log file belongs to when its lines do not name one: `worker-3.log` → `worker-3`. */

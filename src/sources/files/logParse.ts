@@ -91,6 +91,8 @@ function isContinuation(line: string): boolean {
  */
 export class LogLineParser {
   private prev?: { ts: number; worker?: string; level: LogLevel };
+  /** Whether the last line parsed carried its own time (not the clock's, not the line above's). */
+  lastTimed = false;
 
   constructor(
     private readonly source: string,
@@ -101,6 +103,7 @@ export class LogLineParser {
 
   parse(line: string, id?: string): LogEntry {
     const p = parseLogLine(line);
+    this.lastTimed = p.ts !== undefined;
     let entry: LogEntry;
     if (p.ts === undefined && p.level === undefined && this.prev && isContinuation(p.message)) {
       entry = { ts: this.prev.ts, level: this.prev.level, message: p.message, source: this.source };

@@ -5,6 +5,10 @@ import { readQueueDepths, type QueueSpec } from './queueDepth';
 import { createClient } from './redisClient';
 
 const QUEUE_POLL_MS = 5000;
+/** The charts' longest window: the history read back so the charts start with it. */
+const HISTORY_MS = 6 * 60 * 60_000;
+/** Entries read back per stream at most (a busy stream's 6 h can be millions). */
+const HISTORY_ENTRIES = 10_000;
 
 export interface RedisActivityOptions {
   url: string;
@@ -45,6 +49,10 @@ export class RedisActivity {
       password: this.opts.password,
       streams,
       lastIds: this.lastIds,
+      // Every entry read back counts in the charts, not only in the logs panel: the dashboard
+      // opens on the stream's recent history (the newest entries of the last 6 h).
+      backfill: HISTORY_ENTRIES,
+      since: Date.now() - HISTORY_MS,
       onEntries: (batch) => {
         sink.logs(batch.map((b) => b.entry));
         for (const b of batch) if (b.event) sink.event(b.event);

@@ -20,6 +20,8 @@ export interface LogStreamOptions {
   streams: string[];
   /** Newest entries read per stream when starting (XREVRANGE). */
   backfill?: number;
+  /** Epoch ms: the starting read reaches back no further (the charts' longest window). */
+  since?: number;
   /** How long one XREAD waits for new entries. */
   blockMs?: number;
   /** Entries per XREAD while catching up. */
@@ -134,7 +136,9 @@ export class LogStreamFollower {
     for (const s of this.following()) {
       const known = this.ids.get(s);
       // Exclusive start `(id` (Redis ≥ 6.2): entries after where a previous follower stopped.
-      const rows = n > 0 ? ((await client.call('XREVRANGE', s, '+', known ? `(${known}` : '-', 'COUNT', String(n))) as Entry[]) : [];
+      // A stream id's first part is its time in ms, so "since" is a lower bound on ids.
+      const oldest = known ? `(${known}` : this.opts.since !== undefined ? String(Math.max(0, Math.floor(this.opts.since))) : '-';
+      const rows = n > 0 ? ((await client.call('XREVRANGE', s, '+', oldest, 'COUNT', String(n))) as Entry[]) : [];
       if (rows.length) this.ids.set(s, rows[0]![0]);
       else if (!known) this.ids.set(s, n > 0 ? '0-0' : await newestId(client, s));
       for (let i = rows.length - 1; i >= 0; i--) all.push(parseStreamEntry(s, rows[i]![0], rows[i]![1]));

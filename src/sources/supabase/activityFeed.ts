@@ -1,6 +1,9 @@
 import type { SourceSink } from '../source';
 import { LogTableFollower } from './logTable';
 
+/** The charts' longest window: how far back the log table is read when the dashboard opens. */
+const HISTORY_MS = 6 * 60 * 60_000;
+
 export interface SupabaseActivityOptions {
   url: string;
   key: string;
@@ -33,7 +36,11 @@ export class SupabaseActivity {
       key: this.opts.key,
       table,
       lastId: this.resumeId,
+      // The dashboard opens on the table's recent history (its newest 1000 rows of the last 6 h), counted in the charts.
+      backfill: 1000,
+      since: Date.now() - HISTORY_MS,
       onEntries: (entries) => this.sink.logs(entries),
+      onEvents: (events) => events.forEach((e) => this.sink.event(e)),
       onState: (s) => this.sink.activityStatus(s.state === 'following' ? `Logs: the ${table} table` : `Logs: ${s.message ?? s.state}`),
     });
     this.follower.start();

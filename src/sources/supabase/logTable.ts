@@ -1,5 +1,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { normaliseLevel, type LogEntry } from '../../core/logEntry';
+import { workEventOf } from '../../core/logEvents';
+import type { WorkEvent } from '../../core/metrics';
 import { createSupabaseClient } from './supabaseClient';
 import { describeSupabaseError, supabaseHost } from './supabaseErrors';
 
@@ -10,11 +12,15 @@ export interface LogTableOptions {
   table: string;
   /** Newest rows read when starting. Default 200. */
   backfill?: number;
+  /** Epoch ms: the starting read reaches back no further (the charts' longest window). */
+  since?: number;
   /** How often new rows are looked for. Default 2000. */
   pollMs?: number;
   /** Where a previous follower stopped (dashboard reopened): only newer rows are read. */
   lastId?: string;
   onEntries(entries: LogEntry[]): void;
+  /** Finished tasks told in rows with a `created_at` ("Task 12 completed in 3s"), for the charts. */
+  onEvents?(events: WorkEvent[]): void;
   onState?(state: { state: 'following' | 'error'; message?: string }): void;
 }
 
@@ -81,8 +87,17 @@ export class LogTableFollower {
   }
 
   private async backfill(): Promise<void> {
-    const rows = await this.select((q) => q.order('id', { ascending: false }).limit(this.opts.backfill ?? 200));
+    const since = this.opts.since;
+    const rows = await this.select((q) => (since !== undefined ? q.gte('created_at', new Date(since).toISOString()) : q).order('id', { ascending: false }).limit(this.opts.backfill ?? 200));
     this.deliver(rows.reverse());
+    // Ids skipped over here are rows from before the window, not rows in flight: asking for them
+    // again would bring the old rows back as late ones.
+    if (since !== undefined) this.gaps.clear();
+    if (this.lastId === undefined && since !== undefined) {
+      // Nothing in the window: the tail starts after the newest row, not at the table's first.
+      const newest = Number((await this.select((q) => q.order('id', { ascending: false }).limit(1)))[0]?.id);
+      if (Number.isInteger(newest)) this.lastId = newest;
+    }
     this.lastId ??= 0; // an empty table: follow from the start
   }
 
@@ -122,6 +137,7 @@ export class LogTableFollower {
   private deliver(rows: Row[]): void {
     if (!rows.length || this.disposed) return;
     const entries: LogEntry[] = [];
+    const events: WorkEvent[] = [];
     for (const r of rows) {
       const id = Number(r.id);
       if (Number.isInteger(id)) this.noteId(id);
@@ -134,8 +150,12 @@ export class LogTableFollower {
         source: this.opts.table,
         id: String(r.id),
       });
+      // Only a row with its own time counts: one without would be counted at the reading time.
+      const event = Number.isFinite(ts) ? workEventOf(entries[entries.length - 1]!) : undefined;
+      if (event) events.push(event);
     }
     this.opts.onEntries(entries);
+    if (events.length) this.opts.onEvents?.(events);
   }
 
   async dispose(): Promise<void> {

@@ -4,7 +4,7 @@ import type { ConnectionConfig } from '../../core/connectionConfig';
 import type { LiveSession } from '../../core/liveSession';
 import type { LogPipeline } from '../../core/logLines';
 import type { MetricsStore } from '../../core/metrics';
-import { WINDOWS, type ConnectionInfo, type Section, type WebviewMessage, type WindowKey } from '../../shared/protocol';
+import { WINDOWS, type ConnectionInfo, type MetricsView, type Section, type WebviewMessage, type WindowChoice } from '../../shared/protocol';
 import { logMaxLines } from '../settings';
 import { exportMetrics, openLink } from './dashboardActions';
 import { dashboardHtml, makeNonce } from './dashboardHtml';
@@ -41,7 +41,7 @@ export class DashboardPanel implements vscode.Disposable {
   static readonly viewType = 'workerLens.dashboard';
   private panel?: vscode.WebviewPanel;
   private channel?: WebviewChannel;
-  private window: WindowKey = '1h';
+  private window: WindowChoice = 'auto';
   private worker: string | null = null;
   private readonly workersPainter = new Coalescer(
     () => this.pushWorkers(),
@@ -107,7 +107,7 @@ export class DashboardPanel implements vscode.Disposable {
 
   /** `workerLens.exportMetrics`: the current window (and worker filter) through a Save dialog. */
   async exportMetrics(): Promise<void> {
-    await exportMetrics(this.metrics.view(this.window, this.worker ?? undefined), this.deps.activeConnection()?.name);
+    await exportMetrics(this.view(), this.deps.activeConnection()?.name);
   }
 
   private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
@@ -157,7 +157,8 @@ export class DashboardPanel implements vscode.Disposable {
       switch (m.type) {
         case 'webview/ready':
         case 'view/configure':
-          if (Object.hasOwn(WINDOWS, m.window)) this.window = m.window; // own keys only: 'toString' is not a window
+          // Own keys only: 'toString' is not a window.
+          if (m.window === 'auto' || Object.hasOwn(WINDOWS, m.window)) this.window = m.window;
           this.worker = typeof m.worker === 'string' ? m.worker : null;
           if (m.type === 'webview/ready') this.resume();
           else this.pushMetrics();
@@ -191,7 +192,7 @@ export class DashboardPanel implements vscode.Disposable {
       type: 'dashboard/snapshot',
       config: { maxLines: this.logs.maxLines },
       connection: this.connectionInfo(),
-      metrics: this.metrics.view(this.window, this.worker ?? undefined),
+      metrics: this.view(),
       workers: workerRows(this.deps.session.fleet.workers(), Date.now()),
       logs: this.logs.all(),
     });
@@ -217,7 +218,14 @@ export class DashboardPanel implements vscode.Disposable {
   private pushMetrics(): void {
     const channel = this.channel;
     if (!channel?.isLive) return;
-    channel.notify({ type: 'metrics/didChange', metrics: this.metrics.view(this.window, this.worker ?? undefined) });
+    channel.notify({ type: 'metrics/didChange', metrics: this.view() });
+  }
+
+  /** The charts for the window shown: the user's, or until they pick one the shortest that holds the history. */
+  view(): MetricsView {
+    const worker = this.worker ?? undefined;
+    if (this.window !== 'auto') return this.metrics.view(this.window, worker);
+    return { ...this.metrics.view(this.metrics.fittingWindow(), worker), auto: true };
   }
 
   private connectionInfo(): ConnectionInfo {
