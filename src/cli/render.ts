@@ -20,6 +20,7 @@ const YELLOW = 33;
 const HEALTH_COLOR: Record<Health, number> = {
   dead: RED,
   crashed: RED,
+  missing: RED,
   unresponsive: YELLOW,
   slow: YELLOW,
   recovering: YELLOW,
