@@ -13,6 +13,13 @@ export type TreeNode =
   | { kind: 'detail'; workerId: string; key: string }
   | { kind: 'message' };
 
+/** What code drift adds to a worker's row (see codeDrift.ts); optional so the tree stands alone. */
+export interface RowExtras {
+  label(w: WorkerView): string | undefined;
+  detail(w: WorkerView): [string, string] | undefined;
+  readonly onDidChange: vscode.Event<void>;
+}
+
 /** At most this often (ms) does the tree repaint: bursts of changes coalesce. */
 const COALESCE_MS = 200;
 /** Past this many changed rows one full refresh is cheaper than many single ones. */
@@ -48,9 +55,26 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
   constructor(
     private readonly session: LiveSession,
     private readonly canRestart: () => boolean = () => false,
+    private readonly extras?: RowExtras,
   ) {
     this.fleet = session.fleet;
     this.unsubscribe = this.fleet.onChange((c) => this.onFleetChange(c));
+    this.offExtras = extras?.onDidChange(() => this.refreshAll());
+  }
+
+  private readonly offExtras?: vscode.Disposable;
+
+  /** A row's description: health, task or age, and what code drift adds ("3 commits behind"). */
+  private describe(w: WorkerView, now: number): string {
+    const extra = this.extras?.label(w);
+    return extra ? `${describeWorker(w, now)} · ${extra}` : describeWorker(w, now);
+  }
+
+  /** Selects a worker's row and focuses the view (a notification's Show in Workers). */
+  async reveal(id: string): Promise<void> {
+    const w = this.fleet.get(id);
+    if (!w || !this.view) return;
+    await this.view.reveal(this.workerNode(w, Date.now()), { select: true, focus: true, expand: false });
   }
 
   /** The view's title now ("Workers · live"), for tests. */
@@ -90,7 +114,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     const now = Date.now();
     for (const w of this.fleet.workers()) {
       const last = this.shown.get(w.snapshot.id);
-      if (!last || last.description !== describeWorker(w, now)) this.pendingIds.add(w.snapshot.id);
+      if (!last || last.description !== this.describe(w, now)) this.pendingIds.add(w.snapshot.id);
     }
     this.schedule(false);
   }
@@ -173,7 +197,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     }
     if (node.kind === 'worker') {
       const w = this.fleet.get(node.id);
-      return w ? childRows(w, now).map(([key]) => ({ kind: 'detail', workerId: node.id, key })) : [];
+      return w ? this.childRows(w, now).map(([key]) => ({ kind: 'detail', workerId: node.id, key })) : [];
     }
     return [];
   }
@@ -215,7 +239,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
         return this.workerItem(node.id, now);
       case 'detail': {
         const w = this.fleet.get(node.workerId);
-        const row = w && childRows(w, now).find(([key]) => key === node.key);
+        const row = w && this.childRows(w, now).find(([key]) => key === node.key);
         const item = new vscode.TreeItem(row ? row[1] : node.key, vscode.TreeItemCollapsibleState.None);
         item.id = `detail:${node.workerId}:${node.key}`;
         item.description = row?.[2];
@@ -231,7 +255,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     // Stable id = the worker id, so expansion and selection survive refreshes.
     item.id = `worker:${id}`;
     if (!w) return item;
-    const description = describeWorker(w, now);
+    const description = this.describe(w, now);
     this.shown.set(id, { health: w.health, description });
     item.description = description;
     item.iconPath = healthIcon(w.health);
@@ -273,8 +297,16 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     return node;
   }
 
+  private childRows(w: WorkerView, now: number): [string, string, string][] {
+    const rows = childRows(w, now);
+    const version = this.extras?.detail(w);
+    if (version) rows.push(['version', ...version]);
+    return rows;
+  }
+
   dispose(): void {
     this.unsubscribe();
+    this.offExtras?.dispose();
     this.offTick?.();
     clearTimeout(this.flushTimer);
     this.emitter.dispose();
