@@ -1,3 +1,5 @@
+import type { Transition } from '../core/transitions';
+import { clockTime } from '../core/alertText';
 import { HEALTH_WORD } from '../core/describe';
 import type { ConnectionState } from '../core/fleet';
 import { formatAge, formatDuration } from '../core/format';
@@ -164,4 +166,10 @@ function oneLine(s: string): string {
 
 function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;
+}
+
+/** One transition as `status --watch` prints it: "14:02:11  gpu-1  idle → dead". Store text is never a control sequence. */
+export function transitionLine(t: Transition, color = false): string {
+  const safe = t.name.replace(/[\x00-\x1f\x7f]/g, '?');
+  return `${clockTime(t.at)}  ${safe}  ${HEALTH_WORD[t.from]} → ${paint(color, HEALTH_COLOR[t.to], HEALTH_WORD[t.to])}`;
 }
