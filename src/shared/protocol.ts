@@ -109,6 +109,16 @@ export interface ConnectionInfo {
   logSource?: string;
 }
 
+/** One confirmed transition for the dashboard's timeline: who, from, to, when. */
+export interface TransitionRow {
+  id: string;
+  name: string;
+  from: HealthName;
+  to: HealthName;
+  /** Epoch ms: when the new state was first seen. */
+  at: number;
+}
+
 export interface DashboardConfig {
   maxLines: number;
 }
@@ -125,12 +135,15 @@ export type HostMessage =
       workers: WorkersPayload;
       logs: LogLine[];
       focus?: Focus;
+      /** Transitions seen since connecting, oldest first. */
+      timeline?: TransitionRow[];
     }
   | ({ type: 'metrics/didChange' } & { metrics: MetricsView })
   | ({ type: 'workers/didChange' } & WorkersPayload)
   | { type: 'logs/didAppend'; lines: LogLine[] }
   | { type: 'logs/didReset'; lines: LogLine[]; config: DashboardConfig }
   | { type: 'connection/didChange'; connection: ConnectionInfo }
+  | { type: 'timeline/didChange'; timeline: TransitionRow[] }
   | ({ type: 'dashboard/focus' } & Focus)
   | { type: 'dashboard/notice'; text: string };
 

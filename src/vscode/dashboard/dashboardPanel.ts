@@ -3,7 +3,7 @@ import type { ConnectionConfig } from '../../core/connectionConfig';
 import type { LiveSession } from '../../core/liveSession';
 import type { LogPipeline } from '../../core/logLines';
 import type { MetricsStore } from '../../core/metrics';
-import { WINDOWS, type ConnectionInfo, type Section, type WebviewMessage, type WindowKey } from '../../shared/protocol';
+import { WINDOWS, type ConnectionInfo, type Section, type TransitionRow, type WebviewMessage, type WindowKey } from '../../shared/protocol';
 import { logMaxLines } from '../settings';
 import { exportMetrics, openLink } from './dashboardActions';
 import { dashboardHtml, makeNonce } from './dashboardHtml';
@@ -54,11 +54,16 @@ export class DashboardPanel implements vscode.Disposable {
     });
     const offActivity = session.onActivityStatus(() => this.channel?.notify({ type: 'connection/didChange', connection: this.connectionInfo() }));
     // Another store: the session emptied its logs and charts; the page shows them emptied.
-    const offReset = session.onReset(() => this.channel?.notify({ type: 'logs/didReset', lines: [], config: { maxLines: this.logs.maxLines } }));
+    const offReset = session.onReset(() => {
+      this.channel?.notify({ type: 'logs/didReset', lines: [], config: { maxLines: this.logs.maxLines } });
+      this.channel?.notify({ type: 'timeline/didChange', timeline: [] });
+    });
+    const offTransitions = session.transitions.onTransitions(() => this.channel?.notify({ type: 'timeline/didChange', timeline: this.timeline() }));
     this.disposables.push(
       { dispose: offFleet },
       { dispose: offActivity },
       { dispose: offReset },
+      { dispose: offTransitions },
       vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
         deserializeWebviewPanel: async (panel) => this.adopt(panel),
       }),
@@ -183,6 +188,7 @@ export class DashboardPanel implements vscode.Disposable {
       metrics: this.metrics.view(this.window, this.worker ?? undefined),
       workers: workerRows(this.deps.session.fleet.workers(), Date.now()),
       logs: this.logs.all(),
+      timeline: this.timeline(),
     });
     this.workersDirty = false;
     this.timers = [
@@ -207,6 +213,11 @@ export class DashboardPanel implements vscode.Disposable {
       this.workersDirty = false;
       channel.notify({ type: 'workers/didChange', ...workerRows(this.deps.session.fleet.workers(), Date.now()) });
     }
+  }
+
+  /** The session's transitions as the page shows them (the newest few hundred). */
+  private timeline(): TransitionRow[] {
+    return this.deps.session.transitions.timeline().map(({ id, name, from, to, at }) => ({ id, name, from, to, at }));
   }
 
   private connectionInfo(): ConnectionInfo {
