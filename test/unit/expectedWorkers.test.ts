@@ -7,6 +7,8 @@ import type { WorkerSnapshot } from '../../src/core/model';
 import { fleetVersions, looksLikeCommit } from '../../src/core/drift';
 import { parseRecord } from '../../src/core/record';
 import type { WorkerView } from '../../src/core/model';
+import { SimFleet } from '../../src/companion/simFleet';
+import { stateHash } from '../../src/companion/orchestratorFormat';
 
 const SEED_003 = ['mission-worker', 'roundtable-worker', 'initiative-worker', 'objective-proposal-worker', 'outcome-learner'];
 const w = (id: string, extra: Partial<WorkerSnapshot> = {}): WorkerSnapshot => ({ id, name: id, problems: [], status: 'idle', lastHeartbeat: Date.now(), ...extra });
@@ -87,4 +89,14 @@ test('code drift: workers whose version differs from the majority are flagged; a
   assert.equal(looksLikeCommit('3f2a9c1'), true);
   assert.equal(looksLikeCommit('--output=/tmp/x'), false);
   assert.equal(looksLikeCommit('1.4.2'), false);
+});
+
+test('the demo fleet shows drift: the simulator writes a version, one worker an older one; the helper\'s hash carries it', () => {
+  const sim = new SimFleet({ workers: 8, now: Date.now() });
+  const views: WorkerView[] = sim.workers.map((s) => ({ snapshot: { id: s.id, name: s.id, problems: [], version: s.version }, health: 'healthy', reason: '', stale: false }));
+  const d = fleetVersions(views);
+  assert.equal(d.majority, 'v2.4.1');
+  assert.deepEqual([...d.outdated], ['worker-4']);
+  assert.equal(stateHash({ status: 'idle', lastActivity: 0, completed: 0, errors: 0, version: 'abc1234' }).version, 'abc1234');
+  assert.equal('version' in stateHash({ status: 'idle', lastActivity: 0, completed: 0, errors: 0 }), false, 'absent when unknown');
 });
