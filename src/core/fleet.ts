@@ -148,6 +148,11 @@ export class Fleet {
     return [...this.entries.values()].map((e) => this.view(e)).sort((a, b) => a.snapshot.name.localeCompare(b.snapshot.name));
   }
 
+  /** Each worker's id, name and health, unsorted and without building views: for scans every tick. */
+  forEachHealth(fn: (id: string, name: string, health: Health) => void): void {
+    for (const [id, e] of this.entries) fn(id, e.snapshot.name, e.health);
+  }
+
   get size(): number {
     return this.entries.size;
   }

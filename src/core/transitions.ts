@@ -117,39 +117,41 @@ export class TransitionWatcher {
       this.forget();
       return;
     }
-    const workers = this.fleet.workers();
     if (this.rebaseline) {
-      this.baseline = new Map(workers.map((w) => [w.snapshot.id, w.health]));
+      this.baseline = new Map();
+      this.fleet.forEachHealth((id, _name, health) => this.baseline.set(id, health));
       this.rebaseline = false;
       return;
     }
     const confirmed: Transition[] = [];
-    const seen = new Set<string>();
-    for (const w of workers) {
-      const id = w.snapshot.id;
-      seen.add(id);
+    let seen = 0;
+    this.fleet.forEachHealth((id, name, health) => {
+      seen++;
       const was = this.baseline.get(id);
       // A worker that appears starts where it is found: its arrival is not a transition.
       if (was === undefined) {
-        this.baseline.set(id, w.health);
-        continue;
+        this.baseline.set(id, health);
+        return;
       }
-      if (w.health === was) {
-        this.candidates.delete(id);
-        continue;
+      if (health === was) {
+        if (this.candidates.size) this.candidates.delete(id);
+        return;
       }
       let c = this.candidates.get(id);
-      if (!c || c.health !== w.health) this.candidates.set(id, (c = { health: w.health, since: now }));
-      if (now - c.since < this.minimumMs) continue;
-      this.baseline.set(id, w.health);
+      if (!c || c.health !== health) this.candidates.set(id, (c = { health, since: now }));
+      if (now - c.since < this.minimumMs) return;
+      this.baseline.set(id, health);
       this.candidates.delete(id);
-      const kind = kindOf(was, w.health);
-      if (kind) confirmed.push({ id, name: w.snapshot.name, from: was, to: w.health, kind, at: c.since });
-    }
-    for (const id of this.baseline.keys()) {
-      if (!seen.has(id)) {
-        this.baseline.delete(id);
-        this.candidates.delete(id);
+      const kind = kindOf(was, health);
+      if (kind) confirmed.push({ id, name, from: was, to: health, kind, at: c.since });
+    });
+    // Workers gone from the fleet: forgotten (only looked for when some went).
+    if (seen < this.baseline.size) {
+      for (const id of this.baseline.keys()) {
+        if (!this.fleet.get(id)) {
+          this.baseline.delete(id);
+          this.candidates.delete(id);
+        }
       }
     }
     if (confirmed.length) {

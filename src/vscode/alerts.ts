@@ -77,8 +77,14 @@ export class AlertNotifier implements vscode.Disposable {
     if (this.shown.length > 100) this.shown.shift();
     this.deps.log.info(`Alert: ${text}`);
     this.emitter.fire(alert);
-    const show = severity === 'error' ? vscode.window.showErrorMessage : severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-    void Promise.resolve(show(`Worker Lens: ${text}`, ...actions)).then((choice) => this.act(choice, kept, down), () => undefined);
+    const message = `Worker Lens: ${text}`;
+    const shown =
+      severity === 'error'
+        ? vscode.window.showErrorMessage(message, ...actions)
+        : severity === 'warning'
+          ? vscode.window.showWarningMessage(message, ...actions)
+          : vscode.window.showInformationMessage(message, ...actions);
+    void Promise.resolve(shown).then((choice) => this.act(choice, kept, down), () => undefined);
   }
 
   private async act(choice: string | undefined, kept: Transition[], down: Transition[]): Promise<void> {
