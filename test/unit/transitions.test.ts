@@ -139,4 +139,8 @@ test('a mixed batch says how many of each, and store text cannot become a link',
     { id: '3', name: 'api', from: 'dead', to: 'working', kind: 'recovered', at },
   ]);
   assert.equal(text, '3 workers changed in 4s: 1 died (gpu-1), 1 crashed ([click] (command:evil)), 1 recovered (api)');
+  // A worker named after the URL it talks to: the password is not repeated in a notification.
+  const named = describeTransitions([{ id: 'u', name: 'redis://:s3cret@db:6379', from: 'healthy', to: 'dead', kind: 'dead', at }]);
+  assert.doesNotMatch(named, /s3cret/);
+  assert.match(named, /^redis:\/\/:\*\*\*@db:6379 died/);
 });
