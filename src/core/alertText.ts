@@ -68,6 +68,8 @@ export function describeTransitions(ts: Transition[]): string {
     const [kind] = byKind.keys();
     return `${ts.length} workers ${VERB[kind][1]} ${span(ts)}: ${names(ts)}`;
   }
-  const parts = [...byKind].map(([kind, list]) => `${list.length} ${VERB[kind][list.length === 1 ? 0 : 1]} (${names(list)})`);
+  const parts = [...byKind].map(
+    ([kind, list]) => `${list.length} ${VERB[kind][list.length === 1 ? 0 : 1]} (${names(list)})`,
+  );
   return `${ts.length} workers changed ${span(ts)}: ${parts.join(', ')}`;
 }

@@ -26,9 +26,12 @@ export function expandExpected(raw: unknown): { names?: string[]; error?: string
       return { error: `${where} should be a worker's name or {"prefix": "gpu-", "count": 4}` };
     }
     const { prefix, count, start = 1 } = e as Record<string, unknown>;
-    if (typeof prefix !== 'string') return { error: `${where} needs a "prefix" (text), as in {"prefix": "gpu-", "count": 4}` };
-    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) return { error: `${where}: "count" should be a whole number of workers (1 or more)` };
-    if (typeof start !== 'number' || !Number.isInteger(start) || start < 0) return { error: `${where}: "start" should be a whole number (default 1)` };
+    if (typeof prefix !== 'string')
+      return { error: `${where} needs a "prefix" (text), as in {"prefix": "gpu-", "count": 4}` };
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1)
+      return { error: `${where}: "count" should be a whole number of workers (1 or more)` };
+    if (typeof start !== 'number' || !Number.isInteger(start) || start < 0)
+      return { error: `${where}: "start" should be a whole number (default 1)` };
     if (names.length + count > MAX_EXPECTED) return { error: `${where}: more than ${MAX_EXPECTED} expected workers` };
     for (let n = start; n < start + count; n++) names.push(`${prefix}${n}`);
   }

@@ -84,7 +84,10 @@ export class AlertNotifier implements vscode.Disposable {
         : severity === 'warning'
           ? vscode.window.showWarningMessage(message, ...actions)
           : vscode.window.showInformationMessage(message, ...actions);
-    void Promise.resolve(shown).then((choice) => this.act(choice, kept, down), () => undefined);
+    void Promise.resolve(shown).then(
+      (choice) => this.act(choice, kept, down),
+      () => undefined,
+    );
   }
 
   private async act(choice: string | undefined, kept: Transition[], down: Transition[]): Promise<void> {

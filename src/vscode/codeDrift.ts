@@ -108,7 +108,8 @@ export class CodeDrift implements vscode.Disposable {
     if (!v) return undefined;
     const behind = this.behind(v);
     const outdated = this.fleetVersions().outdated.has(w.snapshot.id);
-    if (behind !== undefined && behind > 0) return outdated ? `outdated · ${describeBehind(behind)}` : describeBehind(behind);
+    if (behind !== undefined && behind > 0)
+      return outdated ? `outdated · ${describeBehind(behind)}` : describeBehind(behind);
     return outdated ? `outdated (${shortVersion(v)})` : undefined;
   }
 
@@ -118,7 +119,10 @@ export class CodeDrift implements vscode.Disposable {
     if (!v) return undefined;
     const behind = this.behind(v);
     const { majority, outdated } = this.fleetVersions();
-    const parts = [behind !== undefined ? describeBehind(behind) : '', outdated.has(w.snapshot.id) && majority ? `most workers run ${shortVersion(majority)}` : ''];
+    const parts = [
+      behind !== undefined ? describeBehind(behind) : '',
+      outdated.has(w.snapshot.id) && majority ? `most workers run ${shortVersion(majority)}` : '',
+    ];
     return [`Version ${shortVersion(v)}`, parts.filter(Boolean).join(' · ')];
   }
 
@@ -127,7 +131,10 @@ export class CodeDrift implements vscode.Disposable {
     const { majority, outdated } = this.fleetVersions();
     const behind = this.fleet.workers().filter((w) => (this.behind(w.snapshot.version ?? '') ?? 0) > 0).length;
     const lines: string[] = [];
-    if (outdated.size && majority) lines.push(`${outdated.size} worker${outdated.size === 1 ? ' runs' : 's run'} outdated code (most run ${shortVersion(majority)})`);
+    if (outdated.size && majority)
+      lines.push(
+        `${outdated.size} worker${outdated.size === 1 ? ' runs' : 's run'} outdated code (most run ${shortVersion(majority)})`,
+      );
     if (behind) lines.push(`${behind} worker${behind === 1 ? ' is' : 's are'} behind the workspace's HEAD`);
     return lines.length ? lines.join('\n') : undefined;
   }

@@ -10,8 +10,21 @@ import type { WorkerView } from '../../src/core/model';
 import { SimFleet } from '../../src/companion/simFleet';
 import { stateHash } from '../../src/companion/orchestratorFormat';
 
-const SEED_003 = ['mission-worker', 'roundtable-worker', 'initiative-worker', 'objective-proposal-worker', 'outcome-learner'];
-const w = (id: string, extra: Partial<WorkerSnapshot> = {}): WorkerSnapshot => ({ id, name: id, problems: [], status: 'idle', lastHeartbeat: Date.now(), ...extra });
+const SEED_003 = [
+  'mission-worker',
+  'roundtable-worker',
+  'initiative-worker',
+  'objective-proposal-worker',
+  'outcome-learner',
+];
+const w = (id: string, extra: Partial<WorkerSnapshot> = {}): WorkerSnapshot => ({
+  id,
+  name: id,
+  problems: [],
+  status: 'idle',
+  lastHeartbeat: Date.now(),
+  ...extra,
+});
 
 function session(expected: string[]) {
   const s = new LiveSession({ tickMs: 3_600_000 });
@@ -25,9 +38,16 @@ test('expectedWorkers: names and {prefix, count} patterns expand; mistakes are s
   // A glob is plain text: it matches nothing and shows as a worker called "gpu-*", no error.
   assert.deepEqual(expandExpected(['gpu-*']).names, ['gpu-*']);
   assert.deepEqual(expandExpected(undefined).names, []);
-  const bad = (raw: unknown) => validateConnection({ name: 'x', type: 'files', path: '/tmp', expectedWorkers: raw }, 0).error;
-  assert.equal(bad([{ prefix: 'gpu-', count: 'four' }]), 'workerLens.connections[0] ("x"): "expectedWorkers"[0]: "count" should be a whole number of workers (1 or more)');
-  assert.equal(bad([42]), `workerLens.connections[0] ("x"): "expectedWorkers"[0] should be a worker's name or {"prefix": "gpu-", "count": 4}`);
+  const bad = (raw: unknown) =>
+    validateConnection({ name: 'x', type: 'files', path: '/tmp', expectedWorkers: raw }, 0).error;
+  assert.equal(
+    bad([{ prefix: 'gpu-', count: 'four' }]),
+    'workerLens.connections[0] ("x"): "expectedWorkers"[0]: "count" should be a whole number of workers (1 or more)',
+  );
+  assert.equal(
+    bad([42]),
+    `workerLens.connections[0] ("x"): "expectedWorkers"[0] should be a worker's name or {"prefix": "gpu-", "count": 4}`,
+  );
   assert.match(bad({ prefix: 'gpu-', count: 1e6 }) ?? '', /more than 1000 expected workers/);
   assert.equal(bad(SEED_003), undefined);
 });
@@ -78,7 +98,12 @@ test('a record carries its version as version, git_sha or commit, or where the m
 });
 
 test('code drift: workers whose version differs from the majority are flagged; a tie flags nobody', () => {
-  const view = (id: string, version?: string): WorkerView => ({ snapshot: w(id, version ? { version } : {}), health: 'healthy', reason: '', stale: false });
+  const view = (id: string, version?: string): WorkerView => ({
+    snapshot: w(id, version ? { version } : {}),
+    health: 'healthy',
+    reason: '',
+    stale: false,
+  });
   const d = fleetVersions([view('a', 'v2'), view('b', 'v2'), view('c', 'v1'), view('d')]);
   assert.equal(d.majority, 'v2');
   assert.deepEqual([...d.outdated], ['c']);
@@ -91,12 +116,24 @@ test('code drift: workers whose version differs from the majority are flagged; a
   assert.equal(looksLikeCommit('1.4.2'), false);
 });
 
-test('the demo fleet shows drift: the simulator writes a version, one worker an older one; the helper\'s hash carries it', () => {
+test("the demo fleet shows drift: the simulator writes a version, one worker an older one; the helper's hash carries it", () => {
   const sim = new SimFleet({ workers: 8, now: Date.now() });
-  const views: WorkerView[] = sim.workers.map((s) => ({ snapshot: { id: s.id, name: s.id, problems: [], version: s.version }, health: 'healthy', reason: '', stale: false }));
+  const views: WorkerView[] = sim.workers.map((s) => ({
+    snapshot: { id: s.id, name: s.id, problems: [], version: s.version },
+    health: 'healthy',
+    reason: '',
+    stale: false,
+  }));
   const d = fleetVersions(views);
   assert.equal(d.majority, 'v2.4.1');
   assert.deepEqual([...d.outdated], ['worker-4']);
-  assert.equal(stateHash({ status: 'idle', lastActivity: 0, completed: 0, errors: 0, version: 'abc1234' }).version, 'abc1234');
-  assert.equal('version' in stateHash({ status: 'idle', lastActivity: 0, completed: 0, errors: 0 }), false, 'absent when unknown');
+  assert.equal(
+    stateHash({ status: 'idle', lastActivity: 0, completed: 0, errors: 0, version: 'abc1234' }).version,
+    'abc1234',
+  );
+  assert.equal(
+    'version' in stateHash({ status: 'idle', lastActivity: 0, completed: 0, errors: 0 }),
+    false,
+    'absent when unknown',
+  );
 });

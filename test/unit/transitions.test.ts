@@ -6,7 +6,12 @@ import { TransitionWatcher, type TransitionBatch } from '../../src/core/transiti
 import { describeTransitions } from '../../src/core/alertText';
 
 const T0 = Date.parse('2024-06-01T12:00:00Z');
-const THRESHOLDS: HealthThresholds = { unresponsiveAfterSeconds: 15, deadAfterSeconds: 30, slowTaskAfterMinutes: 15, adaptive: false };
+const THRESHOLDS: HealthThresholds = {
+  unresponsiveAfterSeconds: 15,
+  deadAfterSeconds: 30,
+  slowTaskAfterMinutes: 15,
+  adaptive: false,
+};
 
 /** A fleet on a fake clock, its watcher, and a 1 s tick that does what the session's clock does. */
 function setup(opts: { minimumMs?: number; groupMs?: number } = {}) {
@@ -26,7 +31,14 @@ function setup(opts: { minimumMs?: number; groupMs?: number } = {}) {
   };
   return { fleet, watcher, batches, beating, tick, now: () => now };
 }
-const w = (id: string, lastHeartbeat: number, extra: Partial<WorkerSnapshot> = {}): WorkerSnapshot => ({ id, name: id, problems: [], status: 'idle', lastHeartbeat, ...extra });
+const w = (id: string, lastHeartbeat: number, extra: Partial<WorkerSnapshot> = {}): WorkerSnapshot => ({
+  id,
+  name: id,
+  problems: [],
+  status: 'idle',
+  lastHeartbeat,
+  ...extra,
+});
 const connected = { state: 'connected' as const, liveMode: 'poll every 2s' };
 
 test('nothing fires for the states found at connect time', () => {
@@ -56,7 +68,10 @@ test('a live worker that stops beating: one notification naming it and its new s
   tick(1 + 3);
   assert.equal(batches.length, 1);
   const [t] = batches[0].transitions;
-  assert.deepEqual({ name: t.name, from: t.from, to: t.to, kind: t.kind, at: t.at }, { name: 'gpu-1', from: 'unresponsive', to: 'dead', kind: 'dead', at: lastBeat + 30_000 });
+  assert.deepEqual(
+    { name: t.name, from: t.from, to: t.to, kind: t.kind, at: t.at },
+    { name: 'gpu-1', from: 'unresponsive', to: 'dead', kind: 'dead', at: lastBeat + 30_000 },
+  );
   assert.match(describeTransitions(batches[0].transitions), /^gpu-1 died at \d\d:\d\d:\d\d \(was unresponsive\)$/);
   tick(60);
   assert.equal(batches.length, 1, 'said once, not every tick');
@@ -90,7 +105,10 @@ test('many workers dying within seconds are ONE notification', () => {
   tick(60);
   assert.equal(batches.length, 1, `one batch, got ${batches.map((b) => b.transitions.length).join(', ')}`);
   assert.equal(batches[0].transitions.length, 5);
-  assert.match(describeTransitions(batches[0].transitions), /^5 workers died (in 1s|at [\d:]+): gpu-1, gpu-2, gpu-3, gpu-4, …$/);
+  assert.match(
+    describeTransitions(batches[0].transitions),
+    /^5 workers died (in 1s|at [\d:]+): gpu-1, gpu-2, gpu-3, gpu-4, …$/,
+  );
 });
 
 test('nothing is judged while the store is unreachable, and the state found after it answers again is a new baseline', () => {
@@ -113,7 +131,10 @@ test('nothing is judged while the store is unreachable, and the state found afte
   // From here on, transitions are news again.
   beating.delete('b');
   tick(40);
-  assert.deepEqual(batches.map((x) => x.transitions.map((t) => `${t.name}:${t.to}`)), [['b:dead']]);
+  assert.deepEqual(
+    batches.map((x) => x.transitions.map((t) => `${t.name}:${t.to}`)),
+    [['b:dead']],
+  );
 });
 
 test('a recovery is a transition; a worker that appears or disappears is not', () => {
@@ -127,7 +148,10 @@ test('a recovery is a transition; a worker that appears or disappears is not', (
   tick(1);
   fleet.update([], ['new']);
   tick(5);
-  assert.deepEqual(watcher.timeline().map((t) => `${t.name}:${t.from}→${t.to}:${t.kind}`), ['a:dead→healthy:recovered']);
+  assert.deepEqual(
+    watcher.timeline().map((t) => `${t.name}:${t.from}→${t.to}:${t.kind}`),
+    ['a:dead→healthy:recovered'],
+  );
   assert.match(describeTransitions(watcher.timeline()), /^a recovered \(idle again\) at/);
 });
 
@@ -140,7 +164,9 @@ test('a mixed batch says how many of each, and store text cannot become a link',
   ]);
   assert.equal(text, '3 workers changed in 4s: 1 died (gpu-1), 1 crashed ([click] (command:evil)), 1 recovered (api)');
   // A worker named after the URL it talks to: the password is not repeated in a notification.
-  const named = describeTransitions([{ id: 'u', name: 'redis://:s3cret@db:6379', from: 'healthy', to: 'dead', kind: 'dead', at }]);
+  const named = describeTransitions([
+    { id: 'u', name: 'redis://:s3cret@db:6379', from: 'healthy', to: 'dead', kind: 'dead', at },
+  ]);
   assert.doesNotMatch(named, /s3cret/);
   assert.match(named, /^redis:\/\/:\*\*\*@db:6379 died/);
 });

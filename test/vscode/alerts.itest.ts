@@ -24,7 +24,10 @@ let restore: (() => Promise<void>) | undefined;
 function startBeating(dir: string): void {
   const beat = () => {
     for (const [worker, commit] of beating) {
-      writeFileSync(join(dir, `${worker}.json`), JSON.stringify({ worker, timestamp: new Date().toISOString(), status: 'idle', commit }));
+      writeFileSync(
+        join(dir, `${worker}.json`),
+        JSON.stringify({ worker, timestamp: new Date().toISOString(), status: 'idle', commit }),
+      );
     }
   };
   beat();
@@ -64,7 +67,13 @@ test('expected workers: one that never appears is in a Missing group and in the 
   startBeating(dir);
   const config = vscode.workspace.getConfiguration('workerLens');
   const before = config.inspect<unknown[]>('connections')?.globalValue ?? [];
-  const lens = { name: 'lens', type: 'files', path: dir, expectedWorkers: [{ prefix: 'gpu-', count: 3 }], thresholds: { unresponsiveAfterSeconds: 2, deadAfterSeconds: 4 } };
+  const lens = {
+    name: 'lens',
+    type: 'files',
+    path: dir,
+    expectedWorkers: [{ prefix: 'gpu-', count: 3 }],
+    thresholds: { unresponsiveAfterSeconds: 2, deadAfterSeconds: 4 },
+  };
   await config.update('alerts.minimumSeconds', 1, vscode.ConfigurationTarget.Global);
   await config.update('connections', [...before, lens], vscode.ConfigurationTarget.Global);
   await config.update('activeConnection', 'lens', vscode.ConfigurationTarget.Global);
@@ -74,15 +83,25 @@ test('expected workers: one that never appears is in a Missing group and in the 
     await config.update('activeConnection', 'seed', vscode.ConfigurationTarget.Global);
     await config.update('alerts.minimumSeconds', undefined, vscode.ConfigurationTarget.Global);
   };
-  const health = () => api.manager.fleet.workers().map((w) => `${w.snapshot.name}:${w.health}`).join(', ');
-  await waitFor(() => api.manager.active?.name === 'lens' && health() === 'gpu-1:healthy, gpu-2:healthy, gpu-3:missing, gpu-4:healthy', {
-    timeoutMs: 20_000,
-    message: () => `the lens fleet (active ${api.manager.active?.name}: ${health()})`,
-  });
+  const health = () =>
+    api.manager.fleet
+      .workers()
+      .map((w) => `${w.snapshot.name}:${w.health}`)
+      .join(', ');
+  await waitFor(
+    () =>
+      api.manager.active?.name === 'lens' && health() === 'gpu-1:healthy, gpu-2:healthy, gpu-3:missing, gpu-4:healthy',
+    {
+      timeoutMs: 20_000,
+      message: () => `the lens fleet (active ${api.manager.active?.name}: ${health()})`,
+    },
+  );
   const groups = api.tree.getChildren().map((g) => api.tree.getTreeItem(g).label);
   assert.deepEqual(groups, ['Missing (1)', 'Healthy (3)']);
   assert.match((await rowOf('gpu-3'))!.description, /^missing · expected, no record/);
-  await waitFor(() => api.statusBar.state.text === '$(pulse) 3/4 workers', { message: () => `"3/4 workers" (${api.statusBar.state.text})` });
+  await waitFor(() => api.statusBar.state.text === '$(pulse) 3/4 workers', {
+    message: () => `"3/4 workers" (${api.statusBar.state.text})`,
+  });
   assert.equal(api.statusBar.state.background, 'statusBarItem.errorBackground');
 }, 60_000);
 
@@ -93,7 +112,9 @@ test('code drift: a worker on an older commit of the workspace says how far behi
     message: () => `gpu-1 "outdated · 3 commits behind" (shows "${seen}")`,
   });
   assert.doesNotMatch((await rowOf('gpu-2'))!.description, /behind|outdated/);
-  await waitFor(() => /1 worker runs outdated code/.test(api.statusBar.state.tooltip), { message: () => `tooltip counts it (${api.statusBar.state.tooltip})` });
+  await waitFor(() => /1 worker runs outdated code/.test(api.statusBar.state.tooltip), {
+    message: () => `tooltip counts it (${api.statusBar.state.tooltip})`,
+  });
 });
 
 test('a live worker stops beating: one notification naming it and its new state', async () => {
@@ -104,7 +125,8 @@ test('a live worker stops beating: one notification naming it and its new state'
     beating.delete('gpu-2');
     await waitFor(() => api.alerts.shown.length > before, {
       timeoutMs: 30_000,
-      message: () => `a notification (gpu-2 is ${api.manager.fleet.get('gpu-2')?.health}; shown: ${api.alerts.shown.map((a) => a.text).join(' | ')})`,
+      message: () =>
+        `a notification (gpu-2 is ${api.manager.fleet.get('gpu-2')?.health}; shown: ${api.alerts.shown.map((a) => a.text).join(' | ')})`,
     });
     // A few more seconds of judging: still that one notification, not one per tick.
     await ticks(5);
@@ -112,7 +134,11 @@ test('a live worker stops beating: one notification naming it and its new state'
     assert.equal(shown.length, 1, shown.map((a) => a.text).join(' | '));
     assert.deepEqual(shown[0].workers, ['gpu-2']);
     assert.match(shown[0].text, /^gpu-2 died at \d\d:\d\d:\d\d \(was (idle|unresponsive)\)$/);
-    assert.deepEqual(shown[0].actions, ['Show in Workers', 'Mute 1 h'], 'a folder of files cannot restart a worker: no Restart button');
+    assert.deepEqual(
+      shown[0].actions,
+      ['Show in Workers', 'Mute 1 h'],
+      'a folder of files cannot restart a worker: no Restart button',
+    );
   } finally {
     await restore?.();
   }
