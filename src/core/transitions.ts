@@ -85,11 +85,19 @@ export class TransitionWatcher {
   forget(): void {
     this.rebaseline = true;
     this.candidates.clear();
+    // Confirmed while live, still in their grouping window: said now rather than lost.
+    if (this.pending.length) this.flush();
+  }
+
+  private flush(): void {
+    const batch = { transitions: this.pending };
     this.pending = [];
+    this.batchListeners.forEach((l) => safely(l, batch));
   }
 
   /** Another store: its timeline starts empty. */
   reset(): void {
+    this.pending = [];
     this.forget();
     this.history.length = 0;
   }
@@ -161,11 +169,7 @@ export class TransitionWatcher {
       this.pending.push(...confirmed);
       this.transitionListeners.forEach((l) => safely(l, confirmed));
     }
-    if (this.pending.length && now - this.pendingSince >= this.groupMs) {
-      const batch = { transitions: this.pending };
-      this.pending = [];
-      this.batchListeners.forEach((l) => safely(l, batch));
-    }
+    if (this.pending.length && now - this.pendingSince >= this.groupMs) this.flush();
   }
 
   dispose(): void {

@@ -170,3 +170,21 @@ test('a mixed batch says how many of each, and store text cannot become a link',
   assert.doesNotMatch(named, /s3cret/);
   assert.match(named, /^redis:\/\/:\*\*\*@db:6379 died/);
 });
+
+test('transitions confirmed just before the store goes away are still said, once', () => {
+  const { fleet, batches, beating, tick } = setup({ minimumMs: 0, groupMs: 3_000 });
+  fleet.replaceAll([w('a', T0)]);
+  fleet.setConnection(connected);
+  beating.add('a');
+  tick(2);
+  beating.clear();
+  tick(31); // a is dead; its batch waits out the grouping window…
+  assert.equal(batches.length, 0);
+  fleet.setConnection({ state: 'error', message: 'Connection refused' }); // …when the store goes away
+  assert.deepEqual(
+    batches.map((b) => b.transitions.map((t) => `${t.name}:${t.to}`)),
+    [['a:dead']],
+  );
+  tick(10);
+  assert.equal(batches.length, 1);
+});
