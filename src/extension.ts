@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { AlertNotifier } from './vscode/alerts';
+import { CodeDrift } from './vscode/codeDrift';
 import { registerCommands } from './vscode/commands/registerCommands';
 import { setControlUi } from './vscode/controlHost';
 import { ConnectionManager } from './vscode/connectionManager';
@@ -18,6 +20,10 @@ export interface WorkerLensApi {
   tree: WorkerTreeProvider;
   statusBar: FleetStatusBar;
   dashboard: DashboardPanel;
+  /** Transition notifications as shown (tests observe these instead of the notification toasts). */
+  alerts: AlertNotifier;
+  /** Versions against the fleet's majority and the workspace's Git HEAD. */
+  drift: CodeDrift;
   /** Replaces the confirmation dialogs (tests cannot click a modal); returns a restore function. */
   controlUi: typeof setControlUi;
 }
@@ -32,7 +38,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
   const manager = new ConnectionManager(secrets, log, (p) => resolver.resolve(p) !== undefined);
   // Worked out once per connection or settings change, not per row.
   let restartable = false;
-  const tree = new WorkerTreeProvider(manager.session, () => restartable);
+  const drift = new CodeDrift(manager.fleet);
+  const tree = new WorkerTreeProvider(manager.session, () => restartable, drift);
   const updateRestartable = () => {
     const now = canRestart(manager.active);
     if (now !== restartable) {
@@ -41,7 +48,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
     }
   };
   const view = vscode.window.createTreeView<TreeNode>('workerLens.workers', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
-  const statusBar = new FleetStatusBar(manager.fleet, () => manager.active?.name);
+  const statusBar = new FleetStatusBar(manager.fleet, () => manager.active?.name, drift);
+  manager.session.transitions.setMinimumMs(settings.alertMinimumMs());
+  const alerts = new AlertNotifier({ session: manager.session, canRestart: () => restartable, reveal: (id) => tree.reveal(id), log });
+  context.subscriptions.push(drift, alerts);
   context.subscriptions.push(manager, tree, view, tree.attach(view), statusBar, manager.onDidChangeActive(() => {
     statusBar.render();
     updateRestartable();
@@ -74,6 +84,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
       if (sourceSettings.some((s) => e.affectsConfiguration(s))) void manager.reload();
       else if (e.affectsConfiguration('workerLens.health')) manager.applyThresholds();
       if (e.affectsConfiguration('workerLens.groupBy')) tree.refreshAll();
+      if (e.affectsConfiguration('workerLens.alerts.minimumSeconds')) manager.session.transitions.setMinimumMs(settings.alertMinimumMs());
       if (e.affectsConfiguration('workerLens')) updateRestartable();
     }),
     // A folder added to the workspace may bring the `.workers/` used when nothing is configured.
@@ -87,7 +98,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
   );
 
   await manager.reload().catch((err) => log.error(`Starting failed: ${String(err)}`));
-  return { manager, tree, statusBar, dashboard, controlUi: setControlUi };
+  return { manager, tree, statusBar, dashboard, alerts, drift, controlUi: setControlUi };
 }
 
 export function deactivate(): void {

@@ -6,6 +6,7 @@ import { LogPanel } from './logPanel';
 import { onThemeChange } from './theme';
 import { vscode } from './vscodeApi';
 import { WorkerTable, type TableSort } from './workerTable';
+import { renderTimeline } from './timeline';
 
 /**
  * Dashboard page entry. Draws what the host computed; keeps only small UI state
@@ -193,6 +194,7 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       logs.reset(m.logs, m.config.maxLines);
       applyMetrics(m.metrics);
       applyWorkers(m.workers);
+      renderTimeline(m.timeline ?? []);
       if (m.focus) {
         if (m.focus.worker !== undefined) setWorker(m.focus.worker);
         focusSection(m.focus.section);
@@ -213,6 +215,9 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
       break;
     case 'connection/didChange':
       renderConnection(m.connection);
+      break;
+    case 'timeline/didChange':
+      renderTimeline(m.timeline);
       break;
     case 'dashboard/focus':
       if (m.worker !== undefined) setWorker(m.worker);

@@ -54,6 +54,7 @@ export function readTheme(): Theme {
       unresponsive: t.orange,
       dead: t.red,
       crashed: t.purple,
+      missing: t.red,
       recovering: cssVar('--vscode-charts-foreground', t.muted),
       stopped: disabled,
       unknown: t.grid,

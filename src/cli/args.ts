@@ -19,6 +19,8 @@ export interface StatusArgs {
   intervalMs: number;
   timeoutMs: number;
   thresholds: Partial<HealthThresholds>;
+  /** With --watch: how long a new state must last before its transition is printed. */
+  alertAfterMs?: number;
 }
 
 export type ParsedCli = StatusArgs | { command: 'help' } | { command: 'error'; message: string };
@@ -43,6 +45,7 @@ Options:
   --unresponsive-after S   heartbeat age that makes a worker unresponsive (default 15; --supabase 90)
   --dead-after S           heartbeat age that makes a worker dead (default 30; --supabase 300)
   --slow-after MINUTES     task age that makes a worker slow (default 15)
+  --alert-after S          with --watch: a new state (dead, crashed, slow, recovered) is printed once it lasted this long (default 10)
   --no-color, --color      force colours off / on
   --help, -h               this help
 
@@ -70,6 +73,7 @@ export function parseCliArgs(argv: string[]): ParsedCli {
         'unresponsive-after': { type: 'string' },
         'dead-after': { type: 'string' },
         'slow-after': { type: 'string' },
+        'alert-after': { type: 'string' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -110,6 +114,10 @@ export function parseCliArgs(argv: string[]): ParsedCli {
     ['--dead-after', v['dead-after'], NaN],
     ['--slow-after', v['slow-after'], NaN],
   ];
+  // 0 is a fair answer here ("print at once"), unlike for the other numbers.
+  const rawAlert = v['alert-after'];
+  const alertAfter = rawAlert === undefined ? 10 : rawAlert.trim() ? Number(rawAlert) : NaN;
+  if (!Number.isFinite(alertAfter) || alertAfter < 0) return { command: 'error', message: `--alert-after needs a number of seconds (0 or more), not "${rawAlert}"` };
   const n: number[] = [];
   for (const [flag, raw, dflt] of nums) {
     if (raw === undefined) {
@@ -138,5 +146,6 @@ export function parseCliArgs(argv: string[]): ParsedCli {
     intervalMs: Math.max(250, interval * 1000),
     timeoutMs: timeout * 1000,
     thresholds,
+    alertAfterMs: alertAfter * 1000,
   };
 }

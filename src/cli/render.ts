@@ -1,4 +1,6 @@
 import { displayText, isoOf } from '../core/checked';
+import type { Transition } from '../core/transitions';
+import { clockTime } from '../core/alertText';
 import { HEALTH_WORD } from '../core/describe';
 import type { ConnectionState } from '../core/fleet';
 import { formatAge, formatDuration } from '../core/format';
@@ -21,6 +23,7 @@ const YELLOW = 33;
 const HEALTH_COLOR: Record<Health, number> = {
   dead: RED,
   crashed: RED,
+  missing: RED,
   unresponsive: YELLOW,
   slow: YELLOW,
   recovering: YELLOW,
@@ -164,4 +167,10 @@ function num(n: number | undefined): string {
 
 function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;
+}
+
+/** One transition as `status --watch` prints it: "14:02:11  gpu-1  idle → dead". Store text is never a control sequence. */
+export function transitionLine(t: Transition, color = false): string {
+  const safe = t.name.replace(/[\x00-\x1f\x7f]/g, '?');
+  return `${clockTime(t.at)}  ${safe}  ${HEALTH_WORD[t.from]} → ${paint(color, HEALTH_COLOR[t.to], HEALTH_WORD[t.to])}`;
 }

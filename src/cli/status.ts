@@ -11,6 +11,8 @@ import type { SourceSink, WorkerSource } from '../sources/source';
 import type { StatusArgs } from './args';
 import { exitCodeFor, headerLine, renderTable, summaryLine, toJson } from './render';
 import { IGNORE_ACTIVITY } from '../core/sourceSink';
+import { TransitionWatcher, type Transition } from '../core/transitions';
+import { transitionLine } from './render';
 
 /** The process around the command, passed in so tests (and main) choose the streams. */
 export interface CliIo {
@@ -84,15 +86,29 @@ async function watch(args: StatusArgs, io: CliIo, fleet: Fleet, _source: WorkerS
   const tty = Boolean(io.out.isTTY) && !args.json;
   let code = EXIT_ERROR;
   let everConnected = false;
+  // Transitions as they happen: printed as lines when piped, kept under the table on a terminal.
+  const transitions = new TransitionWatcher(fleet, { minimumMs: args.alertAfterMs ?? 10_000, groupMs: 0 });
+  const recent: Transition[] = [];
+  let fresh: Transition[] = [];
+  transitions.onTransitions((ts) => {
+    fresh.push(...ts);
+    recent.push(...ts);
+    recent.splice(0, Math.max(0, recent.length - 10));
+  });
   const frame = () => {
     fleet.reclassify();
     const views = fleet.workers();
     const now = Date.now();
+    transitions.evaluate(now);
+    const said = fresh;
+    fresh = [];
     const conn = fleet.connection;
     if (conn.state === 'connected') everConnected = true;
     code = everConnected ? exitCodeFor(views) : EXIT_ERROR;
-    if (args.json) return void io.out.write(`${terminalJson(toJson(views, now, where, conn))}\n`);
-    const body = everConnected || views.length ? `${renderTable(views, now, { color, width: io.out.columns })}\n${summaryLine(views, color)}\n` : '';
+    if (args.json) return void io.out.write(`${terminalJson({ ...toJson(views, now, where, conn), ...(said.length ? { transitions: said } : {}) })}\n`);
+    if (!tty) for (const t of said) io.out.write(`${transitionLine(t, color)}\n`);
+    const table = everConnected || views.length ? `${renderTable(views, now, { color, width: io.out.columns })}\n${summaryLine(views, color)}\n` : '';
+    const body = tty && recent.length ? `${table}\nTransitions\n${recent.map((t) => transitionLine(t, color)).join('\n')}\n` : table;
     const text = `${headerLine(where, conn, now, color, views.length > 0)}\n\n${body}`;
     io.out.write(tty ? `\x1b[H\x1b[2J${text}` : `${text}\n`);
   };
@@ -108,6 +124,7 @@ async function watch(args: StatusArgs, io: CliIo, fleet: Fleet, _source: WorkerS
     await io.stopped;
   } finally {
     unsubscribe();
+    transitions.dispose();
     clearInterval(ticker);
     clearTimeout(pending);
   }

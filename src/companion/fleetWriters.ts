@@ -16,6 +16,7 @@ const toState = (w: SimWorker) => ({
   lastActivity: w.lastBeat,
   completed: w.completed,
   errors: w.errors,
+  version: w.version,
   task: w.task && { id: w.task.id, title: w.task.title, task_type: w.task.task_type, repository: w.task.repository, started_at: w.task.started_at },
 });
 
@@ -87,6 +88,7 @@ export class FilesFleetWriter implements FleetWriter {
           tasks_completed: w.completed,
           errors: w.errors,
           specialization: w.specialization,
+          version: w.version,
           current_task: w.task ? { id: w.task.id, title: w.task.title, task_type: w.task.task_type, repository: w.task.repository, started_at: new Date(w.task.started_at).toISOString() } : null,
         };
         const file = join(this.dir, `${w.id}.json`);

@@ -16,6 +16,8 @@ export interface HeartbeatOptions {
   redis: string | Redis;
   intervalMs?: number;
   specialization?: string;
+  /** The code this worker runs (a release or a Git commit); default $WORKER_VERSION, else $GIT_SHA, else not written. */
+  version?: string;
   /** Stop (and write status "stopped") on SIGTERM/SIGINT. Default true. */
   handleSignals?: boolean;
 }
@@ -35,7 +37,7 @@ export function startHeartbeat(id: string, opts: HeartbeatOptions): Heartbeat {
   const client = typeof opts.redis === 'string' ? new Redis(opts.redis, { maxRetriesPerRequest: 1 }) : opts.redis;
   const owned = typeof opts.redis === 'string';
   client.on('error', () => undefined); // a heartbeat must never crash its worker
-  const state: OrchestratorState = { status: 'starting', specialization: opts.specialization, lastActivity: Date.now(), completed: 0, errors: 0 };
+  const state: OrchestratorState = { status: 'starting', specialization: opts.specialization, lastActivity: Date.now(), completed: 0, errors: 0, version: opts.version ?? (process.env.WORKER_VERSION || process.env.GIT_SHA || undefined) };
   let stopped = false;
 
   const write = async (event: string, extra: (m: ReturnType<Redis['multi']>) => void = () => undefined) => {

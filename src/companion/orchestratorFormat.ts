@@ -21,6 +21,8 @@ export interface OrchestratorState {
   completed: number;
   errors: number;
   task?: OrchestratorTask;
+  /** The code the worker runs (a release or a commit): written only when known. */
+  version?: string;
 }
 
 /** Python's `datetime.now(timezone.utc).isoformat()`: `2026-11-22T14:00:00.123000+00:00`. */
@@ -37,6 +39,7 @@ export function stateHash(s: OrchestratorState): Record<string, string> {
     total_completed: String(s.completed),
     total_errors: String(s.errors),
     current_task: s.task ? JSON.stringify({ ...s.task, started_at: pythonIso(s.task.started_at) }) : 'null',
+    ...(s.version ? { version: s.version } : {}),
   };
 }
 

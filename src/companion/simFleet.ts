@@ -28,6 +28,8 @@ export interface SimWorker {
   completed: number;
   errors: number;
   lastBeat: number;
+  /** The code it runs: one worker of the demo runs an older release (code drift). */
+  version: string;
   /** False for the "dying" worker, which stopped heartbeating before the story began. */
   beating: boolean;
   nextChange: number;
@@ -70,6 +72,9 @@ export interface SimOptions {
   /** Mean task length in ms (normal workers). */
   taskMs?: number;
   now?: number;
+  /** The release the fleet runs (default v2.4.1); the fourth worker runs `oldVersion` (default v2.3.0). */
+  version?: string;
+  oldVersion?: string;
 }
 
 /** Role of worker i: in every 8 workers one is slow, one flaky and one dying (fewer in large fleets). */
@@ -101,6 +106,8 @@ export class SimFleet {
         lastBeat: now,
         beating: true,
         nextChange: now + this.rand() * 2000,
+        // One worker left behind by a deploy: what code drift is for.
+        version: i === 3 ? (opts.oldVersion ?? 'v2.3.0') : (opts.version ?? 'v2.4.1'),
       };
       // The dying worker went silent 18 s ago: unresponsive now, dead 12 s later.
       if (w.role === 'dying') {

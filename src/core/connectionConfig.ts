@@ -1,4 +1,5 @@
 import { DEFAULT_THRESHOLDS, type HealthThresholds } from './model';
+import { expandExpected, type ExpectedEntry } from './expectedWorkers';
 import type { FieldMap } from './record';
 
 /** Key layout of a Redis fleet. `{id}` stands for the worker id. */
@@ -41,6 +42,8 @@ export interface ConnectionConfig {
   table?: string;
   /** Supabase: where each field lives (like `fields`; a dotted name reads inside a JSON column). */
   columns?: Partial<FieldMap>;
+  /** Workers that should exist: names, or `{ prefix, count }`. One without a record shows as missing. */
+  expectedWorkers?: ExpectedEntry[] | ExpectedEntry;
 }
 
 const TYPES = new Set(['redis', 'files', 'supabase']);
@@ -75,6 +78,8 @@ export function validateConnection(raw: unknown, index: number): { config?: Conn
   for (const key of ['pattern', 'logs', 'logTable', 'table', 'secretEnv'] as const) {
     if (r[key] !== undefined && typeof r[key] !== 'string') return { error: `${where} ("${r.name}"): "${key}" should be a string` };
   }
+  const expected = expandExpected(r.expectedWorkers);
+  if (expected.error) return { error: `${where} ("${r.name}"): ${expected.error}` };
   return { config: r as unknown as ConnectionConfig };
 }
 

@@ -10,6 +10,7 @@ export const HEALTH_WORD: Record<Health, string> = {
   slow: 'slow',
   unresponsive: 'unresponsive',
   dead: 'dead',
+  missing: 'missing',
   recovering: 'recovering',
   crashed: 'crashed',
   stopped: 'stopped',
@@ -22,6 +23,7 @@ export const HEALTH_TITLE: Record<Health, string> = {
   slow: 'Slow',
   unresponsive: 'Unresponsive',
   dead: 'Dead',
+  missing: 'Missing',
   recovering: 'Recovering',
   crashed: 'Crashed',
   stopped: 'Stopped',
@@ -41,6 +43,8 @@ export function describeWorker(w: WorkerView, now: number): string {
     if (s.task.startedAt !== undefined) parts.push(formatDuration(now - s.task.startedAt));
   } else if (w.health === 'dead' || w.health === 'unresponsive' || w.health === 'stopped' || w.health === 'crashed') {
     parts.push(`last seen ${formatAge(s.lastHeartbeat, now)}`);
+  } else if (w.health === 'missing') {
+    parts.push('expected, no record');
   } else if (w.health === 'unknown') {
     parts.push(s.problems.length ? 'unreadable record' : 'no heartbeat yet');
   } else {
@@ -79,6 +83,7 @@ function rawDetailLines(w: WorkerView, now: number): [string, string][] {
   if (s.host) rows.push(['Host', s.host]);
   if (s.uptimeSeconds !== undefined) rows.push(['Uptime', formatDuration(s.uptimeSeconds * 1000)]);
   if (s.memoryBytes !== undefined) rows.push(['Memory', formatBytes(s.memoryBytes)]);
+  if (s.version) rows.push(['Version', s.version]);
   if (w.pending) rows.push(['Request', w.pending]);
   for (const p of s.problems) rows.push(['Problem', p]);
   if (w.stale) {

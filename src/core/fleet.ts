@@ -172,6 +172,11 @@ export class Fleet {
     return [...this.entries.values()].map((e) => this.view(e)).sort((a, b) => a.snapshot.name.localeCompare(b.snapshot.name));
   }
 
+  /** Each worker's id, name and health, unsorted and without building views: for scans every tick. */
+  forEachHealth(fn: (id: string, name: string, health: Health) => void): void {
+    for (const [id, e] of this.entries) fn(id, e.snapshot.name, e.health);
+  }
+
   get size(): number {
     return this.entries.size;
   }
@@ -188,7 +193,7 @@ export class Fleet {
   }
 
   counts(): { total: number; alive: number; byHealth: Record<Health, number> } {
-    const byHealth = { working: 0, healthy: 0, slow: 0, unresponsive: 0, dead: 0, recovering: 0, crashed: 0, stopped: 0, unknown: 0 };
+    const byHealth = { working: 0, healthy: 0, slow: 0, unresponsive: 0, dead: 0, missing: 0, recovering: 0, crashed: 0, stopped: 0, unknown: 0 };
     let alive = 0;
     for (const e of this.entries.values()) {
       byHealth[e.health]++;

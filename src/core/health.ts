@@ -29,6 +29,7 @@ export function classify(
   now: number,
   cadenceMs?: number,
 ): Classification {
+  if (w.missing) return { health: 'missing', reason: 'Expected by this connection (expectedWorkers) but the store has no record of it' };
   if (w.problems.length > 0) {
     return { health: 'unknown', reason: `Record could not be read: ${w.problems.join('; ')}` };
   }

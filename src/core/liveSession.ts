@@ -1,8 +1,10 @@
+import { adjustPlaceholders, missingWorker, unmatched, withPlaceholders } from './expectedWorkers';
 import { Fleet } from './fleet';
 import type { HealthThresholds } from './model';
 import { LogPipeline, type LogPipelineOptions } from './logLines';
 import { MetricsStore } from './metrics';
 import type { SourceSink } from './sourceSink';
+import { TransitionWatcher, type TransitionOptions } from './transitions';
 
 export interface LiveSessionOptions {
   thresholds?: HealthThresholds;
@@ -11,6 +13,8 @@ export interface LiveSessionOptions {
   log?: (level: 'info' | 'warn' | 'error' | 'debug', message: string) => void;
   /** Health is re-derived this often (a worker goes dead without any write). Default 1 s. */
   tickMs?: number;
+  /** When a worker's change of state counts (minimum duration, grouping). */
+  transitions?: TransitionOptions;
 }
 
 type Listener<T> = (value: T) => void;
@@ -26,6 +30,10 @@ type Listener<T> = (value: T) => void;
 export class LiveSession {
   readonly fleet: Fleet;
   readonly logs: LogPipeline;
+  /** Workers going dead, crashing, stuck, missing or recovering: judged on the same clock as health. */
+  readonly transitions: TransitionWatcher;
+  /** Names of the workers the active connection expects (`expectedWorkers`). */
+  private expected: readonly string[] = [];
   private _metrics = new MetricsStore();
   private stopMetrics: () => void;
   private _activityStatus = '';
@@ -38,6 +46,7 @@ export class LiveSession {
   constructor(private readonly opts: LiveSessionOptions = {}) {
     this.fleet = new Fleet(opts.thresholds);
     this.logs = new LogPipeline(opts.logs);
+    this.transitions = new TransitionWatcher(this.fleet, opts.transitions);
     this.stopMetrics = this._metrics.attach(this.fleet);
     this.timer = setInterval(() => this.tick(), opts.tickMs ?? 1000);
     this.timer.unref?.();
@@ -57,8 +66,11 @@ export class LiveSession {
   sink(): SourceSink {
     const log = this.opts.log ?? (() => undefined);
     return {
-      replaceAll: (w) => this.fleet.replaceAll(w),
-      update: (w, removed) => this.fleet.update(w, removed),
+      replaceAll: (w) => this.fleet.replaceAll(withPlaceholders(this.expected, w)),
+      update: (w, removed = []) => {
+        const { add, drop } = adjustPlaceholders(this.expected, this.expectedHeld(), w, removed);
+        this.fleet.update(add.length ? [...w, ...add] : w, drop.length ? [...removed, ...drop] : removed);
+      },
       setConnection: (s) => this.fleet.setConnection(s),
       logs: (entries) => {
         if (!entries.length) return;
@@ -73,6 +85,25 @@ export class LiveSession {
   }
 
   /**
+   * The workers that should exist. Each with no record shows as `missing` from the next read
+   * on (at once, if the store has been read): before any read, nobody is known to be missing.
+   */
+  setExpected(names: readonly string[]): void {
+    this.expected = names;
+    if (this.fleet.lastUpdate === undefined || this.fleet.connection.state !== 'connected') return;
+    const held = this.fleet.workers().map((w) => w.snapshot);
+    const wanted = new Set(unmatched(names, held));
+    const add = [...wanted].filter((n) => !this.fleet.get(n)?.snapshot.missing).map(missingWorker);
+    const drop = held.filter((s) => s.missing && !wanted.has(s.id)).map((s) => s.id);
+    if (add.length || drop.length) this.fleet.update(add, drop);
+  }
+
+  /** What the fleet holds now, for matching placeholders on a partial read (only with expected workers). */
+  private expectedHeld() {
+    return this.expected.length ? this.fleet.workers().map((w) => w.snapshot) : [];
+  }
+
+  /**
    * Another store: its numbers must not join the previous one's on the same chart, nor its
    * log lines the previous one's. The Fleet's workers are the caller's to keep or drop (the
    * same store with a new password keeps its last-known workers).
@@ -82,6 +113,7 @@ export class LiveSession {
     this._metrics = new MetricsStore();
     this.stopMetrics = this._metrics.attach(this.fleet);
     this.logs.clear();
+    this.transitions.reset();
     this.setActivityStatus('');
     this.resetListeners.forEach((l) => l());
   }
@@ -118,12 +150,14 @@ export class LiveSession {
   private tick(): void {
     this.fleet.reclassify();
     const now = Date.now();
+    this.transitions.evaluate(now);
     this.tickListeners.forEach((l) => l(now));
   }
 
   dispose(): void {
     clearInterval(this.timer);
     this.stopMetrics();
+    this.transitions.dispose();
     this.tickListeners.clear();
     this.resetListeners.clear();
     this.activityListeners.clear();

@@ -12,7 +12,7 @@ export type Health = HealthName;
 export const ALL_HEALTH: readonly Health[] = HEALTH_NAMES;
 
 /** States that need a human: counted in the view badge and listed in the status-bar tooltip. */
-export const UNHEALTHY: ReadonlySet<Health> = new Set(['dead', 'crashed', 'unresponsive', 'slow']);
+export const UNHEALTHY: ReadonlySet<Health> = new Set(['dead', 'crashed', 'missing', 'unresponsive', 'slow']);
 
 export { ALIVE, FAILING } from '../shared/protocol';
 
@@ -41,6 +41,13 @@ export interface WorkerSnapshot {
   host?: string;
   uptimeSeconds?: number;
   memoryBytes?: number;
+  /** The code the worker runs, as it reported it (`version`, `git_sha` or `commit`): shown, compared across the fleet. */
+  version?: string;
+  /**
+   * A placeholder for a worker the connection expects (`expectedWorkers`) that has no
+   * record in the store: its health is `missing`. Never set by a source.
+   */
+  missing?: true;
   /**
    * What could not be read from the record, in words for the tooltip.
    * A non-empty list makes the worker `unknown`: we never guess around bad data.

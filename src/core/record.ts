@@ -18,7 +18,12 @@ export interface FieldMap {
   host?: string;
   uptime?: string;
   memory?: string;
+  /** The code version. Unmapped, the first of VERSION_FIELDS the record has is read. */
+  version?: string;
 }
+
+/** Where workers usually write the code they run, read when `version` is not mapped. */
+export const VERSION_FIELDS = ['version', 'git_sha', 'commit'] as const;
 
 /** Reads untrusted records into snapshots, collecting every problem in words instead of throwing. */
 export function parseRecord(id: string, record: Record<string, unknown>, fields: FieldMap): WorkerSnapshot {
@@ -62,6 +67,10 @@ export function parseRecord(id: string, record: Record<string, unknown>, fields:
   if (typeof spec === 'string' && spec) s.specialization = boundedText(spec);
   const host = readPath(record, fields.host);
   if (typeof host === 'string' && host) s.host = boundedText(host);
+  // Shown as text whatever it is: a version that is not a commit is still worth seeing.
+  const version = text(fields.version ? readPath(record, fields.version) : (record.version ?? record.git_sha ?? record.commit));
+  const v = version?.trim();
+  if (v) s.version = v.length > 80 ? `${v.slice(0, 80)}…` : v;
   return s;
 }
 

@@ -20,8 +20,9 @@ export const DEFAULT_MAX_LOG_LINES = 10_000;
 /**
  * The health names, worst first (the order of the tree's groups and the table's sort): the one
  * definition, here so that core, views, CLI and the webview (which imports nothing else) share it.
+ * `missing`: a worker the connection expects (`expectedWorkers`) that has no record in the store.
  */
-export const HEALTH_NAMES = ['dead', 'crashed', 'unresponsive', 'slow', 'recovering', 'working', 'healthy', 'stopped', 'unknown'] as const;
+export const HEALTH_NAMES = ['dead', 'crashed', 'missing', 'unresponsive', 'slow', 'recovering', 'working', 'healthy', 'stopped', 'unknown'] as const;
 export type HealthName = (typeof HEALTH_NAMES)[number];
 /** Failing: the worker is down (dead or crashed). The CLI exits 1, the status bar turns red, Restart Unhealthy restarts these. */
 export const FAILING: ReadonlySet<HealthName> = new Set<HealthName>(['dead', 'crashed']);
@@ -115,6 +116,16 @@ export interface ConnectionInfo {
   logSource?: string;
 }
 
+/** One confirmed transition for the dashboard's timeline: who, from, to, when. */
+export interface TransitionRow {
+  id: string;
+  name: string;
+  from: HealthName;
+  to: HealthName;
+  /** Epoch ms: when the new state was first seen. */
+  at: number;
+}
+
 export interface DashboardConfig {
   maxLines: number;
 }
@@ -131,12 +142,15 @@ export type HostMessage =
       workers: WorkersPayload;
       logs: LogLine[];
       focus?: Focus;
+      /** Transitions seen since connecting, oldest first. */
+      timeline?: TransitionRow[];
     }
   | ({ type: 'metrics/didChange' } & { metrics: MetricsView })
   | ({ type: 'workers/didChange' } & WorkersPayload)
   | { type: 'logs/didAppend'; lines: LogLine[] }
   | { type: 'logs/didReset'; lines: LogLine[]; config: DashboardConfig }
   | { type: 'connection/didChange'; connection: ConnectionInfo }
+  | { type: 'timeline/didChange'; timeline: TransitionRow[] }
   | ({ type: 'dashboard/focus' } & Focus)
   | { type: 'dashboard/notice'; text: string };
 

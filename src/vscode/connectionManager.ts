@@ -65,6 +65,8 @@ export class ConnectionManager implements vscode.Disposable {
     const prev = this._active;
     const sameStore = !!prev && !!conn && prev.name === conn.name && prev.type === conn.type && prev.url === conn.url && prev.path === conn.path;
     this._active = conn;
+    // Before the fleet is emptied for another store: placeholders are only ever judged against a read.
+    this.session.setExpected(settings.expectedWorkers(conn));
     if (!sameStore) {
       this.fleet.replaceAll([]);
       this.session.reset();

@@ -9,6 +9,7 @@ const ICON: Record<Health, [string, string]> = {
   unresponsive: ['question', 'workerLens.warning'],
   recovering: ['sync', 'workerLens.warning'],
   dead: ['error', 'workerLens.failing'],
+  missing: ['circle-slash', 'workerLens.failing'],
   crashed: ['flame', 'workerLens.failing'],
   stopped: ['debug-stop', 'workerLens.idle'],
   unknown: ['circle-outline', 'workerLens.idle'],

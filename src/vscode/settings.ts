@@ -3,6 +3,8 @@ import * as vscode from 'vscode';
 import { expandPath } from '../sources/files/glob';
 import { effectiveThresholds, validateConnection, type ConnectionConfig } from '../core/connectionConfig';
 import type { HealthThresholds } from '../core/model';
+import { ALERT_SETTINGS, DEFAULT_ALERTS, type AlertSetting } from '../core/alertText';
+import { expandExpected } from '../core/expectedWorkers';
 import { SUPABASE_HEARTBEAT_THRESHOLDS } from '../sources/supabase/supabasePreset';
 
 /** Thin typed reads of `workerLens.*`, so the rest never spells a setting name. */
@@ -139,4 +141,22 @@ export async function setActiveConnection(name: string): Promise<void> {
 export function logMaxLines(): number {
   const n = vscode.workspace.getConfiguration('workerLens').get<number>('logs.maxLines', DEFAULT_MAX_LOG_LINES);
   return Number.isFinite(n) && n >= 100 ? Math.min(Math.floor(n), 1_000_000) : DEFAULT_MAX_LOG_LINES;
+}
+
+/** `workerLens.alerts.on`: which transitions notify (unknown names are ignored, not an error). */
+export function alertsOn(): Set<AlertSetting> {
+  const raw = cfg().get<unknown>('alerts.on', DEFAULT_ALERTS);
+  const list = Array.isArray(raw) ? raw : DEFAULT_ALERTS;
+  return new Set(list.filter((x): x is AlertSetting => (ALERT_SETTINGS as readonly unknown[]).includes(x)));
+}
+
+/** `workerLens.alerts.minimumSeconds`: how long a new state must last before it alerts. */
+export function alertMinimumMs(): number {
+  const s = cfg().get<number>('alerts.minimumSeconds', 10);
+  return Number.isFinite(s) && s >= 0 ? s * 1000 : 10_000;
+}
+
+/** The active connection's expected worker names (validated with the connection, so no error here). */
+export function expectedWorkers(conn?: ConnectionConfig): string[] {
+  return (conn && expandExpected(conn.expectedWorkers).names) || [];
 }

@@ -19,10 +19,17 @@ export class FleetStatusBar implements vscode.Disposable {
   private readonly unsubscribe: () => void;
   private readonly painter = new Coalescer(() => this.render(), WINDOW_MS);
 
-  constructor(private readonly fleet: Fleet, private readonly connectionName: () => string | undefined) {
+  constructor(
+    private readonly fleet: Fleet,
+    private readonly connectionName: () => string | undefined,
+    /** Code drift in words ("2 workers run outdated code …"), when versions are reported. */
+    private readonly drift?: { summary(): string | undefined; readonly onDidChange: vscode.Event<void> },
+  ) {
     this.item.name = 'Worker Lens';
     this.item.command = 'workerLens.workers.focus';
-    this.unsubscribe = fleet.onChange(() => this.painter.request());
+    const offDrift = drift?.onDidChange(() => this.painter.request());
+    const offFleet = fleet.onChange(() => this.painter.request());
+    this.unsubscribe = () => (offFleet(), offDrift?.dispose());
     this.render();
   }
 
@@ -50,7 +57,8 @@ export class FleetStatusBar implements vscode.Disposable {
     const { total, alive, byHealth } = this.fleet.counts();
     const stale = this.fleet.stale && this.fleet.connection.state === 'error';
     this.item.text = `$(pulse) ${alive}/${total} workers${stale ? ' (stale)' : ''}`;
-    const failing = [...FAILING].reduce((n, h) => n + byHealth[h], 0);
+    // A missing expected worker is as down as a dead one.
+    const failing = [...FAILING].reduce((n, h) => n + byHealth[h], 0) + byHealth.missing;
     const warning = byHealth.unresponsive + byHealth.slow;
     this.background = failing ? 'statusBarItem.errorBackground' : warning || stale ? 'statusBarItem.warningBackground' : undefined;
     this.item.backgroundColor = this.background ? new vscode.ThemeColor(this.background) : undefined;
@@ -85,6 +93,11 @@ export class FleetStatusBar implements vscode.Disposable {
         mark('\n');
       }
       if (unhealthy.length > MAX_LISTED) text(`…and ${unhealthy.length - MAX_LISTED} more`);
+    }
+    const drift = this.drift?.summary();
+    if (drift) {
+      mark('\n\n');
+      text(drift);
     }
     this.plainTooltip = plain.join('');
     this.item.tooltip = md;

@@ -24,6 +24,12 @@ export type TreeNode =
 const TREE_WINDOW_MS = 250;
 /** Ages on rows ("seen 4s ago") are refreshed this long after the last repaint. */
 const AGE_TICK_MS = 1000;
+/** What code drift adds to a worker's row (see codeDrift.ts); optional so the tree stands alone. */
+export interface RowExtras {
+  label(w: WorkerView): string | undefined;
+  detail(w: WorkerView): [string, string] | undefined;
+  readonly onDidChange: vscode.Event<void>;
+}
 /** Past this many changed rows one full refresh is cheaper than many single ones. */
 const MAX_SINGLE_FIRES = 50;
 /** Groups larger than this start collapsed unless they need attention. */
@@ -58,9 +64,26 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
   constructor(
     session: LiveSession,
     private readonly canRestart: () => boolean = () => false,
+    private readonly extras?: RowExtras,
   ) {
     this.fleet = session.fleet;
     this.unsubscribe = this.fleet.onChange((c) => this.onFleetChange(c));
+    this.offExtras = extras?.onDidChange(() => this.refreshAll());
+  }
+
+  private readonly offExtras?: vscode.Disposable;
+
+  /** A row's description: health, task or age, and what code drift adds ("3 commits behind"). */
+  private describe(w: WorkerView, now: number): string {
+    const extra = this.extras?.label(w);
+    return extra ? `${describeWorker(w, now)} · ${extra}` : describeWorker(w, now);
+  }
+
+  /** Selects a worker's row and focuses the view (a notification's Show in Workers). */
+  async reveal(id: string): Promise<void> {
+    const w = this.fleet.get(id);
+    if (!w || !this.view) return;
+    await this.view.reveal(this.workerNode(w, Date.now()), { select: true, focus: true, expand: false });
   }
 
   /** The view's title now ("Workers · live"), for tests. */
@@ -121,7 +144,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     const now = Date.now();
     for (const w of this.fleet.workers()) {
       const last = this.shown.get(w.snapshot.id);
-      if (!last || last.description !== describeWorker(w, now)) this.pendingIds.add(w.snapshot.id);
+      if (!last || last.description !== this.describe(w, now)) this.pendingIds.add(w.snapshot.id);
     }
   }
 
@@ -209,7 +232,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     }
     if (node.kind === 'worker') {
       const w = this.fleet.get(node.id);
-      return w ? workerChildRows(w, now).map(([key]) => ({ kind: 'detail', workerId: node.id, key })) : [];
+      return w ? this.childRows(w, now).map(([key]) => ({ kind: 'detail', workerId: node.id, key })) : [];
     }
     return [];
   }
@@ -251,7 +274,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
         return this.workerItem(node.id, now);
       case 'detail': {
         const w = this.fleet.get(node.workerId);
-        const row = w && workerChildRows(w, now).find(([key]) => key === node.key);
+        const row = w && this.childRows(w, now).find(([key]) => key === node.key);
         const item = new vscode.TreeItem(row ? row[1] : node.key, vscode.TreeItemCollapsibleState.None);
         item.id = `detail:${node.workerId}:${node.key}`;
         item.description = row?.[2];
@@ -267,7 +290,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     // Stable id = the worker id, so expansion and selection survive refreshes.
     item.id = `worker:${id}`;
     if (!w) return item;
-    const description = describeWorker(w, now);
+    const description = this.describe(w, now);
     this.shown.set(id, { health: w.health, description });
     item.description = description;
     item.iconPath = healthIcon(w.health);
@@ -309,8 +332,16 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     return node;
   }
 
+  private childRows(w: WorkerView, now: number): [string, string, string][] {
+    const rows = workerChildRows(w, now);
+    const version = this.extras?.detail(w);
+    if (version) rows.push(['version', ...version]);
+    return rows;
+  }
+
   dispose(): void {
     this.unsubscribe();
+    this.offExtras?.dispose();
     this.visible = false;
     clearTimeout(this.ageTimer);
     this.painter.dispose();

@@ -159,6 +159,29 @@ describe('dashboard webview in headless Chromium', () => {
     await page.close();
   });
 
+  it('keeps a timeline of transitions, newest first, with store text as text', async () => {
+    const page = await openWithSession();
+    assert.match((await page.textContent('#timeline-count')) ?? '', /None since connecting/);
+    await send(page, {
+      type: 'timeline/didChange',
+      timeline: [
+        { id: 'g1', name: 'gpu-1', from: 'healthy', to: 'dead', at: NOW - 60_000 },
+        { id: 'x', name: '<img src=x onerror=window.__xss++>', from: 'working', to: 'crashed', at: NOW - 30_000 },
+        { id: 'g1', name: 'gpu-1', from: 'dead', to: 'healthy', at: NOW },
+      ],
+    });
+    await frames(page);
+    const rows = await page.$$eval('#timeline-rows li', (li) => li.map((l) => Array.from(l.children, (c) => c.textContent).join(' | ')));
+    assert.equal(rows.length, 3);
+    assert.match(rows[0], /^\d\d:\d\d:\d\d \| gpu-1 \| dead → healthy$/);
+    assert.match(rows[1], /<img src=x onerror=window.__xss\+\+> \| working → crashed$/);
+    assert.match(rows[2], /gpu-1 \| healthy → dead$/);
+    assert.equal(await page.$$eval('#timeline-rows img', (e) => e.length), 0);
+    assert.equal((await pageVars(page)).xss, 0, 'nothing ran');
+    assert.match((await page.textContent('#timeline-count')) ?? '', /3 since connecting/);
+    await page.close();
+  });
+
   it('keeps the log at its bound with 50,000 lines streamed, rendering only what is in view', async () => {
     const page = await openWithSession();
     const started = Date.now();

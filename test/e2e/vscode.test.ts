@@ -49,6 +49,17 @@ before(async () => {
   workspace = join(tmp, 'workspace');
   mkdirSync(workspace);
   writeFileSync(join(workspace, 'README.md'), '# A project whose workers we watch\n');
+  // A Git repository with a few commits: a worker reporting an older one shows how far behind HEAD it is.
+  writeFileSync(join(workspace, '.gitignore'), '.workers/\nrelative-workers/\nalert-workers/\n');
+  const git = (...args: string[]) => assert.equal(spawnSync('git', ['-c', 'user.name=Worker Lens', '-c', 'user.email=lens@example.invalid', ...args], { cwd: workspace }).status, 0, `git ${args.join(' ')}`);
+  git('init', '-q', '-b', 'main');
+  git('add', '.');
+  git('commit', '-q', '-m', 'first');
+  for (let i = 2; i <= 5; i++) {
+    writeFileSync(join(workspace, 'CHANGES.md'), `change ${i}\n`);
+    git('add', '.');
+    git('commit', '-q', '-m', `change ${i}`);
+  }
   redis = await startRedis();
   // A second fleet (db 1) run by this repository's supervisor: three real worker
   // processes heartbeating through the companion helper; pool-1 freezes once (goes dead).

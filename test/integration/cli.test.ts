@@ -226,3 +226,23 @@ test('npm run simulate prints its Redis URL with the password masked (issue 14)'
   assert.match(out, /simulate: 1 workers → redis:\/\/\*\*\*@127\.0\.0\.1:\d+/);
   assert.ok(!out.includes('SECRET'), out);
 });
+
+test('--watch prints a transition as it happens: a worker that stops beating, and not the state found at start', async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'long-dead.json'), beat('long-dead', 10 * 60_000));
+  writeFileSync(join(dir, 'w1.json'), beat('w1'));
+  // Kept beating until told to stop, as a real worker does.
+  let beating = true;
+  const timer = setInterval(() => beating && writeFileSync(join(dir, 'w1.json'), beat('w1')), 200);
+  try {
+    const run = start(['status', '--folder', dir, '--watch', '--interval', '0.3', '--unresponsive-after', '1', '--dead-after', '2', '--alert-after', '0']);
+    await waitFor(() => /1\/2 alive/.test(run.out()), { message: 'a first frame' });
+    beating = false;
+    await waitFor(() => /^\d\d:\d\d:\d\d {2}w1 {2}(idle|unresponsive) → dead$/m.test(run.out()), { timeoutMs: 20_000, message: () => `w1's death printed:\n${run.out()}` });
+    assert.doesNotMatch(run.out(), /long-dead {2}\S+ →/, 'the state found at start is not a transition');
+    run.child.kill('SIGINT');
+    await run.done;
+  } finally {
+    clearInterval(timer);
+  }
+});

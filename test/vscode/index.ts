@@ -2,6 +2,7 @@ import { runAll } from './runner';
 // Test files register themselves on import; order matters (they share one activated extension).
 import './tree.itest';
 import './dashboard.itest';
+import './alerts.itest';
 
 /** Called by VS Code's extension host when opened with extensionTestsPath. */
 export async function run(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../core/connectionConfig';
 import type { WorkerSnapshot } from '../../core/model';
-import type { FieldMap } from '../../core/record';
+import { VERSION_FIELDS, type FieldMap } from '../../core/record';
 import { applyCounters, readWorkers, toSnapshot, type TypeHints } from './readWorkers';
 import { isRefusedCommand } from './redisErrors';
 
@@ -101,7 +101,10 @@ function planFor(keys: RedisKeys, fields: FieldMap): Plan | undefined {
   const state = pattern(keys.state);
   if (!state || /->/.test(state)) return undefined;
   // Top-level field names only: a dotted mapping ("meta.pid") reads inside the field "meta".
-  const hashFields = [...new Set(Object.values(fields).filter((f): f is string => typeof f === 'string' && f.length > 0).map((f) => f.split('.')[0]))];
+  const mapped = Object.values(fields).filter((f): f is string => typeof f === 'string' && f.length > 0);
+  // Unmapped, the version is looked for under its usual names (parseRecord reads the first present).
+  if (!fields.version) mapped.push(...VERSION_FIELDS);
+  const hashFields = [...new Set(mapped.map((f) => f.split('.')[0]))];
   const completed = keys.completedCounter ? pattern(keys.completedCounter) : undefined;
   const errors = keys.errorsCounter ? pattern(keys.errorsCounter) : undefined;
   if ((keys.completedCounter && !completed) || (keys.errorsCounter && !errors)) return undefined;

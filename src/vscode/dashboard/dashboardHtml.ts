@@ -73,6 +73,13 @@ export function dashboardHtml(o: DashboardHtmlOptions): string {
     </table>
   </div>
 </section>
+<section id="timeline" class="panel">
+  <div class="section-head">
+    <h2>Transitions</h2>
+    <span id="timeline-count" class="muted"></span>
+  </div>
+  <ol id="timeline-rows" class="timeline" aria-label="Worker transitions, newest first"></ol>
+</section>
 <section id="logs" class="panel">
   <div class="section-head">
     <h2>Logs</h2>

@@ -4,7 +4,7 @@ import type { ConnectionConfig } from '../../core/connectionConfig';
 import type { LiveSession } from '../../core/liveSession';
 import type { LogPipeline } from '../../core/logLines';
 import type { MetricsStore } from '../../core/metrics';
-import { WINDOWS, type ConnectionInfo, type MetricsView, type Section, type WebviewMessage, type WindowChoice } from '../../shared/protocol';
+import { WINDOWS, type ConnectionInfo, type MetricsView, type Section, type TransitionRow, type WebviewMessage, type WindowChoice } from '../../shared/protocol';
 import { logMaxLines } from '../settings';
 import { exportMetrics, openLink } from './dashboardActions';
 import { dashboardHtml, makeNonce } from './dashboardHtml';
@@ -64,12 +64,17 @@ export class DashboardPanel implements vscode.Disposable {
     const offLogs = session.onLogs(() => this.logsPainter.request());
     const offActivity = session.onActivityStatus(() => this.channel?.notify({ type: 'connection/didChange', connection: this.connectionInfo() }));
     // Another store: the session emptied its logs and charts; the page shows them emptied.
-    const offReset = session.onReset(() => this.channel?.notify({ type: 'logs/didReset', lines: [], config: { maxLines: this.logs.maxLines } }));
+    const offReset = session.onReset(() => {
+      this.channel?.notify({ type: 'logs/didReset', lines: [], config: { maxLines: this.logs.maxLines } });
+      this.channel?.notify({ type: 'timeline/didChange', timeline: [] });
+    });
+    const offTransitions = session.transitions.onTransitions(() => this.channel?.notify({ type: 'timeline/didChange', timeline: this.timeline() }));
     this.disposables.push(
       { dispose: offFleet },
       { dispose: offLogs },
       { dispose: offActivity },
       { dispose: offReset },
+      { dispose: offTransitions },
       vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
         deserializeWebviewPanel: async (panel) => this.adopt(panel),
       }),
@@ -195,6 +200,7 @@ export class DashboardPanel implements vscode.Disposable {
       metrics: this.view(),
       workers: workerRows(this.deps.session.fleet.workers(), Date.now()),
       logs: this.logs.all(),
+      timeline: this.timeline(),
     });
     this.timers = [setInterval(() => this.pushMetrics(), METRICS_MS)];
   }
@@ -226,6 +232,11 @@ export class DashboardPanel implements vscode.Disposable {
     const worker = this.worker ?? undefined;
     if (this.window !== 'auto') return this.metrics.view(this.window, worker);
     return { ...this.metrics.view(this.metrics.fittingWindow(), worker), auto: true };
+  }
+
+  /** The session's transitions as the page shows them (the newest few hundred). */
+  private timeline(): TransitionRow[] {
+    return this.deps.session.transitions.timeline().map(({ id, name, from, to, at }) => ({ id, name, from, to, at }));
   }
 
   private connectionInfo(): ConnectionInfo {

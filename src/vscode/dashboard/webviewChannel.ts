@@ -8,6 +8,7 @@ const IN_SNAPSHOT: ReadonlySet<HostMessage['type']> = new Set([
   'logs/didAppend',
   'logs/didReset',
   'connection/didChange',
+  'timeline/didChange',
 ]);
 
 /**
