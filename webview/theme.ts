@@ -55,6 +55,7 @@ export function readTheme(): Theme {
       dead: t.red,
       crashed: t.purple,
       recovering: cssVar('--vscode-charts-foreground', t.muted),
+      stopping: t.yellow,
       stopped: disabled,
       unknown: t.grid,
     },

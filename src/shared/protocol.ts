@@ -21,7 +21,7 @@ export const DEFAULT_MAX_LOG_LINES = 10_000;
  * The health names, worst first (the order of the tree's groups and the table's sort): the one
  * definition, here so that core, views, CLI and the webview (which imports nothing else) share it.
  */
-export const HEALTH_NAMES = ['dead', 'crashed', 'unresponsive', 'slow', 'recovering', 'working', 'healthy', 'stopped', 'unknown'] as const;
+export const HEALTH_NAMES = ['dead', 'crashed', 'unresponsive', 'slow', 'recovering', 'stopping', 'working', 'healthy', 'stopped', 'unknown'] as const;
 export type HealthName = (typeof HEALTH_NAMES)[number];
 /** Failing: the worker is down (dead or crashed). The CLI exits 1, the status bar turns red, Restart Unhealthy restarts these. */
 export const FAILING: ReadonlySet<HealthName> = new Set<HealthName>(['dead', 'crashed']);
