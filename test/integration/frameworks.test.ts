@@ -1,0 +1,96 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Queue } from 'bullmq';
+import { createSource } from '../../src/sources/createSource';
+import type { WorkerSource } from '../../src/sources/source';
+import { startRedis, type RedisServer } from '../harness/redisServer';
+import { enqueueRq, enqueueSidekiq, ensureFrameworks, FrameworkWorkers, waitFor, type WorkerProcess } from '../harness/frameworks';
+import { observe } from './redisFixtures';
+
+/**
+ * Real RQ, Sidekiq and BullMQ workers on one test Redis — a busy one running a long job and
+ * an idle one each — read through a connection with only the URL (no preset: detection).
+ */
+let redis: RedisServer;
+let workers: FrameworkWorkers;
+let source: WorkerSource | undefined;
+let bullQueue: Queue | undefined;
+const obs = observe();
+const started: Record<string, WorkerProcess> = {};
+
+before(async () => {
+  ensureFrameworks();
+  redis = await startRedis();
+  workers = new FrameworkWorkers(redis.url);
+  const r = redis.client();
+  // Each busy worker has a queue of its own, so the long job cannot land on the idle one.
+  started['rq-busy'] = workers.rq('rq-busy', 'long');
+  started['rq-idle'] = workers.rq('rq-idle', 'default');
+  started['sk-busy'] = workers.sidekiq('sk-busy', 'long');
+  started['sk-idle'] = workers.sidekiq('sk-idle', 'default');
+  started['bull-busy'] = workers.bullmq('bull-busy', 'images');
+  started['bull-idle'] = workers.bullmq('bull-idle', 'emails');
+  enqueueRq(redis.url, 'long', 600);
+  await enqueueSidekiq(r, 'long', 600);
+  bullQueue = new Queue('images', { connection: { host: '127.0.0.1', port: redis.port } });
+  await bullQueue.add('resize-image', { seconds: 600 });
+  const made = createSource({ name: 'frameworks', type: 'redis', url: redis.url }, undefined, { pollMs: 500, reconcileMs: 15_000, enableKeyspaceNotifications: false });
+  assert.notEqual(typeof made, 'string');
+  source = made as WorkerSource;
+  source.start(obs.sink);
+});
+
+after(async () => {
+  await source?.dispose();
+  await bullQueue?.close().catch(() => undefined);
+  await workers?.stopAll();
+  await redis?.stop();
+});
+
+const view = (name: string) => {
+  obs.fleet.reclassify();
+  return obs.fleet.workers().find((w) => w.snapshot.name === name);
+};
+const describeFleet = () =>
+  obs.fleet
+    .workers()
+    .map((w) => `${w.snapshot.name}=${w.health}${w.snapshot.task ? `(${w.snapshot.task.title})` : ''}`)
+    .join(' ') + ` | ${Object.values(started).filter((p) => !p.alive).map((p) => `${p.name} exited: ${p.output().slice(-600)}`).join('\n')}`;
+
+const FRAMEWORKS = [
+  { label: 'RQ', busy: 'rq-busy', idle: 'rq-idle', job: 'rqJobs.long(600)' },
+  { label: 'Sidekiq', busy: 'sk-busy', idle: 'sk-idle', job: 'LongJob' },
+  { label: 'BullMQ', busy: 'bull-busy', idle: 'bull-idle', job: 'resize-image' },
+];
+
+test('a connection with only the URL finds RQ, Sidekiq and BullMQ workers: both of each by name, the busy one with its job', async (t) => {
+  for (const f of FRAMEWORKS) {
+    await t.test(f.label, async () => {
+      await waitFor(() => view(f.busy)?.snapshot.task?.title === f.job && view(f.idle)?.health === 'healthy', {
+        timeoutMs: 90_000,
+        message: () => `${f.label} workers listed, ${f.busy} running ${f.job}: ${describeFleet()}`,
+      });
+      const busy = view(f.busy)!;
+      assert.equal(busy.health, 'working');
+      assert.ok(busy.snapshot.task!.startedAt! <= Date.now(), 'elapsed time known');
+      assert.match(busy.snapshot.specialization ?? '', new RegExp(`^${f.label}`));
+      if (f.label !== 'BullMQ') assert.equal(view(f.idle)!.snapshot.pid, started[f.idle].pid, 'the pid the worker wrote');
+    });
+  }
+  assert.ok(
+    obs.logs.some((l) => /looked for RQ .*Sidekiq .*BullMQ .*found RQ, Sidekiq, BullMQ/.test(l.message)),
+    `the log says what was looked for: ${obs.logs.map((l) => l.message).join(' / ')}`,
+  );
+});
+
+test('a SIGKILLed idle worker is shown dead, with the reason, not dropped', async (t) => {
+  for (const f of FRAMEWORKS) started[f.idle].signal('SIGKILL');
+  for (const f of FRAMEWORKS) {
+    await t.test(f.label, async () => {
+      // Sidekiq is judged by its 5 s beat (dead after 30 s); RQ and BullMQ by their named connections, at once.
+      await waitFor(() => view(f.idle)?.health === 'dead', { timeoutMs: 90_000, message: () => `${f.idle} dead: ${describeFleet()}` });
+      assert.ok(view(f.idle)!.reason.length > 0);
+      assert.equal(view(f.busy)?.health, 'working', `${f.busy} still working`);
+    });
+  }
+});
