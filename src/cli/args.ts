@@ -22,7 +22,7 @@ export interface StatusArgs {
   thresholds: Partial<HealthThresholds>;
 }
 
-const REDIS_PRESETS = ['orchestrator', 'rq', 'sidekiq', 'bullmq'];
+const REDIS_PRESETS = ['orchestrator', 'rq', 'sidekiq', 'celery', 'bullmq'];
 
 export type ParsedCli = StatusArgs | { command: 'help' } | { command: 'error'; message: string };
 
@@ -32,12 +32,12 @@ Prints every worker with its health, task and heartbeat age, problems first.
 Without a source, reads ./.workers when it exists.
 
 Sources:
-  --redis URL              redis://host:port/db (the orchestrator layout and any RQ, Sidekiq or BullMQ workers found)
+  --redis URL              redis://host:port/db (the orchestrator layout and any RQ, Sidekiq, Celery or BullMQ workers found)
   --supabase URL           https://project.supabase.co (key from $SUPABASE_ANON_KEY or $SUPABASE_SERVICE_KEY, or --key-env)
   --folder PATH            a folder of JSON heartbeat files (heartbeat-files preset)
 
 Options:
-  --preset NAME            with --redis: read only this layout: orchestrator, rq, sidekiq or bullmq
+  --preset NAME            with --redis: read only this layout: orchestrator, rq, sidekiq, celery or bullmq
   --pattern GLOB           heartbeat file names in --folder (default *.json)
   --key-env NAME           environment variable holding the Redis password / Supabase key
   --watch, -w              keep refreshing (Ctrl-C to stop)

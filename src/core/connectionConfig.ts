@@ -47,7 +47,7 @@ const TYPES = new Set(['redis', 'files', 'supabase']);
 /** The one preset each kind of store has (its seed's layout); `preset` may be left out. */
 const PRESETS: Record<ConnectionConfig['type'], string[]> = {
   // Framework fleets are presets of the Redis source (src/sources/redis/frameworks).
-  redis: ['orchestrator', 'rq', 'sidekiq', 'bullmq'],
+  redis: ['orchestrator', 'rq', 'sidekiq', 'celery', 'bullmq'],
   files: ['heartbeat-files'],
   supabase: ['supabase-heartbeat'],
 };

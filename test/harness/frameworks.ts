@@ -62,6 +62,12 @@ export class FrameworkWorkers {
     return this.spawn(tag, 'sidekiq', ['-r', join(DIR, 'sidekiqJobs.rb'), '-q', queue, '-c', '1', '-g', tag], { REDIS_URL: this.url });
   }
 
+  /** A prefork pool of one, events on (-E); mingle and gossip off, they only slow the start. */
+  celery(name: string, queue: string): WorkerProcess {
+    const args = ['-m', 'celery', '-A', 'celeryApp', 'worker', '-n', `${name}@%h`, '-E', '-c', '1', '-Q', queue, '--without-mingle', '--without-gossip'];
+    return this.spawn(name, PYTHON, args, { CELERY_BROKER_URL: this.url });
+  }
+
   bullmq(name: string, queue: string): WorkerProcess {
     return this.spawn(name, process.execPath, [join(DIR, 'bullmqWorker.mjs'), this.url, queue, name]);
   }
@@ -137,6 +143,14 @@ q = Queue(sys.argv[2], connection=Redis.from_url(sys.argv[1]))
 print(q.enqueue('rqJobs.long', int(sys.argv[3]), job_timeout=int(sys.argv[3]) + 60).id)`;
   const r = spawnSync(PYTHON, ['-c', code, url, queue, String(seconds)], { cwd: DIR, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`enqueueing an RQ job failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** Sends `jobs.long(seconds)` to a Celery queue with Celery's own client. Returns the task id. */
+export function enqueueCelery(url: string, queue: string, seconds: number): string {
+  const code = `import sys, celeryApp; print(celeryApp.long.apply_async((int(sys.argv[2]),), queue=sys.argv[1]).id)`;
+  const r = spawnSync(PYTHON, ['-c', code, queue, String(seconds)], { cwd: DIR, encoding: 'utf8', env: { ...process.env, CELERY_BROKER_URL: url } });
+  if (r.status !== 0) throw new Error(`sending a Celery task failed: ${r.stderr}`);
   return r.stdout.trim();
 }
 

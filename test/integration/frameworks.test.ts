@@ -4,11 +4,11 @@ import { Queue } from 'bullmq';
 import { createSource } from '../../src/sources/createSource';
 import type { WorkerSource } from '../../src/sources/source';
 import { startRedis, type RedisServer } from '../harness/redisServer';
-import { enqueueRq, enqueueSidekiq, ensureFrameworks, FrameworkWorkers, waitFor, type WorkerProcess } from '../harness/frameworks';
+import { enqueueCelery, enqueueRq, enqueueSidekiq, ensureFrameworks, FrameworkWorkers, waitFor, type WorkerProcess } from '../harness/frameworks';
 import { observe } from './redisFixtures';
 
 /**
- * Real RQ, Sidekiq and BullMQ workers on one test Redis — a busy one running a long job and
+ * Real RQ, Sidekiq, Celery and BullMQ workers on one test Redis — a busy one running a long job and
  * an idle one each — read through a connection with only the URL (no preset: detection).
  */
 let redis: RedisServer;
@@ -30,14 +30,29 @@ before(async () => {
   started['sk-idle'] = workers.sidekiq('sk-idle', 'default');
   started['bull-busy'] = workers.bullmq('bull-busy', 'images');
   started['bull-idle'] = workers.bullmq('bull-idle', 'emails');
+  started['celery-busy'] = workers.celery('celery-busy', 'long');
+  started['celery-idle'] = workers.celery('celery-idle', 'default');
   enqueueRq(redis.url, 'long', 600);
   await enqueueSidekiq(r, 'long', 600);
   bullQueue = new Queue('images', { connection: { host: '127.0.0.1', port: redis.port } });
   await bullQueue.add('resize-image', { seconds: 600 });
+  // Detection looks once at the start (then every 30 s): let every framework register first.
+  let have = '';
+  await waitFor(
+    async () => {
+      const counts = [await r.scard('rq:workers'), await r.scard('processes'), await r.exists('_kombu.binding.celery.pidbox'), String(await r.client('LIST')).split(':w:').length - 1];
+      have = `rq ${counts[0]}, sidekiq ${counts[1]}, celery pidbox ${counts[2]}, bullmq ${counts[3]}`;
+      return counts.join() === '2,2,1,2';
+    },
+    { timeoutMs: 90_000, message: () => `every framework registered (${have}) ${Object.values(started).filter((p) => !p.alive).map((p) => `${p.name}: ${p.output()}`).join('\n')}` },
+  );
   const made = createSource({ name: 'frameworks', type: 'redis', url: redis.url }, undefined, { pollMs: 500, reconcileMs: 15_000, enableKeyspaceNotifications: false });
   assert.notEqual(typeof made, 'string');
   source = made as WorkerSource;
   source.start(obs.sink);
+  // Celery says which task a worker started only in events: send it once we follow them.
+  await waitFor(() => obs.logs.some((l) => /Following Celery events/.test(l.message)), { timeoutMs: 30_000, message: 'following Celery events' });
+  enqueueCelery(redis.url, 'long', 600);
 });
 
 after(async () => {
@@ -49,7 +64,8 @@ after(async () => {
 
 const view = (name: string) => {
   obs.fleet.reclassify();
-  return obs.fleet.workers().find((w) => w.snapshot.name === name);
+  // Celery nodes are named <name>@<host>.
+  return obs.fleet.workers().find((w) => w.snapshot.name === name || w.snapshot.name.startsWith(`${name}@`));
 };
 const describeFleet = () =>
   obs.fleet
@@ -60,10 +76,11 @@ const describeFleet = () =>
 const FRAMEWORKS = [
   { label: 'RQ', busy: 'rq-busy', idle: 'rq-idle', job: 'rqJobs.long(600)' },
   { label: 'Sidekiq', busy: 'sk-busy', idle: 'sk-idle', job: 'LongJob' },
+  { label: 'Celery', busy: 'celery-busy', idle: 'celery-idle', job: 'jobs.long' },
   { label: 'BullMQ', busy: 'bull-busy', idle: 'bull-idle', job: 'resize-image' },
 ];
 
-test('a connection with only the URL finds RQ, Sidekiq and BullMQ workers: both of each by name, the busy one with its job', async (t) => {
+test('a connection with only the URL finds RQ, Sidekiq, Celery and BullMQ workers: both of each by name, the busy one with its job', async (t) => {
   for (const f of FRAMEWORKS) {
     await t.test(f.label, async () => {
       await waitFor(() => view(f.busy)?.snapshot.task?.title === f.job && view(f.idle)?.health === 'healthy', {
@@ -74,11 +91,11 @@ test('a connection with only the URL finds RQ, Sidekiq and BullMQ workers: both 
       assert.equal(busy.health, 'working');
       assert.ok(busy.snapshot.task!.startedAt! <= Date.now(), 'elapsed time known');
       assert.match(busy.snapshot.specialization ?? '', new RegExp(`^${f.label}`));
-      if (f.label !== 'BullMQ') assert.equal(view(f.idle)!.snapshot.pid, started[f.idle].pid, 'the pid the worker wrote');
+      if (f.label === 'RQ' || f.label === 'Sidekiq') assert.equal(view(f.idle)!.snapshot.pid, started[f.idle].pid, 'the pid the worker wrote');
     });
   }
   assert.ok(
-    obs.logs.some((l) => /looked for RQ .*Sidekiq .*BullMQ .*found RQ, Sidekiq, BullMQ/.test(l.message)),
+    obs.logs.some((l) => /looked for RQ .*Sidekiq .*Celery .*BullMQ .*found RQ, Sidekiq, Celery, BullMQ/.test(l.message)),
     `the log says what was looked for: ${obs.logs.map((l) => l.message).join(' / ')}`,
   );
 });
@@ -87,7 +104,7 @@ test('a SIGKILLed idle worker is shown dead, with the reason, not dropped', asyn
   for (const f of FRAMEWORKS) started[f.idle].signal('SIGKILL');
   for (const f of FRAMEWORKS) {
     await t.test(f.label, async () => {
-      // Sidekiq is judged by its 5 s beat (dead after 30 s); RQ and BullMQ by their named connections, at once.
+      // Sidekiq is judged by its 5 s beat (dead after 30 s), Celery by its 2 s beat (after 12 s); RQ and BullMQ by their named connections, at once.
       await waitFor(() => view(f.idle)?.health === 'dead', { timeoutMs: 90_000, message: () => `${f.idle} dead: ${describeFleet()}` });
       assert.ok(view(f.idle)!.reason.length > 0);
       assert.equal(view(f.busy)?.health, 'working', `${f.busy} still working`);

@@ -8,7 +8,7 @@ import { FrameworkSource } from './frameworks/frameworkSource';
 import { isFrameworkPreset } from './frameworks/layouts';
 
 /**
- * A Redis fleet: a framework's (preset rq, sidekiq, bullmq), the orchestrator's (preset
+ * A Redis fleet: a framework's (preset rq, sidekiq, celery, bullmq), the orchestrator's (preset
  * orchestrator, or a layout of the user's own in `keys`/`fields`), or — with neither — the
  * orchestrator layout and every framework fleet found beside it.
  */

@@ -1,4 +1,5 @@
 import { bullmqLayout } from './bullmq';
+import { celeryLayout } from './celery';
 import type { FrameworkId, FrameworkLayout } from './framework';
 import { rqLayout } from './rq';
 import { sidekiqLayout } from './sidekiq';
@@ -7,6 +8,7 @@ import { sidekiqLayout } from './sidekiq';
 const LAYOUTS: Partial<Record<FrameworkId, () => FrameworkLayout>> = {
   rq: rqLayout,
   sidekiq: sidekiqLayout,
+  celery: celeryLayout,
   bullmq: bullmqLayout,
 };
 
