@@ -1,6 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
+import { createRequester } from '../../src/control/createRequester';
+import { newRequest } from '../../src/control/request';
 import { createSource } from '../../src/sources/createSource';
 import type { WorkerSource } from '../../src/sources/source';
 import { startRedis, type RedisServer } from '../harness/redisServer';
@@ -32,6 +34,10 @@ before(async () => {
   started['bull-idle'] = workers.bullmq('bull-idle', 'emails');
   started['celery-busy'] = workers.celery('celery-busy', 'long');
   started['celery-idle'] = workers.celery('celery-idle', 'default');
+  // One more each for Restart Worker (the idle ones are SIGKILLed by another test).
+  started['rq-restart'] = workers.rq('rq-restart', 'default');
+  started['sk-restart'] = workers.sidekiq('sk-restart', 'default');
+  started['celery-restart'] = workers.celery('celery-restart', 'default');
   enqueueRq(redis.url, 'long', 600);
   await enqueueSidekiq(r, 'long', 600);
   bullQueue = new Queue('images', { connection: { host: '127.0.0.1', port: redis.port } });
@@ -42,7 +48,7 @@ before(async () => {
     async () => {
       const counts = [await r.scard('rq:workers'), await r.scard('processes'), await r.exists('_kombu.binding.celery.pidbox'), String(await r.client('LIST')).split(':w:').length - 1];
       have = `rq ${counts[0]}, sidekiq ${counts[1]}, celery pidbox ${counts[2]}, bullmq ${counts[3]}`;
-      return counts.join() === '2,2,1,2';
+      return counts.join() === '3,3,1,2';
     },
     { timeoutMs: 90_000, message: () => `every framework registered (${have}) ${Object.values(started).filter((p) => !p.alive).map((p) => `${p.name}: ${p.output()}`).join('\n')}` },
   );
@@ -110,4 +116,32 @@ test('a SIGKILLed idle worker is shown dead, with the reason, not dropped', asyn
       assert.equal(view(f.busy)?.health, 'working', `${f.busy} still working`);
     });
   }
+});
+
+test("Restart Worker sends the framework's own graceful stop, and the process exits; BullMQ says it has no per-worker control", async (t) => {
+  const requester = createRequester({ mode: 'store', timeoutMs: 10_000 }, { type: 'redis', url: redis.url });
+  assert.notEqual(typeof requester, 'string');
+  const control = requester as Exclude<typeof requester, string>;
+  t.after(() => control.dispose());
+  for (const [label, name, words] of [
+    ['RQ', 'rq-restart', /shutdown.*rq:pubsub:rq-restart/],
+    ['Sidekiq', 'sk-restart', /TERM onto .*-signals/],
+    ['Celery', 'celery-restart', /pidbox "shutdown"/],
+  ] as const) {
+    await t.test(label, async () => {
+      const w = await waitFor(() => view(name), { timeoutMs: 60_000, message: () => `${name} listed: ${describeFleet()}` });
+      const request = newRequest('restart', { worker: w!.snapshot.id });
+      assert.match(control.describe(request), words);
+      const outcome = await control.send(request);
+      assert.equal(outcome.status, 'done', outcome.message);
+      await waitFor(() => !started[name].alive, { timeoutMs: 60_000, message: () => `${name} exited after Restart: ${started[name].output().slice(-400)}` });
+    });
+  }
+  await t.test('BullMQ', async () => {
+    const request = newRequest('restart', { worker: view('bull-busy')!.snapshot.id });
+    assert.match(control.describe(request), /no per-worker control.*command mode/);
+    const outcome = await control.send(request);
+    assert.equal(outcome.status, 'failed');
+    assert.ok(started['bull-busy'].alive, 'nothing was done to it');
+  });
 });
