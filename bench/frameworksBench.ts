@@ -29,7 +29,8 @@ export async function benchFrameworks(): Promise<BenchRow[]> {
       celery: (w) => w.celery('bench-celery', 'default'),
       bullmq: (w) => w.bullmq('bench-bull', 'default'),
     };
-    for (const id of ['rq', 'sidekiq', 'celery', 'bullmq'] as const) rows.push(...(await killToDead(redis, workers, id, start[id])));
+    for (const id of ['rq', 'sidekiq', 'celery', 'bullmq'] as const)
+      rows.push(...(await killToDead(redis, workers, id, start[id])));
     const client = redis.client();
     for (const id of ['rq', 'sidekiq', 'bullmq'] as const) rows.push(await read1000(redis, client, id));
   } finally {
@@ -40,17 +41,31 @@ export async function benchFrameworks(): Promise<BenchRow[]> {
 }
 
 /** Starts one real worker, waits until the Fleet shows it healthy, SIGKILLs it and times unresponsive and dead. */
-async function killToDead(redis: RedisServer, workers: FrameworkWorkers, id: FrameworkId, start: (w: FrameworkWorkers) => WorkerProcess): Promise<BenchRow[]> {
+async function killToDead(
+  redis: RedisServer,
+  workers: FrameworkWorkers,
+  id: FrameworkId,
+  start: (w: FrameworkWorkers) => WorkerProcess,
+): Promise<BenchRow[]> {
   const fleet = new Fleet();
   const p = start(workers);
   const source = new FrameworkSource({ url: redis.url, frameworks: [id], pollMs: 1000 });
-  source.start({ ...IGNORE_ACTIVITY, replaceAll: (w) => fleet.replaceAll(w), update: (w, r) => fleet.update(w, r), setConnection: (c) => fleet.setConnection(c), log: () => undefined });
+  source.start({
+    ...IGNORE_ACTIVITY,
+    replaceAll: (w) => fleet.replaceAll(w),
+    update: (w, r) => fleet.update(w, r),
+    setConnection: (c) => fleet.setConnection(c),
+    log: () => undefined,
+  });
   const mine = () => {
     fleet.reclassify();
     return fleet.workers().find((w) => w.snapshot.name === p.name || w.snapshot.name.startsWith(`${p.name}@`));
   };
   try {
-    await waitFor(() => mine()?.health === 'healthy', { timeoutMs: 90_000, message: () => `${p.name} healthy: ${p.output().slice(-300)}` });
+    await waitFor(() => mine()?.health === 'healthy', {
+      timeoutMs: 90_000,
+      message: () => `${p.name} healthy: ${p.output().slice(-300)}`,
+    });
     const killed = Date.now();
     p.signal('SIGKILL');
     let unresponsive: number | undefined;
@@ -83,20 +98,53 @@ async function read1000(redis: RedisServer, client: Redis, id: 'rq' | 'sidekiq' 
   for (let i = 0; i < N; i++) {
     if (id === 'rq') {
       m.sadd('rq:workers', `rq:worker:w${i}`);
-      m.hset(`rq:worker:w${i}`, { state: i % 2 ? 'busy' : 'idle', last_heartbeat: new Date(now).toISOString(), birth: new Date(now - 60_000).toISOString(), pid: String(1000 + i), hostname: 'h', queues: 'default', ...(i % 2 ? { current_job: `j${i}` } : {}) });
+      m.hset(`rq:worker:w${i}`, {
+        state: i % 2 ? 'busy' : 'idle',
+        last_heartbeat: new Date(now).toISOString(),
+        birth: new Date(now - 60_000).toISOString(),
+        pid: String(1000 + i),
+        hostname: 'h',
+        queues: 'default',
+        ...(i % 2 ? { current_job: `j${i}` } : {}),
+      });
       if (i % 2) m.hset(`rq:job:j${i}`, { description: `jobs.resize(${i})`, started_at: new Date(now).toISOString() });
     } else if (id === 'sidekiq') {
       const identity = `h:${1000 + i}:abc${i}`;
       m.sadd('processes', identity);
-      m.hset(identity, { info: JSON.stringify({ hostname: 'h', pid: 1000 + i, tag: `sk${i}`, queues: ['default'], started_at: now / 1000 }), busy: '1', beat: String(now / 1000), quiet: 'false', rss: '30000' });
-      m.hset(`${identity}:workers`, 'tid', JSON.stringify({ queue: 'default', payload: JSON.stringify({ class: 'LongJob', jid: `j${i}`, args: [1] }), run_at: now / 1000 }));
+      m.hset(identity, {
+        info: JSON.stringify({
+          hostname: 'h',
+          pid: 1000 + i,
+          tag: `sk${i}`,
+          queues: ['default'],
+          started_at: now / 1000,
+        }),
+        busy: '1',
+        beat: String(now / 1000),
+        quiet: 'false',
+        rss: '30000',
+      });
+      m.hset(
+        `${identity}:workers`,
+        'tid',
+        JSON.stringify({
+          queue: 'default',
+          payload: JSON.stringify({ class: 'LongJob', jid: `j${i}`, args: [1] }),
+          run_at: now / 1000,
+        }),
+      );
     }
   }
   await m.exec();
   if (id === 'bullmq') {
     // A BullMQ worker is a named connection: open N of them.
     for (let i = 0; i < N; i++) {
-      const c = new Redis({ port: redis.port, host: '127.0.0.1', connectionName: `bull:${Buffer.from('q').toString('base64')}:w:w${i}`, lazyConnect: true });
+      const c = new Redis({
+        port: redis.port,
+        host: '127.0.0.1',
+        connectionName: `bull:${Buffer.from('q').toString('base64')}:w:w${i}`,
+        lazyConnect: true,
+      });
       conns.push(c);
     }
     await Promise.all(conns.map((c) => c.connect()));
@@ -125,7 +173,9 @@ if (require.main === module) {
   benchFrameworks().then(
     (rows) => {
       const out = join(__dirname, 'results.json');
-      const kept = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as BenchRow[]).filter((r) => !rows.some((x) => x.metric === r.metric)) : [];
+      const kept = existsSync(out)
+        ? (JSON.parse(readFileSync(out, 'utf8')) as BenchRow[]).filter((r) => !rows.some((x) => x.metric === r.metric))
+        : [];
       writeFileSync(out, `${JSON.stringify([...kept, ...rows], null, 2)}\n`);
       console.log(`Wrote ${out}`);
       process.exit(0);

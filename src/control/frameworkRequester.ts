@@ -77,10 +77,12 @@ export class FrameworkRequester implements ControlRequester {
         };
       case 'bullmq':
         return {
-          describe: 'nothing: BullMQ has no per-worker control (pause is queue-wide). Use command mode (workerLens.control.mode "command" with a restart argv)',
+          describe:
+            'nothing: BullMQ has no per-worker control (pause is queue-wide). Use command mode (workerLens.control.mode "command" with a restart argv)',
           send: async () => ({
             status: 'failed',
-            message: 'BullMQ has no per-worker control. Set workerLens.control.mode to "command" with a restart argv to restart its process',
+            message:
+              'BullMQ has no per-worker control. Set workerLens.control.mode to "command" with a restart argv to restart its process',
           }),
         };
       default:

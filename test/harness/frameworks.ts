@@ -26,11 +26,17 @@ function runs(cmd: string, args: string[]): boolean {
 export function ensureFrameworks(): void {
   let missing = NEEDS.filter((n) => !n.ok()).map((n) => n.pkg);
   if (missing.length && process.getuid?.() === 0) {
-    spawnSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`], { stdio: 'inherit' });
+    spawnSync(
+      'sh',
+      ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`],
+      { stdio: 'inherit' },
+    );
     missing = NEEDS.filter((n) => !n.ok()).map((n) => n.pkg);
   }
   if (missing.length) {
-    throw new Error(`Framework workers need Debian packages that are missing: ${missing.join(', ')}. Install them with: sudo apt-get install -y ${missing.join(' ')}`);
+    throw new Error(
+      `Framework workers need Debian packages that are missing: ${missing.join(', ')}. Install them with: sudo apt-get install -y ${missing.join(' ')}`,
+    );
   }
 }
 
@@ -55,16 +61,44 @@ export class FrameworkWorkers {
   constructor(private readonly url: string) {}
 
   rq(name: string, queue: string): WorkerProcess {
-    return this.spawn(name, PYTHON, ['-m', 'rq.cli', 'worker', '--url', this.url, '--name', name, '--path', DIR, queue]);
+    return this.spawn(name, PYTHON, [
+      '-m',
+      'rq.cli',
+      'worker',
+      '--url',
+      this.url,
+      '--name',
+      name,
+      '--path',
+      DIR,
+      queue,
+    ]);
   }
 
   sidekiq(tag: string, queue: string): WorkerProcess {
-    return this.spawn(tag, 'sidekiq', ['-r', join(DIR, 'sidekiqJobs.rb'), '-q', queue, '-c', '1', '-g', tag], { REDIS_URL: this.url });
+    return this.spawn(tag, 'sidekiq', ['-r', join(DIR, 'sidekiqJobs.rb'), '-q', queue, '-c', '1', '-g', tag], {
+      REDIS_URL: this.url,
+    });
   }
 
   /** A prefork pool of one, events on (-E); mingle and gossip off, they only slow the start. */
   celery(name: string, queue: string): WorkerProcess {
-    const args = ['-m', 'celery', '-A', 'celeryApp', 'worker', '-n', `${name}@%h`, '-E', '-c', '1', '-Q', queue, '--without-mingle', '--without-gossip'];
+    const args = [
+      '-m',
+      'celery',
+      '-A',
+      'celeryApp',
+      'worker',
+      '-n',
+      `${name}@%h`,
+      '-E',
+      '-c',
+      '1',
+      '-Q',
+      queue,
+      '--without-mingle',
+      '--without-gossip',
+    ];
     return this.spawn(name, PYTHON, args, { CELERY_BROKER_URL: this.url });
   }
 
@@ -74,7 +108,12 @@ export class FrameworkWorkers {
 
   private spawn(name: string, cmd: string, args: string[], env: Record<string, string> = {}): WorkerProcess {
     let out = '';
-    const child: ChildProcess = spawn(cmd, args, { cwd: DIR, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child: ChildProcess = spawn(cmd, args, {
+      cwd: DIR,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     child.stdout?.on('data', (d) => (out = (out + d).slice(-4000)));
     child.stderr?.on('data', (d) => (out = (out + d).slice(-4000)));
     this.children.push(child);
@@ -130,7 +169,11 @@ function descendants(root: number): number[] {
   }
   const out: number[] = [];
   const walk = (pid: number) => {
-    for (const [child, ppid] of parent) if (ppid === pid) (out.push(child), walk(child));
+    for (const [child, ppid] of parent) {
+      if (ppid !== pid) continue;
+      out.push(child);
+      walk(child);
+    }
   };
   walk(root);
   return out;
@@ -149,7 +192,11 @@ print(q.enqueue('rqJobs.long', int(sys.argv[3]), job_timeout=int(sys.argv[3]) + 
 /** Sends `jobs.long(seconds)` to a Celery queue with Celery's own client. Returns the task id. */
 export function enqueueCelery(url: string, queue: string, seconds: number): string {
   const code = `import sys, celeryApp; print(celeryApp.long.apply_async((int(sys.argv[2]),), queue=sys.argv[1]).id)`;
-  const r = spawnSync(PYTHON, ['-c', code, queue, String(seconds)], { cwd: DIR, encoding: 'utf8', env: { ...process.env, CELERY_BROKER_URL: url } });
+  const r = spawnSync(PYTHON, ['-c', code, queue, String(seconds)], {
+    cwd: DIR,
+    encoding: 'utf8',
+    env: { ...process.env, CELERY_BROKER_URL: url },
+  });
   if (r.status !== 0) throw new Error(`sending a Celery task failed: ${r.stderr}`);
   return r.stdout.trim();
 }

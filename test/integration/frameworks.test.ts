@@ -6,7 +6,15 @@ import { newRequest } from '../../src/control/request';
 import { createSource } from '../../src/sources/createSource';
 import type { WorkerSource } from '../../src/sources/source';
 import { startRedis, type RedisServer } from '../harness/redisServer';
-import { enqueueCelery, enqueueRq, enqueueSidekiq, ensureFrameworks, FrameworkWorkers, waitFor, type WorkerProcess } from '../harness/frameworks';
+import {
+  enqueueCelery,
+  enqueueRq,
+  enqueueSidekiq,
+  ensureFrameworks,
+  FrameworkWorkers,
+  waitFor,
+  type WorkerProcess,
+} from '../harness/frameworks';
 import { observe } from './redisFixtures';
 
 /**
@@ -46,18 +54,37 @@ before(async () => {
   let have = '';
   await waitFor(
     async () => {
-      const counts = [await r.scard('rq:workers'), await r.scard('processes'), await r.exists('_kombu.binding.celery.pidbox'), String(await r.client('LIST')).split(':w:').length - 1];
+      const counts = [
+        await r.scard('rq:workers'),
+        await r.scard('processes'),
+        await r.exists('_kombu.binding.celery.pidbox'),
+        String(await r.client('LIST')).split(':w:').length - 1,
+      ];
       have = `rq ${counts[0]}, sidekiq ${counts[1]}, celery pidbox ${counts[2]}, bullmq ${counts[3]}`;
       return counts.join() === '3,3,1,2';
     },
-    { timeoutMs: 90_000, message: () => `every framework registered (${have}) ${Object.values(started).filter((p) => !p.alive).map((p) => `${p.name}: ${p.output()}`).join('\n')}` },
+    {
+      timeoutMs: 90_000,
+      message: () =>
+        `every framework registered (${have}) ${Object.values(started)
+          .filter((p) => !p.alive)
+          .map((p) => `${p.name}: ${p.output()}`)
+          .join('\n')}`,
+    },
   );
-  const made = createSource({ name: 'frameworks', type: 'redis', url: redis.url }, undefined, { pollMs: 500, reconcileMs: 15_000, enableKeyspaceNotifications: false });
+  const made = createSource({ name: 'frameworks', type: 'redis', url: redis.url }, undefined, {
+    pollMs: 500,
+    reconcileMs: 15_000,
+    enableKeyspaceNotifications: false,
+  });
   assert.notEqual(typeof made, 'string');
   source = made as WorkerSource;
   source.start(obs.sink);
   // Celery says which task a worker started only in events: send it once we follow them.
-  await waitFor(() => obs.logs.some((l) => /Following Celery events/.test(l.message)), { timeoutMs: 30_000, message: 'following Celery events' });
+  await waitFor(() => obs.logs.some((l) => /Following Celery events/.test(l.message)), {
+    timeoutMs: 30_000,
+    message: 'following Celery events',
+  });
   enqueueCelery(redis.url, 'long', 600);
 });
 
@@ -77,7 +104,11 @@ const describeFleet = () =>
   obs.fleet
     .workers()
     .map((w) => `${w.snapshot.name}=${w.health}${w.snapshot.task ? `(${w.snapshot.task.title})` : ''}`)
-    .join(' ') + ` | ${Object.values(started).filter((p) => !p.alive).map((p) => `${p.name} exited: ${p.output().slice(-600)}`).join('\n')}`;
+    .join(' ') +
+  ` | ${Object.values(started)
+    .filter((p) => !p.alive)
+    .map((p) => `${p.name} exited: ${p.output().slice(-600)}`)
+    .join('\n')}`;
 
 const FRAMEWORKS = [
   { label: 'RQ', busy: 'rq-busy', idle: 'rq-idle', job: 'rqJobs.long(600)' },
@@ -97,11 +128,14 @@ test('a connection with only the URL finds RQ, Sidekiq, Celery and BullMQ worker
       assert.equal(busy.health, 'working');
       assert.ok(busy.snapshot.task!.startedAt! <= Date.now(), 'elapsed time known');
       assert.match(busy.snapshot.specialization ?? '', new RegExp(`^${f.label}`));
-      if (f.label === 'RQ' || f.label === 'Sidekiq') assert.equal(view(f.idle)!.snapshot.pid, started[f.idle].pid, 'the pid the worker wrote');
+      if (f.label === 'RQ' || f.label === 'Sidekiq')
+        assert.equal(view(f.idle)!.snapshot.pid, started[f.idle].pid, 'the pid the worker wrote');
     });
   }
   assert.ok(
-    obs.logs.some((l) => /looked for RQ .*Sidekiq .*Celery .*BullMQ .*found RQ, Sidekiq, Celery, BullMQ/.test(l.message)),
+    obs.logs.some((l) =>
+      /looked for RQ .*Sidekiq .*Celery .*BullMQ .*found RQ, Sidekiq, Celery, BullMQ/.test(l.message),
+    ),
     `the log says what was looked for: ${obs.logs.map((l) => l.message).join(' / ')}`,
   );
 });
@@ -111,7 +145,10 @@ test('a SIGKILLed idle worker is shown dead, with the reason, not dropped', asyn
   for (const f of FRAMEWORKS) {
     await t.test(f.label, async () => {
       // Sidekiq is judged by its 5 s beat (dead after 30 s), Celery by its 2 s beat (after 12 s); RQ and BullMQ by their named connections, at once.
-      await waitFor(() => view(f.idle)?.health === 'dead', { timeoutMs: 90_000, message: () => `${f.idle} dead: ${describeFleet()}` });
+      await waitFor(() => view(f.idle)?.health === 'dead', {
+        timeoutMs: 90_000,
+        message: () => `${f.idle} dead: ${describeFleet()}`,
+      });
       assert.ok(view(f.idle)!.reason.length > 0);
       assert.equal(view(f.busy)?.health, 'working', `${f.busy} still working`);
     });
@@ -129,12 +166,18 @@ test("Restart Worker sends the framework's own graceful stop, and the process ex
     ['Celery', 'celery-restart', /pidbox "shutdown"/],
   ] as const) {
     await t.test(label, async () => {
-      const w = await waitFor(() => view(name), { timeoutMs: 60_000, message: () => `${name} listed: ${describeFleet()}` });
+      const w = await waitFor(() => view(name), {
+        timeoutMs: 60_000,
+        message: () => `${name} listed: ${describeFleet()}`,
+      });
       const request = newRequest('restart', { worker: w!.snapshot.id });
       assert.match(control.describe(request), words);
       const outcome = await control.send(request);
       assert.equal(outcome.status, 'done', outcome.message);
-      await waitFor(() => !started[name].alive, { timeoutMs: 60_000, message: () => `${name} exited after Restart: ${started[name].output().slice(-400)}` });
+      await waitFor(() => !started[name].alive, {
+        timeoutMs: 60_000,
+        message: () => `${name} exited after Restart: ${started[name].output().slice(-400)}`,
+      });
     });
   }
   await t.test('BullMQ', async () => {

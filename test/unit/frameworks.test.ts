@@ -6,7 +6,11 @@ import { decodeCeleryEvents } from '../../src/sources/redis/frameworks/celeryEve
 import { parseClientList } from '../../src/sources/redis/frameworks/framework';
 
 const envelope = (event: unknown, hostname = 'w1@host') =>
-  JSON.stringify({ body: Buffer.from(JSON.stringify(event)).toString('base64'), 'content-type': 'application/json', headers: { hostname } });
+  JSON.stringify({
+    body: Buffer.from(JSON.stringify(event)).toString('base64'),
+    'content-type': 'application/json',
+    headers: { hostname },
+  });
 
 test('a Celery event envelope decodes to its event; buffered events (a list) too', () => {
   assert.deepEqual(decodeCeleryEvents(envelope({ type: 'worker-heartbeat', hostname: 'w1@host', freq: 2 })).events, [
@@ -21,11 +25,15 @@ test('a Celery event that does not decode is a problem in words with its sender,
   assert.match(bad.problem!, /body is not base64 JSON/);
   assert.equal(bad.hostname, 'w9@h');
   assert.match(decodeCeleryEvents(envelope({ no: 'type' })).problem!, /no type/);
-  assert.match(decodeCeleryEvents(JSON.stringify({ body: 'x', 'content-type': 'application/x-python-serialize' })).problem!, /only JSON/);
+  assert.match(
+    decodeCeleryEvents(JSON.stringify({ body: 'x', 'content-type': 'application/x-python-serialize' })).problem!,
+    /only JSON/,
+  );
 });
 
 test('CLIENT LIST: named clients with their address; unnamed ones left out', () => {
-  const text = 'id=3 addr=127.0.0.1:5000 laddr=127.0.0.1:6379 fd=8 name=rq-a age=1 cmd=subscribe\nid=4 addr=[::1]:5001 fd=9 name= cmd=ping\nid=5 addr=10.0.0.2:41 name=bull:ZW1haWxz:w:mailer cmd=bzpopmin\n';
+  const text =
+    'id=3 addr=127.0.0.1:5000 laddr=127.0.0.1:6379 fd=8 name=rq-a age=1 cmd=subscribe\nid=4 addr=[::1]:5001 fd=9 name= cmd=ping\nid=5 addr=10.0.0.2:41 name=bull:ZW1haWxz:w:mailer cmd=bzpopmin\n';
   assert.deepEqual(parseClientList(text), [
     { name: 'rq-a', addr: '127.0.0.1:5000' },
     { name: 'bull:ZW1haWxz:w:mailer', addr: '10.0.0.2:41' },
@@ -33,13 +41,23 @@ test('CLIENT LIST: named clients with their address; unnamed ones left out', () 
 });
 
 const NOW = Date.parse('2026-12-04T12:00:00Z');
-const w = (extra: Partial<WorkerSnapshot>): WorkerSnapshot => ({ id: 'x', name: 'x', lastHeartbeat: NOW - 41_000, problems: [], ...extra });
+const w = (extra: Partial<WorkerSnapshot>): WorkerSnapshot => ({
+  id: 'x',
+  name: 'x',
+  lastHeartbeat: NOW - 41_000,
+  problems: [],
+  ...extra,
+});
 const IDLE_RQ = { unresponsiveAfterMs: 420_000, deadAfterMs: 480_000, rule: 'RQ: an idle worker beats every ~405 s' };
 
 test("a framework's liveness per state: an idle RQ worker 41 s after its beat is idle, not dead; past its promise it is dead, saying the rule", () => {
   assert.equal(classify(w({ status: 'idle' }), DEFAULT_THRESHOLDS, NOW).health, 'dead'); // the orchestrator default would say so
   assert.equal(classify(w({ status: 'idle', liveness: IDLE_RQ }), DEFAULT_THRESHOLDS, NOW).health, 'healthy');
-  const late = classify(w({ status: 'idle', liveness: IDLE_RQ, lastHeartbeat: NOW - 500_000 }), DEFAULT_THRESHOLDS, NOW);
+  const late = classify(
+    w({ status: 'idle', liveness: IDLE_RQ, lastHeartbeat: NOW - 500_000 }),
+    DEFAULT_THRESHOLDS,
+    NOW,
+  );
   assert.equal(late.health, 'dead');
   assert.match(late.reason, /every ~405 s/);
 });

@@ -14,11 +14,19 @@ import { isFrameworkPreset } from './frameworks/layouts';
  */
 export const redisSourceFor: SourceFactory = (conn, secret, settings) => {
   if (isFrameworkPreset(conn.preset)) {
-    return new FrameworkSource({ url: conn.url!, password: secret, frameworks: [conn.preset], pollMs: settings.pollMs });
+    return new FrameworkSource({
+      url: conn.url!,
+      password: secret,
+      frameworks: [conn.preset],
+      pollMs: settings.pollMs,
+    });
   }
   const orchestrator = orchestratorSource(conn, secret, settings);
   if (conn.preset !== undefined || conn.keys || conn.fields) return orchestrator;
-  return new CombinedSource([orchestrator, new FrameworkSource({ url: conn.url!, password: secret, frameworks: 'detect', pollMs: settings.pollMs })]);
+  return new CombinedSource([
+    orchestrator,
+    new FrameworkSource({ url: conn.url!, password: secret, frameworks: 'detect', pollMs: settings.pollMs }),
+  ]);
 };
 
 const orchestratorSource = (conn: ConnectionConfig, secret: string | undefined, settings: SourceSettings) =>

@@ -1,11 +1,23 @@
 import type { Redis } from 'ioredis';
 import type { Liveness, WorkerSnapshot } from '../../../core/model';
-import { anyKey, hostOfAddr, intOf, type FrameworkLayout, type FrameworkRead, type NamedClient, type ReadContext } from './framework';
+import {
+  anyKey,
+  hostOfAddr,
+  intOf,
+  type FrameworkLayout,
+  type FrameworkRead,
+  type NamedClient,
+  type ReadContext,
+} from './framework';
 
 /** `<prefix>:<base64 queue>:w:<worker name>`, the name `queue.getWorkers()` looks for. */
 const WORKER_NAME = /^(.+):([A-Za-z0-9+/]+={0,2}):w:(.+)$/;
 /** The connection is the proof of life: it is seen at every read, so late means we could not read. */
-const LIVENESS: Liveness = { unresponsiveAfterMs: 15_000, deadAfterMs: 30_000, rule: 'BullMQ: alive while its named connection is open' };
+const LIVENESS: Liveness = {
+  unresponsiveAfterMs: 15_000,
+  deadAfterMs: 30_000,
+  rule: 'BullMQ: alive while its named connection is open',
+};
 
 interface Found {
   prefix: string;
@@ -68,7 +80,8 @@ function parseWorker(c: NamedClient): Found | undefined {
   if (!m) return undefined;
   const queue = Buffer.from(m[2], 'base64').toString('utf8');
   // Not every `x:y:w:z` name is BullMQ's: the middle part must be base64 of readable text.
-  if (!queue || Buffer.from(queue, 'utf8').toString('base64').replace(/=+$/, '') !== m[2].replace(/=+$/, '')) return undefined;
+  if (!queue || Buffer.from(queue, 'utf8').toString('base64').replace(/=+$/, '') !== m[2].replace(/=+$/, ''))
+    return undefined;
   return { prefix: m[1], queue, name: m[3], addr: c.addr };
 }
 

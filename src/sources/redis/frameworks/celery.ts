@@ -41,7 +41,8 @@ export function celeryLayout(): FrameworkLayout {
     }
     if (!host) return;
     let n = nodes.get(host);
-    if (!n) nodes.set(host, (n = { name: host, freqMs: 2000, status: 'idle', failed: 0, tasks: new Map(), problems: [] }));
+    if (!n)
+      nodes.set(host, (n = { name: host, freqMs: 2000, status: 'idle', failed: 0, tasks: new Map(), problems: [] }));
     n.problems = [];
     const at = typeof e.timestamp === 'number' ? e.timestamp * 1000 : undefined;
     switch (e.type) {
@@ -76,7 +77,8 @@ export function celeryLayout(): FrameworkLayout {
     id: 'celery',
     label: 'Celery',
     // Every worker binds its remote-control queue (pidbox); the events binding exists only where someone consumes events.
-    lookedFor: 'Celery (keys _kombu.binding.celery.pidbox, _kombu.binding.celeryev; events need workers started with -E)',
+    lookedFor:
+      'Celery (keys _kombu.binding.celery.pidbox, _kombu.binding.celeryev; events need workers started with -E)',
     detect: async (client) => (await client.exists('_kombu.binding.celery.pidbox', '_kombu.binding.celeryev')) > 0,
     start(url, password, db, logTo) {
       if (sub) return;
@@ -90,7 +92,8 @@ export function celeryLayout(): FrameworkLayout {
         if (problem) {
           undecoded++;
           // Counted, said once per kind of problem: a noisy producer must not flood the log.
-          if (undecoded === 1 || undecoded % 1000 === 0) log('warn', `Celery event on ${channel} does not decode (${undecoded} so far): ${problem}`);
+          if (undecoded === 1 || undecoded % 1000 === 0)
+            log('warn', `Celery event on ${channel} does not decode (${undecoded} so far): ${problem}`);
           const n = hostname ? nodes.get(hostname) : undefined;
           if (n) n.problems = [`an event does not decode: ${problem}`];
         }
@@ -99,7 +102,12 @@ export function celeryLayout(): FrameworkLayout {
       s.connect()
         .then(() => s.psubscribe(pattern))
         .then(() => log('info', `Following Celery events on ${pattern}`))
-        .catch((err: Error) => log('warn', `Celery events cannot be followed (PSUBSCRIBE ${pattern}: ${err.message}): Celery workers are not seen`));
+        .catch((err: Error) =>
+          log(
+            'warn',
+            `Celery events cannot be followed (PSUBSCRIBE ${pattern}: ${err.message}): Celery workers are not seen`,
+          ),
+        );
     },
     dispose() {
       sub?.disconnect();
@@ -127,7 +135,11 @@ function snapshotOf(n: Node): WorkerSnapshot {
     errors: n.failed || undefined,
     task: first ? { id: first[0], title, startedAt: first[1].startedAt } : undefined,
     // Flower's rule: a worker is offline 2 × freq after its last heartbeat.
-    liveness: { unresponsiveAfterMs: 2 * n.freqMs, deadAfterMs: 6 * n.freqMs, rule: `Celery beats every ${n.freqMs / 1000} s` },
+    liveness: {
+      unresponsiveAfterMs: 2 * n.freqMs,
+      deadAfterMs: 6 * n.freqMs,
+      rule: `Celery beats every ${n.freqMs / 1000} s`,
+    },
     problems: n.problems,
   };
 }

@@ -26,7 +26,11 @@ export function decodeCeleryEvents(message: string): { events: CeleryEvent[]; pr
   const hostname = typeof envelope?.headers?.hostname === 'string' ? envelope.headers.hostname : undefined;
   if (typeof envelope?.body !== 'string') return { events: [], problem: 'the envelope has no body', hostname };
   if (envelope['content-type'] !== undefined && envelope['content-type'] !== 'application/json') {
-    return { events: [], problem: `content-type ${String(envelope['content-type']).slice(0, 40)} is not read (only JSON)`, hostname };
+    return {
+      events: [],
+      problem: `content-type ${String(envelope['content-type']).slice(0, 40)} is not read (only JSON)`,
+      hostname,
+    };
   }
   let body: unknown;
   try {
@@ -35,6 +39,8 @@ export function decodeCeleryEvents(message: string): { events: CeleryEvent[]; pr
     return { events: [], problem: `the body is not base64 JSON (${(err as Error).message})`, hostname };
   }
   const list = Array.isArray(body) ? body : [body];
-  const events = list.filter((e): e is CeleryEvent => !!e && typeof e === 'object' && typeof (e as CeleryEvent).type === 'string');
+  const events = list.filter(
+    (e): e is CeleryEvent => !!e && typeof e === 'object' && typeof (e as CeleryEvent).type === 'string',
+  );
   return events.length === list.length ? { events } : { events, problem: 'an event has no type', hostname };
 }

@@ -39,7 +39,12 @@ export interface FrameworkLayout {
   detect(client: Redis): Promise<boolean>;
   read(client: Redis, ctx: ReadContext): Promise<FrameworkRead>;
   /** Starts anything the layout follows by push (Celery's event channel). */
-  start?(url: string, password: string | undefined, db: number, log: (level: 'info' | 'warn', message: string) => void): void;
+  start?(
+    url: string,
+    password: string | undefined,
+    db: number,
+    log: (level: 'info' | 'warn', message: string) => void,
+  ): void;
   dispose?(): void;
 }
 

@@ -70,7 +70,9 @@ export class FrameworkSource implements WorkerSource {
 
   get liveMode(): string {
     const poll = `poll every ${Number((this.intervalMs / 1000).toFixed(2))}s`;
-    const found = this.active.length ? this.active.map((l) => l.label).join(', ') : `no framework found (looked for ${this.lookedFor})`;
+    const found = this.active.length
+      ? this.active.map((l) => l.label).join(', ')
+      : `no framework found (looked for ${this.lookedFor})`;
     const acl = this.clientListRefused ? `; ${this.clientListRefused}` : '';
     return `${found}: ${poll}${acl}`;
   }
@@ -85,7 +87,8 @@ export class FrameworkSource implements WorkerSource {
     this.client = client;
     client.on('error', () => undefined); // failures are reported by the read that meets them
     client.on('ready', () => {
-      for (const l of this.active) l.start?.(this.opts.url, this.opts.password, client.options.db ?? 0, (lv, m) => sink.log(lv, m));
+      for (const l of this.active)
+        l.start?.(this.opts.url, this.opts.password, client.options.db ?? 0, (lv, m) => sink.log(lv, m));
       void this.refresh();
     });
     sink.setConnection({ state: 'connecting', message: `Connecting to ${this.where}…` });
@@ -109,12 +112,14 @@ export class FrameworkSource implements WorkerSource {
     const client = this.client!;
     const sink = this.sink!;
     if (client.status !== 'ready') {
-      if (client.status !== 'connecting' && client.status !== 'wait') this.reportError(`Not connected to Redis at ${this.where}; retrying.`);
+      if (client.status !== 'connecting' && client.status !== 'wait')
+        this.reportError(`Not connected to Redis at ${this.where}; retrying.`);
       return;
     }
     try {
       const now = Date.now();
-      if (this.opts.frameworks === 'detect' && now - this.lastDetect >= (this.opts.detectMs ?? 30_000)) await this.detect(client, now);
+      if (this.opts.frameworks === 'detect' && now - this.lastDetect >= (this.opts.detectMs ?? 30_000))
+        await this.detect(client, now);
       const clients = this.active.length ? await this.clientList(client) : undefined;
       const fresh = new Map<string, Known>();
       const gone = new Map<string, string>();
@@ -137,7 +142,9 @@ export class FrameworkSource implements WorkerSource {
     this.lastDetect = now;
     const found: FrameworkLayout[] = [];
     for (const l of this.all) if (this.active.includes(l) || (await l.detect(client).catch(() => false))) found.push(l);
-    for (const l of found) if (!this.active.includes(l)) l.start?.(this.opts.url, this.opts.password, client.options.db ?? 0, (lv, m) => this.sink?.log(lv, m));
+    for (const l of found)
+      if (!this.active.includes(l))
+        l.start?.(this.opts.url, this.opts.password, client.options.db ?? 0, (lv, m) => this.sink?.log(lv, m));
     this.active = found;
     const text = found.length ? found.map((l) => l.label).join(', ') : 'none';
     if (text !== this.lastFoundText) {
@@ -169,7 +176,10 @@ export class FrameworkSource implements WorkerSource {
     for (const [id, why] of gone) {
       const prev = this.known.get(id);
       const name = id.slice(id.indexOf(':') + 1);
-      fresh.set(id, { snapshot: { ...(prev?.snapshot ?? { id, name, problems: [] }), gone: why }, label: prev?.label ?? '' });
+      fresh.set(id, {
+        snapshot: { ...(prev?.snapshot ?? { id, name, problems: [] }), gone: why },
+        label: prev?.label ?? '',
+      });
     }
     for (const [id, k] of this.known) {
       if (fresh.has(id)) continue;
@@ -179,7 +189,12 @@ export class FrameworkSource implements WorkerSource {
       const stopping = s.status === 'stopped' || s.status === 'quiet';
       const snapshot: WorkerSnapshot = stopping
         ? { ...s, status: 'stopped', gone: undefined }
-        : { ...s, gone: s.gone ?? `No longer listed by ${k.label}: it stopped without saying so (killed, or its record was cleaned up)` };
+        : {
+            ...s,
+            gone:
+              s.gone ??
+              `No longer listed by ${k.label}: it stopped without saying so (killed, or its record was cleaned up)`,
+          };
       fresh.set(id, { snapshot, label: k.label, vanishedAt });
     }
     this.known.clear();

@@ -9,7 +9,11 @@ const PREFIX = 'rq:worker:';
  * RQ idle workers beat every ~405 s (record TTL 480 s), busy ones every 30 s while the job
  * runs (TTL 90 s): judged by the state they are in, so an idle worker is not dead after 41 s.
  */
-const IDLE: Liveness = { unresponsiveAfterMs: 420_000, deadAfterMs: 480_000, rule: 'RQ: an idle worker beats every ~405 s' };
+const IDLE: Liveness = {
+  unresponsiveAfterMs: 420_000,
+  deadAfterMs: 480_000,
+  rule: 'RQ: an idle worker beats every ~405 s',
+};
 const BUSY: Liveness = { unresponsiveAfterMs: 60_000, deadAfterMs: 90_000, rule: 'RQ: a busy worker beats every 30 s' };
 
 /**
@@ -41,12 +45,16 @@ export function rqLayout(): FrameworkLayout {
         const id = `rq:${name}`;
         const h = hashes[i];
         if (!h || !Object.keys(h).length) {
-          gone.set(id, `Its record ${key} expired while it is still listed in ${WORKERS}: it stopped without saying so (killed)`);
+          gone.set(
+            id,
+            `Its record ${key} expired while it is still listed in ${WORKERS}: it stopped without saying so (killed)`,
+          );
           return;
         }
         const w = snapshotOf(id, name, h, ctx.now);
         if (names?.has(name)) connected.add(name);
-        else if (names && connected.has(name) && !h.death) w.gone = `Its Redis connection (client name "${name}") closed: the process is gone`;
+        else if (names && connected.has(name) && !h.death)
+          w.gone = `Its Redis connection (client name "${name}") closed: the process is gone`;
         workers.push(w);
         if (h.current_job && h.state === 'busy') jobs.push([w, h.current_job]);
       });
@@ -69,7 +77,8 @@ export function rqLayout(): FrameworkLayout {
 function snapshotOf(id: string, name: string, h: Record<string, string>, now: number): WorkerSnapshot {
   const problems: string[] = [];
   const beat = isoMs(h.last_heartbeat);
-  if (h.last_heartbeat && beat === undefined) problems.push(`last_heartbeat "${h.last_heartbeat.slice(0, 40)}" is not a time`);
+  if (h.last_heartbeat && beat === undefined)
+    problems.push(`last_heartbeat "${h.last_heartbeat.slice(0, 40)}" is not a time`);
   const birth = isoMs(h.birth);
   const state = h.state?.toLowerCase();
   return {

@@ -36,7 +36,10 @@ export function sidekiqLayout(): FrameworkLayout {
         const [info, busy, beat, quiet, rss] = e1 ? [] : ((fields as (string | null)[]) ?? []);
         const id = `sidekiq:${identity}`;
         if (info === null || info === undefined) {
-          gone.set(id, `Its record ${identity} expired (Sidekiq keeps it 60 s) while it is still listed in ${PROCESSES}: it stopped without saying so (killed)`);
+          gone.set(
+            id,
+            `Its record ${identity} expired (Sidekiq keeps it 60 s) while it is still listed in ${PROCESSES}: it stopped without saying so (killed)`,
+          );
           return;
         }
         const jobs = { ...((jobs6 as Record<string, string>) ?? {}), ...((jobs7 as Record<string, string>) ?? {}) };
@@ -54,7 +57,14 @@ interface Fields {
   rss?: string | null;
 }
 
-function snapshotOf(id: string, identity: string, infoJson: string, f: Fields, jobs: Record<string, string>, now: number): WorkerSnapshot {
+function snapshotOf(
+  id: string,
+  identity: string,
+  infoJson: string,
+  f: Fields,
+  jobs: Record<string, string>,
+  now: number,
+): WorkerSnapshot {
   const problems: string[] = [];
   let info: Record<string, unknown> = {};
   try {
@@ -96,9 +106,15 @@ function taskOf(jobs: Record<string, string>, problems: string[]): TaskInfo | un
     try {
       const work = JSON.parse(raw) as { payload?: unknown; run_at?: unknown; queue?: unknown };
       // Sidekiq 6.4 stores the payload as a JSON string inside the JSON; later versions too, earlier ones as an object.
-      const payload = (typeof work.payload === 'string' ? JSON.parse(work.payload) : work.payload) as Record<string, unknown> | undefined;
+      const payload = (typeof work.payload === 'string' ? JSON.parse(work.payload) : work.payload) as
+        Record<string, unknown> | undefined;
       if (!payload || typeof payload !== 'object') throw new Error('no payload');
-      const cls = typeof payload.wrapped === 'string' ? payload.wrapped : typeof payload.class === 'string' ? payload.class : undefined;
+      const cls =
+        typeof payload.wrapped === 'string'
+          ? payload.wrapped
+          : typeof payload.class === 'string'
+            ? payload.class
+            : undefined;
       tasks.push({
         id: typeof payload.jid === 'string' ? payload.jid : undefined,
         title: cls,
@@ -112,5 +128,7 @@ function taskOf(jobs: Record<string, string>, problems: string[]): TaskInfo | un
   if (!tasks.length) return undefined;
   tasks.sort((a, b) => (a.startedAt ?? Infinity) - (b.startedAt ?? Infinity));
   const first = tasks[0];
-  return tasks.length > 1 ? { ...first, title: `${first.title ?? first.id ?? 'job'} (+${tasks.length - 1} more)` } : first;
+  return tasks.length > 1
+    ? { ...first, title: `${first.title ?? first.id ?? 'job'} (+${tasks.length - 1} more)` }
+    : first;
 }
