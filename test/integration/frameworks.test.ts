@@ -178,6 +178,11 @@ test("Restart Worker sends the framework's own graceful stop, and the process ex
         timeoutMs: 60_000,
         message: () => `${name} exited after Restart: ${started[name].output().slice(-400)}`,
       });
+      // A clean stop is shown as stopped, not dead (RQ and Sidekiq unlist it; Celery says worker-offline).
+      await waitFor(() => view(name)?.health === 'stopped', {
+        timeoutMs: 30_000,
+        message: () => `${name} stopped: ${describeFleet()}`,
+      });
     });
   }
   await t.test('BullMQ', async () => {

@@ -37,6 +37,7 @@ export function bullmqLayout(): FrameworkLayout {
   return {
     id: 'bullmq',
     label: 'BullMQ',
+    leftListingMeans: 'dead',
     lookedFor: 'BullMQ (connections named bull:<queue>:w:<name>, keys bull:*:meta)',
     detect: async (client) => {
       try {

@@ -76,6 +76,7 @@ export function celeryLayout(): FrameworkLayout {
   return {
     id: 'celery',
     label: 'Celery',
+    leftListingMeans: 'dead',
     // Every worker binds its remote-control queue (pidbox); the events binding exists only where someone consumes events.
     lookedFor:
       'Celery (keys _kombu.binding.celery.pidbox, _kombu.binding.celeryev; events need workers started with -E)',

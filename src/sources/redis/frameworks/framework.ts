@@ -33,6 +33,12 @@ export interface FrameworkLayout {
   id: FrameworkId;
   /** The framework's name as people write it ("RQ", "Sidekiq"). */
   label: string;
+  /**
+   * What a worker leaving the listing means. RQ and Sidekiq remove a worker from their set
+   * only on a clean stop (a killed one stays listed until its record expires, and is then
+   * `gone`): 'stopped'. A BullMQ connection closes alike on a clean stop and a kill: 'dead'.
+   */
+  leftListingMeans: 'stopped' | 'dead';
   /** What detection looks for, in words (said in the log). */
   lookedFor: string;
   /** Whether this Redis holds the framework's layout now. */

@@ -26,6 +26,7 @@ const KEEP_VANISHED_MS = 60 * 60_000;
 interface Known {
   snapshot: WorkerSnapshot;
   label: string;
+  leftListingMeans: 'stopped' | 'dead';
   vanishedAt?: number;
 }
 
@@ -125,7 +126,8 @@ export class FrameworkSource implements WorkerSource {
       const gone = new Map<string, string>();
       for (const layout of this.active) {
         const read = await layout.read(client, { now, clients });
-        for (const w of read.workers) fresh.set(w.id, { snapshot: w, label: layout.label });
+        for (const w of read.workers)
+          fresh.set(w.id, { snapshot: w, label: layout.label, leftListingMeans: layout.leftListingMeans });
         for (const [id, why] of read.gone) gone.set(id, why);
       }
       if (this.disposed) return;
@@ -179,6 +181,7 @@ export class FrameworkSource implements WorkerSource {
       fresh.set(id, {
         snapshot: { ...(prev?.snapshot ?? { id, name, problems: [] }), gone: why },
         label: prev?.label ?? '',
+        leftListingMeans: 'dead',
       });
     }
     for (const [id, k] of this.known) {
@@ -186,16 +189,17 @@ export class FrameworkSource implements WorkerSource {
       const vanishedAt = k.vanishedAt ?? now;
       if (now - vanishedAt > KEEP_VANISHED_MS) continue;
       const s = k.snapshot;
-      const stopping = s.status === 'stopped' || s.status === 'quiet';
-      const snapshot: WorkerSnapshot = stopping
-        ? { ...s, status: 'stopped', gone: undefined }
+      // Left while its record was fresh: a clean stop where the framework only unlists on one.
+      const stopped = !s.gone && (s.status === 'stopped' || s.status === 'quiet' || k.leftListingMeans === 'stopped');
+      const snapshot: WorkerSnapshot = stopped
+        ? { ...s, status: 'stopped', task: undefined }
         : {
             ...s,
             gone:
               s.gone ??
               `No longer listed by ${k.label}: it stopped without saying so (killed, or its record was cleaned up)`,
           };
-      fresh.set(id, { snapshot, label: k.label, vanishedAt });
+      fresh.set(id, { ...k, snapshot, vanishedAt });
     }
     this.known.clear();
     for (const [id, k] of fresh) this.known.set(id, k);

@@ -28,6 +28,7 @@ export function rqLayout(): FrameworkLayout {
   return {
     id: 'rq',
     label: 'RQ',
+    leftListingMeans: 'stopped',
     lookedFor: `RQ (set ${WORKERS})`,
     detect: async (client) => (await client.exists(WORKERS)) === 1,
     async read(client: Redis, ctx: ReadContext): Promise<FrameworkRead> {

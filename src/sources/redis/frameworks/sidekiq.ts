@@ -15,6 +15,7 @@ export function sidekiqLayout(): FrameworkLayout {
   return {
     id: 'sidekiq',
     label: 'Sidekiq',
+    leftListingMeans: 'stopped',
     lookedFor: `Sidekiq (set ${PROCESSES})`,
     detect: async (client) => (await client.type(PROCESSES)) === 'set',
     async read(client: Redis, ctx: ReadContext): Promise<FrameworkRead> {
