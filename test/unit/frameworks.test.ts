@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseCliArgs, type StatusArgs } from '../../src/cli/args';
+import { validateConnection } from '../../src/core/connectionConfig';
 import { classify } from '../../src/core/health';
 import { DEFAULT_THRESHOLDS, type WorkerSnapshot } from '../../src/core/model';
 import { decodeCeleryEvents } from '../../src/sources/redis/frameworks/celeryEvents';
@@ -68,4 +70,26 @@ test('gone (connection closed, record expired while listed) is dead with its rea
   assert.equal(classify(w({ status: 'quiet', lastHeartbeat: NOW - 1000 }), DEFAULT_THRESHOLDS, NOW).health, 'stopping');
   assert.equal(classify(w({ status: 'quiet', lastHeartbeat: NOW - 60_000 }), DEFAULT_THRESHOLDS, NOW).health, 'dead');
   assert.equal(classify(w({ status: 'stopped', gone: 'No longer listed' }), DEFAULT_THRESHOLDS, NOW).health, 'stopped');
+});
+
+test('presets rq, sidekiq, celery, bullmq: accepted for redis connections and by the CLI; anything else named with the choices', () => {
+  for (const preset of ['rq', 'sidekiq', 'celery', 'bullmq']) {
+    assert.ok(validateConnection({ name: 'j', type: 'redis', url: 'redis://h:6379', preset }, 0).config, preset);
+    assert.equal(
+      (parseCliArgs(['status', '--redis', 'redis://h:6379', '--preset', preset]) as StatusArgs).preset,
+      preset,
+    );
+  }
+  assert.match(
+    validateConnection({ name: 'j', type: 'redis', url: 'redis://h', preset: 'resque' }, 0).error!,
+    /use "orchestrator", "rq", "sidekiq", "celery", "bullmq"/,
+  );
+  assert.match(
+    (parseCliArgs(['status', '--redis', 'redis://h', '--preset', 'resque']) as { message: string }).message,
+    /one of orchestrator, rq/,
+  );
+  assert.match(
+    (parseCliArgs(['status', '--folder', '.', '--preset', 'rq']) as { message: string }).message,
+    /--redis only/,
+  );
 });
