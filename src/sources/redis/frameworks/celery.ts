@@ -30,6 +30,12 @@ export function celeryLayout(): FrameworkLayout {
   const nodes = new Map<string, Node>();
   const names = new Map<string, string>();
   let sub: Redis | undefined;
+  /**
+   * Celery's state exists only in its events: the first read waits one heartbeat interval
+   * (2 s, a little more) after subscribing, so a one-shot read (the CLI) does not say "no
+   * Celery workers" before any could have spoken.
+   */
+  let warm: Promise<void> = Promise.resolve();
   let undecoded = 0;
   let log: (level: 'info' | 'warn', message: string) => void = () => undefined;
 
@@ -100,21 +106,28 @@ export function celeryLayout(): FrameworkLayout {
         }
       });
       const s = sub;
+      let subscribed: () => void = () => undefined;
+      warm = new Promise<void>((resolve) => (subscribed = resolve));
       s.connect()
         .then(() => s.psubscribe(pattern))
-        .then(() => log('info', `Following Celery events on ${pattern}`))
-        .catch((err: Error) =>
+        .then(() => {
+          setTimeout(subscribed, 2500);
+          log('info', `Following Celery events on ${pattern}`);
+        })
+        .catch((err: Error) => {
+          subscribed();
           log(
             'warn',
             `Celery events cannot be followed (PSUBSCRIBE ${pattern}: ${err.message}): Celery workers are not seen`,
-          ),
-        );
+          );
+        });
     },
     dispose() {
       sub?.disconnect();
       sub = undefined;
     },
     async read(_client: Redis, _ctx: ReadContext): Promise<FrameworkRead> {
+      await warm;
       return { workers: [...nodes.values()].map(snapshotOf), gone: new Map() };
     },
   };
