@@ -71,11 +71,10 @@ export class FrameworkSource implements WorkerSource {
 
   get liveMode(): string {
     const poll = `poll every ${Number((this.intervalMs / 1000).toFixed(2))}s`;
-    const found = this.active.length
-      ? this.active.map((l) => l.label).join(', ')
-      : `no framework found (looked for ${this.lookedFor})`;
+    // Nothing found: nothing is polled (only looked for again every 30 s), so no poll is claimed.
+    if (!this.active.length) return `no framework found (looked for ${this.lookedFor})`;
     const acl = this.clientListRefused ? `; ${this.clientListRefused}` : '';
-    return `${found}: ${poll}${acl}`;
+    return `${this.active.map((l) => l.label).join(', ')}: ${poll}${acl}`;
   }
 
   private get intervalMs(): number {
