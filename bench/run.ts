@@ -16,6 +16,7 @@ import { benchDashboard } from './dashboard';
 import { benchSupabase } from './supabaseBench';
 import { mergeResults, printTable, RESULTS_PATH } from './results';
 import { benchVscode, CODE_SERVER_READY } from './vscodeBench';
+import { benchFrameworks } from './frameworksBench';
 import { benchMemoryAndClassify, benchSnapshot, churn, commandCount, observe, percentile, populate, type BenchRow } from './fleetBench';
 import { readWorkers } from '../src/sources/redis/readWorkers';
 import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from '../src/sources/redis/orchestratorPreset';
@@ -78,6 +79,8 @@ async function main(): Promise<void> {
     add(await benchDashboard({ workers: SIZES }));
     console.log('\nsupabase (real PostgREST; Realtime stand-in)');
     add(await benchSupabase(SIZES));
+    console.log('\nframework fleets (real RQ, Sidekiq, Celery, BullMQ workers)');
+    add(await benchFrameworks());
   } finally {
     await redis.stop();
   }

@@ -56,6 +56,7 @@ export function readTheme(): Theme {
       crashed: t.purple,
       missing: t.red,
       recovering: cssVar('--vscode-charts-foreground', t.muted),
+      stopping: t.yellow,
       stopped: disabled,
       unknown: t.grid,
     },

@@ -8,6 +8,8 @@ export interface StatusArgs {
   command: 'status';
   /** Undefined: use `./.workers` when it exists (the embedded default), else a usage error. */
   source?: CliSource;
+  /** --redis only: a framework fleet (rq, sidekiq, bullmq) or orchestrator; left out, everything found is shown. */
+  preset?: string;
   /** Heartbeat file glob for --folder. */
   pattern?: string;
   /** Environment variable holding the Redis password or Supabase key. */
@@ -23,6 +25,8 @@ export interface StatusArgs {
   alertAfterMs?: number;
 }
 
+const REDIS_PRESETS = ['orchestrator', 'rq', 'sidekiq', 'celery', 'bullmq'];
+
 export type ParsedCli = StatusArgs | { command: 'help' } | { command: 'error'; message: string };
 
 export const USAGE = `Usage: worker-lens status [--redis URL | --supabase URL | --folder PATH] [options]
@@ -31,11 +35,12 @@ Prints every worker with its health, task and heartbeat age, problems first.
 Without a source, reads ./.workers when it exists.
 
 Sources:
-  --redis URL              redis://host:port/db (orchestrator preset)
+  --redis URL              redis://host:port/db (the orchestrator layout and any RQ, Sidekiq, Celery or BullMQ workers found)
   --supabase URL           https://project.supabase.co (key from $SUPABASE_ANON_KEY or $SUPABASE_SERVICE_KEY, or --key-env)
   --folder PATH            a folder of JSON heartbeat files (heartbeat-files preset)
 
 Options:
+  --preset NAME            with --redis: read only this layout: orchestrator, rq, sidekiq, celery or bullmq
   --pattern GLOB           heartbeat file names in --folder (default *.json)
   --key-env NAME           environment variable holding the Redis password / Supabase key
   --watch, -w              keep refreshing (Ctrl-C to stop)
@@ -65,6 +70,7 @@ export function parseCliArgs(argv: string[]): ParsedCli {
         supabase: { type: 'string' },
         folder: { type: 'string' },
         pattern: { type: 'string' },
+        preset: { type: 'string' },
         'key-env': { type: 'string' },
         watch: { type: 'boolean', short: 'w' },
         json: { type: 'boolean' },
@@ -105,6 +111,10 @@ export function parseCliArgs(argv: string[]): ParsedCli {
   }
   if (source && 'path' in source && !source.path) return { command: 'error', message: '--folder needs a path' };
   if (v.pattern !== undefined && source && source.kind !== 'folder') return { command: 'error', message: '--pattern applies to --folder only' };
+  if (v.preset !== undefined && source?.kind !== 'redis') return { command: 'error', message: '--preset applies to --redis only' };
+  if (v.preset !== undefined && !REDIS_PRESETS.includes(v.preset)) {
+    return { command: 'error', message: `--preset should be one of ${REDIS_PRESETS.join(', ')}, not "${v.preset}"` };
+  }
   if (v.color && v['no-color']) return { command: 'error', message: 'Give --color or --no-color, not both' };
 
   const nums: [string, string | undefined, number][] = [
@@ -138,6 +148,7 @@ export function parseCliArgs(argv: string[]): ParsedCli {
     command: 'status',
     source,
     pattern: v.pattern,
+    preset: v.preset,
     keyEnv: v['key-env'],
     watch: Boolean(v.watch),
     json: Boolean(v.json),

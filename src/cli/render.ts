@@ -27,6 +27,7 @@ const HEALTH_COLOR: Record<Health, number> = {
   unresponsive: YELLOW,
   slow: YELLOW,
   recovering: YELLOW,
+  stopping: YELLOW,
   working: GREEN,
   healthy: GREEN,
   stopped: 2,

@@ -5,6 +5,9 @@ import { effectiveThresholds, redactUrl } from '../core/connectionConfig';
 import { Fleet, type ConnectionState } from '../core/fleet';
 import { FilesSource } from '../sources/files/filesSource';
 import { RedisSource } from '../sources/redis/redisSource';
+import { CombinedSource } from '../sources/redis/frameworks/combinedSource';
+import { FrameworkSource } from '../sources/redis/frameworks/frameworkSource';
+import { isFrameworkPreset } from '../sources/redis/frameworks/layouts';
 import { SupabaseSource } from '../sources/supabase/supabaseSource';
 import { SUPABASE_HEARTBEAT_THRESHOLDS } from '../sources/supabase/supabasePreset';
 import type { SourceSink, WorkerSource } from '../sources/source';
@@ -167,8 +170,7 @@ function openSource(args: StatusArgs, io: CliIo): Opened | string {
     case 'redis':
       return {
         where: redactUrl(src.url),
-        // One read needs no push path: it would only open a second connection to close at once.
-        source: new RedisSource({ url: src.url, password: secret, pollMs: args.intervalMs, push: args.watch ? 'auto' : 'off' }),
+        source: redisSourceOf(src.url, secret, args),
       };
     case 'folder': {
       const path = resolve(io.cwd, src.path);
@@ -183,6 +185,15 @@ function openSource(args: StatusArgs, io: CliIo): Opened | string {
       return { where: src.url, source: new SupabaseSource({ url: src.url, key, pollMs: args.intervalMs, realtime: Boolean(args.watch) }) };
     }
   }
+}
+
+/** The preset's source; without one, the orchestrator layout and every framework fleet found beside it (as in the editor). */
+function redisSourceOf(url: string, password: string | undefined, args: StatusArgs): WorkerSource {
+  if (isFrameworkPreset(args.preset)) return new FrameworkSource({ url, password, frameworks: [args.preset], pollMs: args.intervalMs });
+  // One read needs no push path: it would only open a second connection to close at once.
+  const orchestrator = new RedisSource({ url, password, pollMs: args.intervalMs, push: args.watch ? 'auto' : 'off' });
+  if (args.preset) return orchestrator;
+  return new CombinedSource([orchestrator, new FrameworkSource({ url, password, frameworks: 'detect', pollMs: args.intervalMs })]);
 }
 
 function isDir(p: string): boolean {

@@ -1,5 +1,6 @@
 import { CommandRequester } from './commandRequester';
 import { storeModeProblem, type ControlConfig } from './controlConfig';
+import { FrameworkRequester } from './frameworkRequester';
 import { RedisStoreRequester } from './redisRequester';
 import { SupabaseStoreRequester } from './supabaseRequester';
 import type { ControlRequester } from './request';
@@ -32,11 +33,13 @@ export function createRequester(
     if (!target.secret) return 'the connection has no Supabase key';
     return new SupabaseStoreRequester({ url: target.url, key: target.secret, table: config.commandsTable, timeoutMs: config.timeoutMs });
   }
-  return new RedisStoreRequester({
+  const store = new RedisStoreRequester({
     url: target.url,
     password: target.secret,
     commandsStream: config.commandsStream,
     resultsStream: config.resultsStream,
     timeoutMs: config.timeoutMs,
   });
+  // Framework workers (RQ, Sidekiq, Celery, BullMQ) are restarted in their framework's own way.
+  return new FrameworkRequester({ url: target.url, password: target.secret }, store);
 }

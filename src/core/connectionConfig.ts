@@ -48,7 +48,12 @@ export interface ConnectionConfig {
 
 const TYPES = new Set(['redis', 'files', 'supabase']);
 /** The one preset each kind of store has (its seed's layout); `preset` may be left out. */
-const PRESETS: Record<ConnectionConfig['type'], string> = { redis: 'orchestrator', files: 'heartbeat-files', supabase: 'supabase-heartbeat' };
+const PRESETS: Record<ConnectionConfig['type'], string[]> = {
+  // Framework fleets are presets of the Redis source (src/sources/redis/frameworks).
+  redis: ['orchestrator', 'rq', 'sidekiq', 'celery', 'bullmq'],
+  files: ['heartbeat-files'],
+  supabase: ['supabase-heartbeat'],
+};
 
 /**
  * Checks one settings entry and says, in words, what is wrong with it.
@@ -69,9 +74,10 @@ export function validateConnection(raw: unknown, index: number): { config?: Conn
   if (r.type === 'redis' && typeof r.url === 'string' && !/^rediss?:\/\//.test(r.url)) {
     return { error: `${where} ("${r.name}"): url should start with redis:// or rediss://` };
   }
-  const preset = PRESETS[r.type as ConnectionConfig['type']];
-  if (r.preset !== undefined && r.preset !== preset) {
-    return { error: `${where} ("${r.name}"): preset "${String(r.preset)}" is not one for a ${r.type} connection; use "${preset}" (or leave it out)` };
+  const presets = PRESETS[r.type as ConnectionConfig['type']];
+  if (r.preset !== undefined && !presets.includes(r.preset as string)) {
+    const choices = presets.map((p) => `"${p}"`).join(', ');
+    return { error: `${where} ("${r.name}"): preset "${String(r.preset)}" is not one for a ${r.type} connection; use ${choices} (or leave it out)` };
   }
   const urlProblem = typeof r.url !== 'string' ? undefined : r.type === 'redis' ? checkRedisUrl(r.url) : checkUrl(r.url, r.type === 'supabase');
   if (urlProblem) return { error: `${where} ("${r.name}"): ${urlProblem}` };

@@ -193,7 +193,7 @@ export class Fleet {
   }
 
   counts(): { total: number; alive: number; byHealth: Record<Health, number> } {
-    const byHealth = { working: 0, healthy: 0, slow: 0, unresponsive: 0, dead: 0, missing: 0, recovering: 0, crashed: 0, stopped: 0, unknown: 0 };
+    const byHealth = { working: 0, healthy: 0, slow: 0, unresponsive: 0, dead: 0, missing: 0, recovering: 0, stopping: 0, crashed: 0, stopped: 0, unknown: 0 };
     let alive = 0;
     for (const e of this.entries.values()) {
       byHealth[e.health]++;

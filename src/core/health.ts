@@ -1,10 +1,12 @@
-import type { Health, HealthThresholds, WorkerSnapshot } from './model';
+import type { Health, HealthThresholds, Liveness, WorkerSnapshot } from './model';
 import { formatDuration } from './format';
 
 const CRASHED = new Set(['crashed', 'error', 'failed', 'failure', 'errored']);
 const STOPPED = new Set(['stopped', 'exited', 'offline', 'terminated', 'shutdown']);
 /** How far ahead of this machine's clock a heartbeat may be before it is not believed. */
 const FUTURE_SKEW_MS = 60_000;
+/** Told to finish what it has and take no more (Sidekiq quiet): a state of its own, not trouble. */
+const STOPPING = new Set(['quiet', 'stopping', 'draining']);
 const RECOVERING = new Set(['restarting', 'recovering', 'starting', 'launching', 'initializing']);
 const WORKING = new Set(['working', 'busy', 'processing', 'running_task', 'active']);
 
@@ -38,6 +40,7 @@ export function classify(
   // a crashed or stopped worker is not expected to beat.
   if (CRASHED.has(status)) return { health: 'crashed', reason: `Worker reported status "${status}"` };
   if (STOPPED.has(status)) return { health: 'stopped', reason: `Worker reported status "${status}"` };
+  if (w.gone) return { health: 'dead', reason: w.gone };
   if (w.lastHeartbeat === undefined) {
     return { health: 'unknown', reason: 'No heartbeat has ever been seen for this worker' };
   }
@@ -51,8 +54,8 @@ export function classify(
       reason: `Heartbeat is ${formatDuration(-age)} in the future: the worker's clock is off, or it writes local time without a time zone`,
     };
   }
-  const { unresponsiveMs, deadMs, learned } = lateness(t, cadenceMs);
-  const learnedNote = learned ? ` (it usually beats every ${formatDuration(cadenceMs!)})` : '';
+  const { unresponsiveMs, deadMs, learned } = lateness(w.liveness ? fromLiveness(t, w.liveness) : t, cadenceMs);
+  const learnedNote = learned ? ` (it usually beats every ${formatDuration(cadenceMs!)})` : w.liveness ? ` (${w.liveness.rule})` : '';
   if (age >= deadMs) {
     return { health: 'dead', reason: `No heartbeat for ${formatDuration(age)}; dead after ${formatDuration(deadMs)}${learnedNote}` };
   }
@@ -63,6 +66,7 @@ export function classify(
       reason: `No heartbeat for ${formatDuration(age)}${during}; unresponsive after ${formatDuration(unresponsiveMs)}${learnedNote}`,
     };
   }
+  if (STOPPING.has(status)) return { health: 'stopping', reason: `Worker reported status "${status}": finishing its jobs, taking no new ones` };
   if (RECOVERING.has(status)) return { health: 'recovering', reason: `Worker reported status "${status}"` };
 
   if (w.task) {
@@ -93,4 +97,9 @@ export function lateness(t: HealthThresholds, cadenceMs?: number): { unresponsiv
   // Keep the configured ratio between "unresponsive" and "dead".
   const ratio = deadMs / unresponsiveMs;
   return { unresponsiveMs: adaptiveUnresponsive, deadMs: Math.max(deadMs, adaptiveUnresponsive * ratio), learned: true };
+}
+
+/** The thresholds a framework's own liveness promise stands for (the slow-task limit stays the user's). */
+function fromLiveness(t: HealthThresholds, l: Liveness): HealthThresholds {
+  return { ...t, unresponsiveAfterSeconds: l.unresponsiveAfterMs / 1000, deadAfterSeconds: l.deadAfterMs / 1000 };
 }

@@ -49,10 +49,28 @@ export interface WorkerSnapshot {
    */
   missing?: true;
   /**
+   * The store itself says the worker is gone (its named connection closed, or its record
+   * expired while it is still listed): dead, for this reason, whatever its last heartbeat.
+   */
+  gone?: string;
+  /**
+   * The framework's own promise for the worker's current state (an idle RQ worker beats
+   * every ~405 s, a busy one every 30 s): when it is late and when dead, and why. Replaces
+   * the configured thresholds for this worker; learned cadence still only widens them.
+   */
+  liveness?: Liveness;
+  /**
    * What could not be read from the record, in words for the tooltip.
    * A non-empty list makes the worker `unknown`: we never guess around bad data.
    */
   problems: string[];
+}
+
+export interface Liveness {
+  unresponsiveAfterMs: number;
+  deadAfterMs: number;
+  /** The rule in words, for the tooltip ("RQ: an idle worker beats every 405 s"). */
+  rule: string;
 }
 
 export interface HealthThresholds {

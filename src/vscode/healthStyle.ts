@@ -8,6 +8,7 @@ const ICON: Record<Health, [string, string]> = {
   slow: ['watch', 'workerLens.warning'],
   unresponsive: ['question', 'workerLens.warning'],
   recovering: ['sync', 'workerLens.warning'],
+  stopping: ['debug-pause', 'workerLens.warning'],
   dead: ['error', 'workerLens.failing'],
   missing: ['circle-slash', 'workerLens.failing'],
   crashed: ['flame', 'workerLens.failing'],

@@ -189,7 +189,7 @@ describe('MetricsStore', () => {
   it('samples health as gauges, with gaps where nothing was sampled', () => {
     const c = clockAt();
     const m = new MetricsStore({ clock: c.fn });
-    const counts = { working: 3, healthy: 2, slow: 1, unresponsive: 0, dead: 1, missing: 0, recovering: 0, crashed: 0, stopped: 0, unknown: 0 };
+    const counts = { working: 3, healthy: 2, slow: 1, unresponsive: 0, dead: 1, missing: 0, recovering: 0, stopping: 0, crashed: 0, stopped: 0, unknown: 0 };
     m.sampleHealth(counts);
     c.now += 5000;
     m.sampleHealth({ ...counts, working: 4 }); // same bucket: last value wins

@@ -1,11 +1,35 @@
 import type { ConnectionConfig } from '../../core/connectionConfig';
-import type { SourceFactory } from '../sourceFactory';
+import type { SourceFactory, SourceSettings } from '../sourceFactory';
 import { ORCHESTRATOR_LOG_STREAMS } from './logStreams';
 import { readQueueSpecs } from './queueDepth';
 import { RedisSource } from './redisSource';
+import { CombinedSource } from './frameworks/combinedSource';
+import { FrameworkSource } from './frameworks/frameworkSource';
+import { isFrameworkPreset } from './frameworks/layouts';
 
-/** A Redis fleet (orchestrator preset unless `keys`/`fields` say otherwise), its log streams and queues. */
-export const redisSourceFor: SourceFactory = (conn, secret, settings) =>
+/**
+ * A Redis fleet: a framework's (preset rq, sidekiq, celery, bullmq), the orchestrator's (preset
+ * orchestrator, or a layout of the user's own in `keys`/`fields`), or — with neither — the
+ * orchestrator layout and every framework fleet found beside it.
+ */
+export const redisSourceFor: SourceFactory = (conn, secret, settings) => {
+  if (isFrameworkPreset(conn.preset)) {
+    return new FrameworkSource({
+      url: conn.url!,
+      password: secret,
+      frameworks: [conn.preset],
+      pollMs: settings.pollMs,
+    });
+  }
+  const orchestrator = orchestratorSource(conn, secret, settings);
+  if (conn.preset !== undefined || conn.keys || conn.fields) return orchestrator;
+  return new CombinedSource([
+    orchestrator,
+    new FrameworkSource({ url: conn.url!, password: secret, frameworks: 'detect', pollMs: settings.pollMs }),
+  ]);
+};
+
+const orchestratorSource = (conn: ConnectionConfig, secret: string | undefined, settings: SourceSettings) =>
   new RedisSource({
     url: conn.url!,
     password: secret,

@@ -1,0 +1,7 @@
+"""Jobs the RQ test workers run (imported by `rq worker --path` this folder)."""
+import time
+
+
+def long(seconds):
+    time.sleep(seconds)
+    return seconds
