@@ -12,7 +12,14 @@ const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', ext
 const builds = [
   { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
-  { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js' },
+  {
+    ...common,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview/main.js',
+  },
   // The in-VS-Code test suite is never shipped (.vscodeignore leaves dist/test out).
   !production && { ...node, entryPoints: ['test/vscode/index.ts'], outfile: 'dist/test/vscode/index.js' },
 ].filter((b) => b && existsSync(b.entryPoints[0]));

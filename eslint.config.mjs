@@ -11,14 +11,26 @@ export default tseslint.config(
   {
     // Node scripts in plain JavaScript (TypeScript files get their globals from the compiler).
     files: ['**/*.mjs'],
-    languageOptions: { globals: { console: 'readonly', process: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        URL: 'readonly',
+      },
+    },
   },
   {
     rules: {
       // Control characters are what the escaping code looks for (terminal output, store data).
       'no-control-regex': 'off',
       // `_`-prefixed names are deliberately unused (a required parameter, a rest sibling).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // Empty catch blocks are how "this failure is expected and harmless" is written here; each has a reason nearby.
       'no-empty': ['error', { allowEmptyCatch: true }],
       'no-restricted-syntax': [
@@ -27,6 +39,11 @@ export default tseslint.config(
         { selector: "CallExpression[callee.property.name='skip']", message: 'No skipped tests left behind.' },
       ],
       eqeqeq: ['error', 'smart'],
+      // Prettier wraps code at 120; this keeps comments there too. Long strings and patterns stay whole (searchable).
+      'max-len': [
+        'error',
+        { code: 120, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true },
+      ],
     },
   },
 );

@@ -26,7 +26,8 @@ export interface DashboardBenchOptions {
 const HOUR = 3_600_000;
 
 function gc(): void {
-  const g = (globalThis as { gc?: () => void }).gc ?? (setFlagsFromString('--expose-gc'), runInNewContext('gc') as () => void);
+  const g =
+    (globalThis as { gc?: () => void }).gc ?? (setFlagsFromString('--expose-gc'), runInNewContext('gc') as () => void);
   for (let i = 0; i < 3; i++) g();
 }
 
@@ -39,9 +40,21 @@ export function benchLogLines(total: number): { linesPerS: number; dropped: numb
   const pipeline = new LogPipeline({ maxLines: 10_000, resolves: (p) => p.endsWith('worker.py') });
   const fields = (i: number) =>
     i % 20 === 0
-      ? ['worker_id', `w${i % 97}`, 'work_item_id', `issue-${i}`, 'error', 'boom', 'traceback', 'Traceback (most recent call last):\n  File "/app/worker.py", line 42, in run']
+      ? [
+          'worker_id',
+          `w${i % 97}`,
+          'work_item_id',
+          `issue-${i}`,
+          'error',
+          'boom',
+          'traceback',
+          'Traceback (most recent call last):\n  File "/app/worker.py", line 42, in run',
+        ]
       : ['worker_id', `w${i % 97}`, 'work_item_id', `issue-${i}`, 'duration', String((i % 300) + 0.5)];
-  const inputs = Array.from({ length: total }, (_, i) => [i % 20 === 0 ? 'work_errors' : 'work_completions', `${1_770_000_000_000 + i}-0`, fields(i)] as const);
+  const inputs = Array.from(
+    { length: total },
+    (_, i) => [i % 20 === 0 ? 'work_errors' : 'work_completions', `${1_770_000_000_000 + i}-0`, fields(i)] as const,
+  );
   const batch = 500;
   let sent = 0;
   let bytes = 0;
@@ -73,7 +86,14 @@ export function benchMemory(workers: number): { bytes: number; approx: number; v
   const completed = new Array<number>(workers).fill(0);
   const errors = new Array<number>(workers).fill(0);
   const view = (i: number): WorkerView => ({
-    snapshot: { id: `worker-${i}`, name: `worker-${i}`, problems: [], completed: completed[i], errors: errors[i], lastHeartbeat: clock },
+    snapshot: {
+      id: `worker-${i}`,
+      name: `worker-${i}`,
+      problems: [],
+      completed: completed[i],
+      errors: errors[i],
+      lastHeartbeat: clock,
+    },
     health: 'working',
     reason: '',
     stale: false,
@@ -86,11 +106,16 @@ export function benchMemory(workers: number): { bytes: number; approx: number; v
     const entries = [];
     for (let i = 0; i < workers; i++) {
       if ((i * 7919 + clock / stepMs) % Math.round(30_000 / stepMs) !== 0) continue;
-      const failed = (seq++ % 25) === 0;
+      const failed = seq++ % 25 === 0;
       if (failed) errors[i]!++;
       else completed[i]!++;
       changed.push(view(i));
-      const parsed = parseStreamEntry(failed ? 'work_errors' : 'work_completions', `${clock}-${i}`, ['worker_id', `worker-${i}`, 'duration', String(5 + (seq % 120))]);
+      const parsed = parseStreamEntry(failed ? 'work_errors' : 'work_completions', `${clock}-${i}`, [
+        'worker_id',
+        `worker-${i}`,
+        'duration',
+        String(5 + (seq % 120)),
+      ]);
       metrics.recordEvent(parsed.event!);
       entries.push(parsed.entry);
     }
@@ -131,9 +156,20 @@ export async function benchWebview(): Promise<{ linesPerS: number; maxFrameGapMs
   try {
     const page = await dash.open();
     return await page.evaluate(async () => {
-      const line = (n: number) => ({ seq: n, ts: Date.now(), level: n % 50 ? 'info' : 'error', worker: `worker-${n % 8}`, source: 'events:stream', text: `line ${n} at x (/app/worker.py:${n % 300}:1)` });
+      const line = (n: number) => ({
+        seq: n,
+        ts: Date.now(),
+        level: n % 50 ? 'info' : 'error',
+        worker: `worker-${n % 8}`,
+        source: 'events:stream',
+        text: `line ${n} at x (/app/worker.py:${n % 300}:1)`,
+      });
       const send = (from: number, count: number) =>
-        window.dispatchEvent(new MessageEvent('message', { data: { type: 'logs/didAppend', lines: Array.from({ length: count }, (_, i) => line(from + i)) } }));
+        window.dispatchEvent(
+          new MessageEvent('message', {
+            data: { type: 'logs/didAppend', lines: Array.from({ length: count }, (_, i) => line(from + i)) },
+          }),
+        );
       const frame = () => new Promise((r) => requestAnimationFrame(r));
       let seq = 1;
       const t0 = performance.now();

@@ -37,10 +37,17 @@ function install(spec: ProbeSpec): boolean {
     if (spec.read === 'tree') {
       const rows = Array.from(root.querySelectorAll('.monaco-list-row'));
       const labels = rows.map((r) => r.getAttribute('aria-label') ?? '');
-      return labels.filter((l) => spec.targets.some((t) => l.startsWith(`${t}, `))).sort().join(' | ');
+      return labels
+        .filter((l) => spec.targets.some((t) => l.startsWith(`${t}, `)))
+        .sort()
+        .join(' | ');
     }
     if (spec.read === 'status') {
-      return Array.from(root.querySelectorAll('.statusbar-item')).map((e) => e.textContent ?? '').find((t) => /\d+\/\d+ workers/.test(t)) ?? '';
+      return (
+        Array.from(root.querySelectorAll('.statusbar-item'))
+          .map((e) => e.textContent ?? '')
+          .find((t) => /\d+\/\d+ workers/.test(t)) ?? ''
+      );
     }
     return spec.targets.map((t) => root.querySelector(`tr[data-id="${t}"]`)?.textContent ?? '').join(' | ');
   };
@@ -69,7 +76,9 @@ const TREE_ROOT = '.pane:has(.pane-header[aria-label^="Workers"]) .pane-body';
 
 /** `install` as the page runs it: tsx names inner functions with a `__name` helper the page lacks. */
 function installIn(where: Page | Frame, spec: ProbeSpec): Promise<boolean> {
-  return where.evaluate(`(() => { const __name = (f) => f; return (${install.toString()})(${JSON.stringify(spec)}); })()`) as Promise<boolean>;
+  return where.evaluate(
+    `(() => { const __name = (f) => f; return (${install.toString()})(${JSON.stringify(spec)}); })()`,
+  ) as Promise<boolean>;
 }
 
 export async function installWorkbenchProbes(page: Page, targets: string[]): Promise<void> {
@@ -84,7 +93,12 @@ export async function installWorkbenchProbes(page: Page, targets: string[]): Pro
 /** The dashboard's page: the innermost webview frame holding the worker table. */
 export async function dashboardFrame(page: Page): Promise<Frame | undefined> {
   for (const f of page.frames()) {
-    if (await f.evaluate(() => !!document.querySelector('#worker-table tbody') && document.body.dataset.ready === 'true').catch(() => false)) return f;
+    if (
+      await f
+        .evaluate(() => !!document.querySelector('#worker-table tbody') && document.body.dataset.ready === 'true')
+        .catch(() => false)
+    )
+      return f;
   }
   return undefined;
 }
@@ -110,7 +124,11 @@ const SAME_UPDATE_MS = 60;
  * Between two times: frames with DOM changes per second, and updates per second (runs of
  * frames less than SAME_UPDATE_MS apart), the mean and the most in any 1 s window.
  */
-export function repaintRate(frames: number[], from: number, to: number): { frames: number; updates: number; max1s: number } {
+export function repaintRate(
+  frames: number[],
+  from: number,
+  to: number,
+): { frames: number; updates: number; max1s: number } {
   const inside = frames.filter((t) => t >= from && t <= to);
   const updates = inside.filter((t, i) => i === 0 || t - inside[i - 1]! >= SAME_UPDATE_MS);
   let max = 0;

@@ -36,7 +36,10 @@ export async function populate(client: Redis, n: number): Promise<string[]> {
   return sim.workers.map((w) => w.id);
 }
 
-/** snapshot_ms (one pipelined read, as the source does) vs snapshot_naive_ms (a round trip per worker, as seed 000's monitor). */
+/**
+ * snapshot_ms (one pipelined read, as the source does) vs snapshot_naive_ms (a round trip per worker, as seed 000's
+ * monitor).
+ */
 export async function benchSnapshot(client: Redis, n: number): Promise<BenchRow[]> {
   const piped: number[] = [];
   const sortState: SortState = {};
@@ -107,10 +110,17 @@ export async function observe(url: string, push: PushMode, pollMs: number) {
  * write's reply to the Fleet holding the new state. Returns the latencies in ms and the
  * number of commands the writer sent.
  */
-export async function churn(writer: Redis, ids: string[], seenAt: Map<string, number>, rate: number, seconds: number): Promise<{ latencies: number[]; writerCmds: number }> {
+export async function churn(
+  writer: Redis,
+  ids: string[],
+  seenAt: Map<string, number>,
+  rate: number,
+  seconds: number,
+): Promise<{ latencies: number[]; writerCmds: number }> {
   const sent: { id: string; seq: number; at: number }[] = [];
   const isHash = new Map<string, boolean>();
-  for (const [i, t] of (await Promise.all(ids.map((id) => writer.type(`worker:state:${id}`)))).entries()) isHash.set(ids[i], t === 'hash');
+  for (const [i, t] of (await Promise.all(ids.map((id) => writer.type(`worker:state:${id}`)))).entries())
+    isHash.set(ids[i], t === 'hash');
   const writerCmds0 = ids.length;
   const total = rate * seconds;
   const start = performance.now();
@@ -133,11 +143,13 @@ export async function churn(writer: Redis, ids: string[], seenAt: Map<string, nu
   // (a poll, or a batch, may skip straight to the newer one: the user saw fresher data).
   const seenFor = (s: { id: string; seq: number }) => {
     let best = Infinity;
-    for (const later of sent) if (later.id === s.id && later.seq >= s.seq) best = Math.min(best, seenAt.get(`B-${later.seq}`) ?? Infinity);
+    for (const later of sent)
+      if (later.id === s.id && later.seq >= s.seq) best = Math.min(best, seenAt.get(`B-${later.seq}`) ?? Infinity);
     return best;
   };
   const deadline = performance.now() + 5000;
-  while (sent.some((s) => seenFor(s) === Infinity) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (sent.some((s) => seenFor(s) === Infinity) && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   const latencies = sent.map((s) => seenFor(s) - s.at).filter((l) => Number.isFinite(l));
   return { latencies, writerCmds: writerCmds0 + 2 * total };
 }
@@ -184,4 +196,3 @@ export function benchMemoryAndClassify(n: number, snapshots: WorkerSnapshot[]): 
     { metric: 'classify_ms', workers: n, value: round(median(times), 3), unit: 'ms' },
   ];
 }
-

@@ -13,7 +13,8 @@ export function mergeResults(rows: BenchRow[], path = RESULTS_PATH): BenchRow[] 
   if (existsSync(path)) {
     try {
       const old: unknown = JSON.parse(readFileSync(path, 'utf8'));
-      if (Array.isArray(old)) kept = old.filter((r: BenchRow) => !rows.some((n) => n.metric === r?.metric && n.workers === r?.workers));
+      if (Array.isArray(old))
+        kept = old.filter((r: BenchRow) => !rows.some((n) => n.metric === r?.metric && n.workers === r?.workers));
     } catch {
       console.warn(`${path} could not be read as JSON: written anew.`);
     }
@@ -33,5 +34,6 @@ export function printTable(rows: BenchRow[]): void {
   };
   console.log(`\n| metric | unit | ${sizes.map((n) => (n ? `N=${n}` : '—')).join(' | ')} |`);
   console.log(`|---|---|${sizes.map(() => '---:').join('|')}|`);
-  for (const m of metrics) console.log(`| ${m} | ${rows.find((r) => r.metric === m)!.unit} | ${sizes.map((n) => cell(m, n)).join(' | ')} |`);
+  for (const m of metrics)
+    console.log(`| ${m} | ${rows.find((r) => r.metric === m)!.unit} | ${sizes.map((n) => cell(m, n)).join(' | ')} |`);
 }

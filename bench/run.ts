@@ -17,7 +17,16 @@ import { benchSupabase } from './supabaseBench';
 import { mergeResults, printTable, RESULTS_PATH } from './results';
 import { benchVscode, CODE_SERVER_READY } from './vscodeBench';
 import { benchFrameworks } from './frameworksBench';
-import { benchMemoryAndClassify, benchSnapshot, churn, commandCount, observe, percentile, populate, type BenchRow } from './fleetBench';
+import {
+  benchMemoryAndClassify,
+  benchSnapshot,
+  churn,
+  commandCount,
+  observe,
+  percentile,
+  populate,
+  type BenchRow,
+} from './fleetBench';
 import { readWorkers } from '../src/sources/redis/readWorkers';
 import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from '../src/sources/redis/orchestratorPreset';
 
@@ -54,7 +63,12 @@ async function main(): Promise<void> {
           { metric: `push_p50_ms.${path}`, workers: n, value: +percentile(latencies, 50).toFixed(2), unit: 'ms' },
           { metric: `push_p95_ms.${path}`, workers: n, value: +percentile(latencies, 95).toFixed(2), unit: 'ms' },
           { metric: `push_delivered.${path}`, workers: n, value: latencies.length, unit: `of ${RATE * CHURN_S}` },
-          { metric: `churn_cmds_per_s.${path}`, workers: n, value: +(observerCmds / CHURN_S).toFixed(1), unit: 'cmd/s' },
+          {
+            metric: `churn_cmds_per_s.${path}`,
+            workers: n,
+            value: +(observerCmds / CHURN_S).toFixed(1),
+            unit: 'cmd/s',
+          },
         ]);
         if (path === 'events') {
           // Idle: nothing changes; what does watching cost? (blocking XREADs counted apart)
@@ -62,8 +76,18 @@ async function main(): Promise<void> {
           await new Promise((r) => setTimeout(r, IDLE_S * 1000));
           const i1 = await commandCount(admin);
           add([
-            { metric: 'idle_cmds_per_s', workers: n, value: +((i1.total - i0.total - 1) / IDLE_S).toFixed(2), unit: 'cmd/s' },
-            { metric: 'idle_blocking_reads_per_s', workers: n, value: +((i1.blocking - i0.blocking) / IDLE_S).toFixed(2), unit: 'XREAD/s' },
+            {
+              metric: 'idle_cmds_per_s',
+              workers: n,
+              value: +((i1.total - i0.total - 1) / IDLE_S).toFixed(2),
+              unit: 'cmd/s',
+            },
+            {
+              metric: 'idle_blocking_reads_per_s',
+              workers: n,
+              value: +((i1.blocking - i0.blocking) / IDLE_S).toFixed(2),
+              unit: 'XREAD/s',
+            },
           ]);
         }
         await o.source.dispose();
@@ -88,7 +112,9 @@ async function main(): Promise<void> {
     console.log('\nVS Code (code-server): write → screen');
     add(await benchVscode());
   } else {
-    console.log(`\nVS Code figures skipped: code-server is not installed (${CODE_SERVER_READY}; scripts/setup-code-server.sh).`);
+    console.log(
+      `\nVS Code figures skipped: code-server is not installed (${CODE_SERVER_READY}; scripts/setup-code-server.sh).`,
+    );
   }
 
   mergeResults(rows);

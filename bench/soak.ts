@@ -55,8 +55,13 @@ export async function runSoak(opts: SoakOptions): Promise<Record<string, unknown
   const warmMs = Math.min(60_000, runMs / 5);
   const redis = await startRedis(['--notify-keyspace-events', 'Kh$sg']);
   const admin = redis.client();
-  const sim = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'soakWriter.ts'), redis.url, String(opts.workers), String(opts.rate)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  // The extension's own path: the session owns fleet, metrics and logs; the source follows activity as with the dashboard open.
+  const sim = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, 'soakWriter.ts'), redis.url, String(opts.workers), String(opts.rate)],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  // The extension's own path: the session owns fleet, metrics and logs; the source follows activity as with the
+  // dashboard open.
   const session = new LiveSession({ logs: { maxLines } });
   const { fleet, logs, metrics } = session;
   let source: RedisSource | undefined;
@@ -112,7 +117,10 @@ export async function runSoak(opts: SoakOptions): Promise<Record<string, unknown
       }
       const m = process.memoryUsage();
       samples.push({ tMin: t / 60_000, heap: m.heapUsed, rss: m.rss });
-      if (samples.length % 5 === 0) process.stdout.write(`\r  soak ${(t / 60_000).toFixed(1)}/${opts.minutes} min  heap ${mb(m.heapUsed)} MB  fleet ${fleet.size}  log rows ${logs.size}/${maxLines}   `);
+      if (samples.length % 5 === 0)
+        process.stdout.write(
+          `\r  soak ${(t / 60_000).toFixed(1)}/${opts.minutes} min  heap ${mb(m.heapUsed)} MB  fleet ${fleet.size}  log rows ${logs.size}/${maxLines}   `,
+        );
     }
     loop.disable();
     const endWrites = await workerWrites(admin);
@@ -128,7 +136,13 @@ export async function runSoak(opts: SoakOptions): Promise<Record<string, unknown
       storeChangesPerS: Math.round((endWrites - warmWrites) / (steadyMin * 60)),
       fleetChangesPerS: Math.round((changes - warmChanges) / (steadyMin * 60)),
       logEntriesPerS: Math.round((logEntries - warmEntries) / (steadyMin * 60)),
-      heapSlopeMBPerMin: Math.round(slope(steady.map((s) => s.tMin), steady.map((s) => mb(s.heap))) * 1000) / 1000,
+      heapSlopeMBPerMin:
+        Math.round(
+          slope(
+            steady.map((s) => s.tMin),
+            steady.map((s) => mb(s.heap)),
+          ) * 1000,
+        ) / 1000,
       heapAfterGcStartMB: mb(warmHeap),
       heapAfterGcEndMB: mb(endHeap),
       heapAfterGcSlopeMBPerMin: Math.round(((mb(endHeap) - mb(warmHeap)) / steadyMin) * 1000) / 1000,

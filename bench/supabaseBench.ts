@@ -41,9 +41,17 @@ export async function benchSupabase(sizes: number[]): Promise<BenchRow[]> {
         log: () => undefined,
       };
       // Long intervals: every snapshot below is one we asked for.
-      const source = new SupabaseSource({ url: stack.rest.url, key: stack.rest.anonKey, pollMs: 600_000, reconcileMs: 600_000 });
+      const source = new SupabaseSource({
+        url: stack.rest.url,
+        key: stack.rest.anonKey,
+        pollMs: 600_000,
+        reconcileMs: 600_000,
+      });
       source.start(sink);
-      await waitFor(() => fleet.size === n && /^Realtime/.test(fleet.connection.liveMode ?? ''), { timeoutMs: 60_000, message: `${n} rows, live` });
+      await waitFor(() => fleet.size === n && /^Realtime/.test(fleet.connection.liveMode ?? ''), {
+        timeoutMs: 60_000,
+        message: `${n} rows, live`,
+      });
       const times: number[] = [];
       for (let i = 0; i < SNAPSHOTS; i++) {
         const t0 = performance.now();
@@ -55,8 +63,22 @@ export async function benchSupabase(sizes: number[]): Promise<BenchRow[]> {
         const id = `worker-${(i % n) + 1}`;
         const completed = 1_000_000 + i;
         const t0 = performance.now();
-        standIn.sendChange({ type: 'UPDATE', table: 'hp_worker_status', record: { worker_name: id, status: 'running', last_heartbeat: new Date().toISOString(), jobs_processed: completed, errors: 0 } });
-        await waitFor(() => seen.has(`${id}:${completed}`), { timeoutMs: 5_000, intervalMs: 1, message: 'change applied' });
+        standIn.sendChange({
+          type: 'UPDATE',
+          table: 'hp_worker_status',
+          record: {
+            worker_name: id,
+            status: 'running',
+            last_heartbeat: new Date().toISOString(),
+            jobs_processed: completed,
+            errors: 0,
+          },
+        });
+        await waitFor(() => seen.has(`${id}:${completed}`), {
+          timeoutMs: 5_000,
+          intervalMs: 1,
+          message: 'change applied',
+        });
         latencies.push(seen.get(`${id}:${completed}`)! - t0);
       }
       await source.dispose();

@@ -19,7 +19,16 @@ import { openWorkbench, startCodeServer, type CodeServer, type Workbench } from 
 import { waitFor } from '../test/harness/freePort';
 import { startRedis, type RedisServer } from '../test/harness/redisServer';
 import { workbenchUser } from '../test/harness/workbenchUser';
-import { dashboardFrame, firstSeen, installTableProbe, installWorkbenchProbes, readProbe, repaintRate, type ProbeLog, type ProbeName } from './domProbes';
+import {
+  dashboardFrame,
+  firstSeen,
+  installTableProbe,
+  installWorkbenchProbes,
+  readProbe,
+  repaintRate,
+  type ProbeLog,
+  type ProbeName,
+} from './domProbes';
 import { percentile, type BenchRow } from './fleetBench';
 import { mergeResults, printTable } from './results';
 
@@ -33,7 +42,8 @@ const BURST_S = 5;
 const now = () => performance.timeOrigin + performance.now();
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const iso = (t: number) => new Date(t).toISOString();
-const task = (title: string, startedAt: number) => JSON.stringify({ id: `T-${title}`, title, task_type: 'bugfix', repository: 'acme/api', started_at: iso(startedAt) });
+const task = (title: string, startedAt: number) =>
+  JSON.stringify({ id: `T-${title}`, title, task_type: 'bugfix', repository: 'acme/api', started_at: iso(startedAt) });
 
 /** A fixed sequence of pauses (xorshift), so before/after runs see the same spacing. */
 function spacing(seed = 17): () => number {
@@ -50,7 +60,13 @@ async function writeFleet(r: Redis): Promise<void> {
   const t = Date.now();
   const p = r.multi().flushdb().sadd('active_workers', ids);
   for (const [i, id] of ids.entries()) {
-    p.hset(`worker:state:${id}`, { status: 'working', last_activity: iso(t), total_completed: '0', total_errors: '0', current_task: task(`first ${i}`, t - 60_000 * (i + 1)) });
+    p.hset(`worker:state:${id}`, {
+      status: 'working',
+      last_activity: iso(t),
+      total_completed: '0',
+      total_errors: '0',
+      current_task: task(`first ${i}`, t - 60_000 * (i + 1)),
+    });
   }
   await p.exec();
 }
@@ -59,7 +75,8 @@ function packageVsix(): string {
   const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: REPO, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`npm run package failed:\n${r.stdout}\n${r.stderr}`);
   // The production bundle replaced the dev build the tests load: build it again.
-  if (spawnSync('node', ['esbuild.mjs'], { cwd: REPO, stdio: 'inherit' }).status !== 0) throw new Error('node esbuild.mjs failed');
+  if (spawnSync('node', ['esbuild.mjs'], { cwd: REPO, stdio: 'inherit' }).status !== 0)
+    throw new Error('node esbuild.mjs failed');
   const vsix = readdirSync(REPO).find((f) => /^worker-lens-.*\.vsix$/.test(f));
   if (!vsix) throw new Error('npm run package produced no worker-lens-<version>.vsix');
   return join(REPO, vsix);
@@ -73,7 +90,11 @@ interface Sample {
 }
 
 /** Writes `n` changes one at a time, each after the previous one is on screen and a pause. */
-async function latencyRun(views: Views, n: number, write: (i: number) => Promise<Sample['expect']>): Promise<Record<ProbeName, number[]> & { missed: number }> {
+async function latencyRun(
+  views: Views,
+  n: number,
+  write: (i: number) => Promise<Sample['expect']>,
+): Promise<Record<ProbeName, number[]> & { missed: number }> {
   const out = { tree: [] as number[], status: [] as number[], table: [] as number[], missed: 0 };
   const next = spacing();
   for (let i = 0; i < n; i++) {
@@ -106,19 +127,30 @@ async function openViews(server: CodeServer, workspace: string): Promise<{ wb: W
   const { page } = wb;
   await page.locator('.activitybar [aria-label^="Worker Lens"]').first().click();
   const rows = page.locator('.pane:has(.pane-header[aria-label^="Workers"]) .monaco-list-row');
-  await waitFor(async () => (await rows.count()) >= WORKERS, { timeoutMs: 90_000, message: 'the Workers view showing the bench fleet' });
+  await waitFor(async () => (await rows.count()) >= WORKERS, {
+    timeoutMs: 90_000,
+    message: 'the Workers view showing the bench fleet',
+  });
   const user = workbenchUser(page);
   await user.statusReads(/10\/10 workers/, 'the bench fleet in the status bar', 60_000);
   await user.run('Workers: Open Dashboard');
-  const table = (await waitFor(() => dashboardFrame(page), { timeoutMs: 60_000, message: 'the dashboard worker table' }))!;
-  await waitFor(() => table.evaluate(() => document.querySelectorAll('#worker-table tbody tr').length === 10), { timeoutMs: 30_000, message: '10 rows in the dashboard table' });
+  const table = (await waitFor(() => dashboardFrame(page), {
+    timeoutMs: 60_000,
+    message: 'the dashboard worker table',
+  }))!;
+  await waitFor(() => table.evaluate(() => document.querySelectorAll('#worker-table tbody tr').length === 10), {
+    timeoutMs: 30_000,
+    message: '10 rows in the dashboard table',
+  });
   const targets = ids.slice(0, 2);
   await installWorkbenchProbes(page, targets);
   await installTableProbe(table, targets);
   return { wb, views: { page, table, read: (p) => readProbe(p === 'table' ? table : page, p) } };
 }
 
-/** 1,000 changes a second across the fleet (task and status), pipelined; returns when the burst ran and the real rate. */
+/**
+ * 1,000 changes a second across the fleet (task and status), pipelined; returns when the burst ran and the real rate.
+ */
 async function burst(r: Redis): Promise<{ from: number; to: number; rate: number }> {
   const from = now();
   let sent = 0;
@@ -129,7 +161,11 @@ async function burst(r: Redis): Promise<{ from: number; to: number; rate: number
       const p = r.pipeline();
       for (let k = 0; k < due; k++, sent++) {
         const id = ids[2 + (sent % (WORKERS - 2))]!;
-        p.hset(`worker:state:${id}`, { status: sent % 3 ? 'working' : 'stopped', last_activity: iso(Date.now()), current_task: task(`burst ${sent}`, t0) });
+        p.hset(`worker:state:${id}`, {
+          status: sent % 3 ? 'working' : 'stopped',
+          last_activity: iso(Date.now()),
+          current_task: task(`burst ${sent}`, t0),
+        });
       }
       await p.exec();
     }
@@ -140,7 +176,8 @@ async function burst(r: Redis): Promise<{ from: number; to: number; rate: number
 }
 
 export async function benchVscode(): Promise<BenchRow[]> {
-  if (!existsSync(CODE_SERVER_READY)) throw new Error(`code-server is not installed (${CODE_SERVER_READY}): scripts/setup-code-server.sh installs it.`);
+  if (!existsSync(CODE_SERVER_READY))
+    throw new Error(`code-server is not installed (${CODE_SERVER_READY}): scripts/setup-code-server.sh installs it.`);
   const tmp = mkdtempSync(join(tmpdir(), 'wl-bench-vscode-'));
   const workspace = join(tmp, 'workspace');
   mkdirSync(workspace);
@@ -159,7 +196,15 @@ export async function benchVscode(): Promise<BenchRow[]> {
       vsix,
       userSettings: {
         // Thresholds far off: only the bench's writes change what is shown (ages still tick).
-        'workerLens.connections': [{ name: 'bench', type: 'redis', url: redis.url, preset: 'orchestrator', thresholds: { unresponsiveAfterSeconds: 3600, deadAfterSeconds: 7200, slowTaskAfterMinutes: 600 } }],
+        'workerLens.connections': [
+          {
+            name: 'bench',
+            type: 'redis',
+            url: redis.url,
+            preset: 'orchestrator',
+            thresholds: { unresponsiveAfterSeconds: 3600, deadAfterSeconds: 7200, slowTaskAfterMinutes: 600 },
+          },
+        ],
         'workerLens.activeConnection': 'bench',
         // A minute between polls: every change measured came through keyspace notifications.
         'workerLens.refreshIntervalSeconds': 60,
@@ -172,7 +217,10 @@ export async function benchVscode(): Promise<BenchRow[]> {
     console.log(`${CHANGES} task changes (tree row, dashboard table)…`);
     const a = await latencyRun(views, CHANGES, async (i) => {
       await writer.hset('worker:state:bench-00', { current_task: task(`step ${i}`, Date.now() - 120_000) });
-      return { tree: (v) => v.includes(`bench-00, working · step ${i} ·`), table: (v) => v.includes(`step ${i} (bugfix)`) };
+      return {
+        tree: (v) => v.includes(`bench-00, working · step ${i} ·`),
+        table: (v) => v.includes(`step ${i} (bugfix)`),
+      };
     });
     console.log(`${CHANGES} status changes (status bar)…`);
     const b = await latencyRun(views, CHANGES, async (i) => {
@@ -186,13 +234,32 @@ export async function benchVscode(): Promise<BenchRow[]> {
     await pause(1000);
     if (process.env.BENCH_VSCODE_DUMP) {
       // Every probe change and repaint frame, for a closer look than the table gives.
-      const logs = Object.fromEntries(await Promise.all((['tree', 'status', 'table'] as ProbeName[]).map(async (p) => [p, await views.read(p)] as const)));
+      const logs = Object.fromEntries(
+        await Promise.all(
+          (['tree', 'status', 'table'] as ProbeName[]).map(async (p) => [p, await views.read(p)] as const),
+        ),
+      );
       writeFileSync(process.env.BENCH_VSCODE_DUMP, JSON.stringify({ burst: run, samples: { a, b }, logs }));
     }
-    const rates = Object.fromEntries(await Promise.all((['tree', 'status', 'table'] as ProbeName[]).map(async (p) => [p, repaintRate((await views.read(p)).frames, run.from, run.to)] as const)));
+    const rates = Object.fromEntries(
+      await Promise.all(
+        (['tree', 'status', 'table'] as ProbeName[]).map(
+          async (p) => [p, repaintRate((await views.read(p)).frames, run.from, run.to)] as const,
+        ),
+      ),
+    );
 
-    const row = (metric: string, value: number, unit: string): BenchRow => ({ metric, workers: WORKERS, value: +value.toFixed(1), unit });
-    const lat = (name: string, xs: number[]) => [row(`vscode_${name}_p50_ms`, percentile(xs, 50), 'ms'), row(`vscode_${name}_p95_ms`, percentile(xs, 95), 'ms'), row(`vscode_${name}_samples`, xs.length, 'changes')];
+    const row = (metric: string, value: number, unit: string): BenchRow => ({
+      metric,
+      workers: WORKERS,
+      value: +value.toFixed(1),
+      unit,
+    });
+    const lat = (name: string, xs: number[]) => [
+      row(`vscode_${name}_p50_ms`, percentile(xs, 50), 'ms'),
+      row(`vscode_${name}_p95_ms`, percentile(xs, 95), 'ms'),
+      row(`vscode_${name}_samples`, xs.length, 'changes'),
+    ];
     const rows = [
       // Other work on the machine shows in the tails: say how busy it was.
       row('vscode_load_avg_1m', loadavg()[0]!, 'load'),

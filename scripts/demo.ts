@@ -40,8 +40,13 @@ async function main(): Promise<number> {
   // A fresh fleet each run: files of an earlier (maybe larger) demo would linger as dead workers.
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true });
-  writeFileSync(join(workspace, 'README.md'), '# Worker Lens demo\n\nThe Workers view (activity bar) shows a simulated fleet.\n');
-  const settings = values.redis ? { 'workerLens.connections': [{ name: 'demo', type: 'redis', url: values.redis, preset: 'orchestrator' }] } : {};
+  writeFileSync(
+    join(workspace, 'README.md'),
+    '# Worker Lens demo\n\nThe Workers view (activity bar) shows a simulated fleet.\n',
+  );
+  const settings = values.redis
+    ? { 'workerLens.connections': [{ name: 'demo', type: 'redis', url: values.redis, preset: 'orchestrator' }] }
+    : {};
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   writeFileSync(join(workspace, '.vscode/settings.json'), JSON.stringify(settings, null, 2));
 
@@ -78,10 +83,16 @@ async function main(): Promise<number> {
       await stopped;
       return 0;
     }
-    const server = await startCodeServer({ workspace, userSettings: settings, port: values.port ? Number(values.port) : undefined });
+    const server = await startCodeServer({
+      workspace,
+      userSettings: settings,
+      port: values.port ? Number(values.port) : undefined,
+    });
     const remote = `vscode-remote://127.0.0.1:${server.port}${REPO}`;
     const payload = encodeURIComponent(JSON.stringify([['extensionDevelopmentPath', remote]]));
-    console.log(`\nWorker Lens is running in the browser VS Code (no \`code\` on PATH):\n\n  ${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${payload}\n\nOpen it, then click "Worker Lens" in the activity bar. Ctrl-C stops everything.`);
+    console.log(
+      `\nWorker Lens is running in the browser VS Code (no \`code\` on PATH):\n\n  ${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${payload}\n\nOpen it, then click "Worker Lens" in the activity bar. Ctrl-C stops everything.`,
+    );
     await stopped;
     await server.stop();
     return 0;

@@ -25,8 +25,27 @@ async function main(): Promise<number> {
   await writeSeedFleet(redis.client());
   const stopBeating = keepSeedFleetBeating(redis.client());
   await startSupervisorProcess(
-    ['--redis', `${redis.url}/1`, '--pool', JSON.stringify(poolWorkerArgv()), '--pool-size', '3', '--pool-prefix', 'pool', '--claim-idle-ms', '2000'],
-    { env: { REDIS_URL: `${redis.url}/1`, HEARTBEAT_MS: '500', WARMUP_MS: '1500', HANG_WORKER: 'pool-1', HANG_ONCE_FILE: join(tmp, 'hung-once') } },
+    [
+      '--redis',
+      `${redis.url}/1`,
+      '--pool',
+      JSON.stringify(poolWorkerArgv()),
+      '--pool-size',
+      '3',
+      '--pool-prefix',
+      'pool',
+      '--claim-idle-ms',
+      '2000',
+    ],
+    {
+      env: {
+        REDIS_URL: `${redis.url}/1`,
+        HEARTBEAT_MS: '500',
+        WARMUP_MS: '1500',
+        HANG_WORKER: 'pool-1',
+        HANG_ONCE_FILE: join(tmp, 'hung-once'),
+      },
+    },
   );
   // The same user settings the code-server run uses.
   writeFileSync(
@@ -34,7 +53,13 @@ async function main(): Promise<number> {
     JSON.stringify({
       'workerLens.connections': [
         { name: 'seed', type: 'redis', url: redis.url, preset: 'orchestrator' },
-        { name: 'pool', type: 'redis', url: `${redis.url}/1`, preset: 'orchestrator', thresholds: { unresponsiveAfterSeconds: 2, deadAfterSeconds: 4 } },
+        {
+          name: 'pool',
+          type: 'redis',
+          url: `${redis.url}/1`,
+          preset: 'orchestrator',
+          thresholds: { unresponsiveAfterSeconds: 2, deadAfterSeconds: 4 },
+        },
       ],
       'workerLens.activeConnection': 'seed',
       'workerLens.refreshIntervalSeconds': 60,

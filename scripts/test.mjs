@@ -14,7 +14,14 @@ const suites = wanted.length ? wanted : SUITES;
 // A suite that hangs (a server left running, a handle never closed) must fail CI in
 // minutes with its name, not eat the whole CI budget: each step has a deadline, and the
 // whole process group (test files, servers they started) is killed when it passes.
-const DEADLINE_MIN = { typecheck: 5, build: 5, 'unit tests': 10, 'integration tests': 20, 'browser tests': 10, 'e2e tests': 25 };
+const DEADLINE_MIN = {
+  typecheck: 5,
+  build: 5,
+  'unit tests': 10,
+  'integration tests': 20,
+  'browser tests': 10,
+  'e2e tests': 25,
+};
 const run = async (label, cmd, args) => {
   console.log(`\n=== ${label} ===`);
   const minutes = DEADLINE_MIN[label] ?? 20;
@@ -30,7 +37,9 @@ const run = async (label, cmd, args) => {
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    console.error(`\n${label} did not finish within ${minutes} minutes: killing it. A test or a server it started is hanging.`);
+    console.error(
+      `\n${label} did not finish within ${minutes} minutes: killing it. A test or a server it started is hanging.`,
+    );
     try {
       process.kill(-child.pid, 'SIGKILL');
     } catch {}
@@ -47,7 +56,11 @@ const run = async (label, cmd, args) => {
 // Node 20's --test takes no globs: list the files ourselves.
 const testFiles = (dir) =>
   existsSync(dir)
-    ? readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(dir, f))
+    ? readdirSync(dir, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.test.ts'))
+        .sort()
+        .map((f) => join(dir, f))
     : [];
 
 if (!wanted.length) await run('typecheck', 'npx', ['--no-install', 'tsc', '--noEmit', '-p', '.']);

@@ -47,15 +47,31 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
       tree.refreshAll();
     }
   };
-  const view = vscode.window.createTreeView<TreeNode>('workerLens.workers', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+  const view = vscode.window.createTreeView<TreeNode>('workerLens.workers', {
+    treeDataProvider: tree,
+    showCollapseAll: true,
+    canSelectMany: true,
+  });
   const statusBar = new FleetStatusBar(manager.fleet, () => manager.active?.name, drift);
   manager.session.transitions.setMinimumMs(settings.alertMinimumMs());
-  const alerts = new AlertNotifier({ session: manager.session, canRestart: () => restartable, reveal: (id) => tree.reveal(id), log });
+  const alerts = new AlertNotifier({
+    session: manager.session,
+    canRestart: () => restartable,
+    reveal: (id) => tree.reveal(id),
+    log,
+  });
   context.subscriptions.push(drift, alerts);
-  context.subscriptions.push(manager, tree, view, tree.attach(view), statusBar, manager.onDidChangeActive(() => {
-    statusBar.render();
-    updateRestartable();
-  }));
+  context.subscriptions.push(
+    manager,
+    tree,
+    view,
+    tree.attach(view),
+    statusBar,
+    manager.onDidChangeActive(() => {
+      statusBar.render();
+      updateRestartable();
+    }),
+  );
 
   // Created once at activation (chart data is collected by the session from activation on);
   // registers the serializer that restores an open dashboard after a reload.
@@ -84,7 +100,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
       if (sourceSettings.some((s) => e.affectsConfiguration(s))) void manager.reload();
       else if (e.affectsConfiguration('workerLens.health')) manager.applyThresholds();
       if (e.affectsConfiguration('workerLens.groupBy')) tree.refreshAll();
-      if (e.affectsConfiguration('workerLens.alerts.minimumSeconds')) manager.session.transitions.setMinimumMs(settings.alertMinimumMs());
+      if (e.affectsConfiguration('workerLens.alerts.minimumSeconds'))
+        manager.session.transitions.setMinimumMs(settings.alertMinimumMs());
       if (e.affectsConfiguration('workerLens')) updateRestartable();
     }),
     // A folder added to the workspace may bring the `.workers/` used when nothing is configured.

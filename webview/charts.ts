@@ -16,7 +16,17 @@ import { clock } from './format';
 import { readTheme, withAlpha, type Theme } from './theme';
 
 // Only what we draw: keeps the bundle small (and chart.js needs no eval, so the CSP holds).
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
+Chart.register(
+  BarController,
+  BarElement,
+  CategoryScale,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Legend,
+  Tooltip,
+);
 
 type Kind = ChartName;
 type AnyDataset = ChartDataset<'line' | 'bar', Series>;
@@ -34,7 +44,15 @@ export class Charts {
   constructor() {
     for (const kind of ['throughput', 'errors', 'duration', 'health', 'queues'] as Kind[]) {
       const canvas = document.getElementById(`chart-${kind}`) as HTMLCanvasElement | null;
-      if (canvas) this.charts.set(kind, new Chart(canvas, { type: kind === 'health' ? 'bar' : 'line', data: { labels: [], datasets: [] }, options: this.options(kind) }));
+      if (canvas)
+        this.charts.set(
+          kind,
+          new Chart(canvas, {
+            type: kind === 'health' ? 'bar' : 'line',
+            data: { labels: [], datasets: [] },
+            options: this.options(kind),
+          }),
+        );
     }
   }
 
@@ -49,7 +67,12 @@ export class Charts {
     this.last = m;
     const t = this.theme;
     const labels = m.times.map((ts) => clock(ts, m.bucketMs < 60_000));
-    const line = (label: string, data: Series, color: string, extra: Partial<ChartDataset<'line', Series>> = {}): AnyDataset => ({
+    const line = (
+      label: string,
+      data: Series,
+      color: string,
+      extra: Partial<ChartDataset<'line', Series>> = {},
+    ): AnyDataset => ({
       type: 'line',
       label,
       data,
@@ -60,7 +83,8 @@ export class Charts {
       pointRadius: (ctx: { dataIndex: number }) => (isolated(data, ctx.dataIndex) ? (t.highContrast ? 4 : 3) : 0),
       pointBackgroundColor: color,
       pointHitRadius: 6,
-      // Monotone: the curve never overshoots, so a chart never shows a rate that did not happen (below 0, above a peak).
+      // Monotone: the curve never overshoots, so a chart never shows a rate that did not happen (below 0, above a
+      // peak).
       cubicInterpolationMode: 'monotone',
       spanGaps: false,
       ...extra,
@@ -74,14 +98,31 @@ export class Charts {
       line(fleetLabel, m.throughput.fleet, t.blue, { borderWidth: t.highContrast ? 3 : 2.25, fill: 'origin' }),
       ...m.throughput.workers.map((w, i) =>
         // Replicas may share a name: the legend then tells them apart by id.
-        line(sharedNames.has(w.name) && w.id !== w.name ? `${w.name} (${w.id})` : w.name, w.values, t.palette[i % t.palette.length]!, { borderDash: i >= t.palette.length ? [4, 3] : undefined }),
+        line(
+          sharedNames.has(w.name) && w.id !== w.name ? `${w.name} (${w.id})` : w.name,
+          w.values,
+          t.palette[i % t.palette.length]!,
+          { borderDash: i >= t.palette.length ? [4, 3] : undefined },
+        ),
       ),
     ]);
     this.set('errors', labels, [
-      { type: 'bar', label: m.worker ? `${m.worker} errors / min` : 'Errors / min', data: m.errors.perMinute, backgroundColor: withAlpha(t.red, t.highContrast ? 1 : 0.7), borderColor: t.red, borderWidth: t.highContrast ? 1 : 0, yAxisID: 'y', order: 2 },
+      {
+        type: 'bar',
+        label: m.worker ? `${m.worker} errors / min` : 'Errors / min',
+        data: m.errors.perMinute,
+        backgroundColor: withAlpha(t.red, t.highContrast ? 1 : 0.7),
+        borderColor: t.red,
+        borderWidth: t.highContrast ? 1 : 0,
+        yAxisID: 'y',
+        order: 2,
+      },
       line('Error rate %', m.errors.ratePct, t.orange, { yAxisID: 'y1', order: 1 }),
     ]);
-    this.set('duration', labels, [line('p50', m.duration.p50, t.blue), line('p95', m.duration.p95, t.purple, { borderDash: [5, 3] })]);
+    this.set('duration', labels, [
+      line('p50', m.duration.p50, t.blue),
+      line('p95', m.duration.p95, t.purple, { borderDash: [5, 3] }),
+    ]);
     this.set(
       'health',
       labels,
@@ -100,7 +141,11 @@ export class Charts {
     );
     const fig = document.getElementById('fig-queues');
     if (fig) fig.hidden = m.queues.length === 0;
-    this.set('queues', labels, m.queues.map((q, i) => line(q.name, q.values, [t.blue, t.orange, t.green, t.purple][i % 4]!)));
+    this.set(
+      'queues',
+      labels,
+      m.queues.map((q, i) => line(q.name, q.values, [t.blue, t.orange, t.green, t.purple][i % 4]!)),
+    );
     for (const kind of this.charts.keys()) this.note(kind, m.notes?.[kind]);
   }
 
@@ -141,14 +186,27 @@ export class Charts {
    * Dataset sizes per chart, for tests and diagnostics. `drawn`: values above zero (each is a
    * segment end, a bar, or a lone bucket's dot: all visible); `note`: the empty-chart text.
    */
-  summary(): Record<string, { datasets: number; points: number; drawn: number; color?: string; labels: string[]; note?: string }> {
-    const out: Record<string, { datasets: number; points: number; drawn: number; color?: string; labels: string[]; note?: string }> = {};
+  summary(): Record<
+    string,
+    { datasets: number; points: number; drawn: number; color?: string; labels: string[]; note?: string }
+  > {
+    const out: Record<
+      string,
+      { datasets: number; points: number; drawn: number; color?: string; labels: string[]; note?: string }
+    > = {};
     for (const [kind, chart] of this.charts) {
       const points = chart.data.datasets.reduce((n, d) => n + d.data.filter((v) => v !== null).length, 0);
       const drawn = chart.data.datasets.reduce((n, d) => n + d.data.filter((v) => v !== null && v > 0).length, 0);
       const labels = chart.data.datasets.map((d) => String(d.label));
       const note = chart.canvas?.parentElement?.querySelector('.chart-note')?.textContent ?? undefined;
-      out[kind] = { datasets: chart.data.datasets.length, points, drawn, color: chart.data.datasets[0]?.borderColor as string | undefined, labels, ...(note ? { note } : {}) };
+      out[kind] = {
+        datasets: chart.data.datasets.length,
+        points,
+        drawn,
+        color: chart.data.datasets[0]?.borderColor as string | undefined,
+        labels,
+        ...(note ? { note } : {}),
+      };
     }
     return out;
   }
@@ -179,9 +237,20 @@ export class Charts {
         tooltip: { enabled: true },
       },
       scales: {
-        x: axis({ stacked, ticks: { color: t.muted, font: { family: t.font, size: 11 }, maxTicksLimit: 7, maxRotation: 0, autoSkip: true } }),
+        x: axis({
+          stacked,
+          ticks: {
+            color: t.muted,
+            font: { family: t.font, size: 11 },
+            maxTicksLimit: 7,
+            maxRotation: 0,
+            autoSkip: true,
+          },
+        }),
         y: axis({ stacked, beginAtZero: true, ...(kind === 'errors' ? { position: 'left' } : {}) }),
-        ...(kind === 'errors' ? { y1: axis({ position: 'right', beginAtZero: true, suggestedMax: 10, grid: { drawOnChartArea: false } }) } : {}),
+        ...(kind === 'errors'
+          ? { y1: axis({ position: 'right', beginAtZero: true, suggestedMax: 10, grid: { drawOnChartArea: false } }) }
+          : {}),
       },
     };
   }
@@ -191,4 +260,3 @@ export class Charts {
 function isolated(data: Series, i: number): boolean {
   return data[i] !== null && data[i] !== undefined && (data[i - 1] ?? null) === null && (data[i + 1] ?? null) === null;
 }
-

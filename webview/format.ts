@@ -21,7 +21,9 @@ const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 export function clock(ts: number, withSeconds: boolean): string {
   const d = new Date(ts);
-  return withSeconds ? `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}` : `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return withSeconds
+    ? `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+    : `${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 export function logTime(ts: number): string {

@@ -34,7 +34,10 @@ export class LogPanel {
   private readonly datalist = el('log-workers');
   private listedWorkers = 0;
 
-  constructor(maxLines: number, private readonly hooks: LogPanelHooks) {
+  constructor(
+    maxLines: number,
+    private readonly hooks: LogPanelHooks,
+  ) {
     this.store = new LogStore(maxLines);
     this.scroller.addEventListener('scroll', () => this.onScroll(), { passive: true });
     this.followBtn.addEventListener('click', () => this.setFollowing(!this.following));
@@ -104,7 +107,11 @@ export class LogPanel {
       }
     }
     this.renderRows(n);
-    this.followBtn.textContent = this.following ? 'Pause' : this.newWhilePaused ? `Follow (${count(this.newWhilePaused)} new)` : 'Follow';
+    this.followBtn.textContent = this.following
+      ? 'Pause'
+      : this.newWhilePaused
+        ? `Follow (${count(this.newWhilePaused)} new)`
+        : 'Follow';
     this.followBtn.setAttribute('aria-pressed', String(this.following));
     this.countEl.textContent = `${count(n)} shown · ${count(this.store.size)} kept (max ${count(this.store.capacity)})`;
     this.countEl.dataset.kept = String(this.store.size);
@@ -132,7 +139,7 @@ export class LogPanel {
     row.dataset.seq = String(l.seq);
     const time = span('ts', l.cont ? '' : logTime(l.ts));
     const level = span('lvl', l.cont ? '' : LEVEL_TAG[l.level]);
-    const worker = span('wk', l.cont ? '' : l.worker ?? '');
+    const worker = span('wk', l.cont ? '' : (l.worker ?? ''));
     if (l.worker) worker.title = l.worker;
     const msg = span('msg', '');
     let at = 0;

@@ -140,7 +140,12 @@ export class LogStore {
     const f = this.filter;
     if (RANK[l.level] < RANK[f.level]) return false;
     // A known worker name matches exactly (worker-1 is not worker-12); anything else is a substring.
-    if (f.worker && l.worker !== f.worker && (this.workers.has(f.worker) || !(l.worker ?? '').toLowerCase().includes(f.worker.toLowerCase()))) return false;
+    if (
+      f.worker &&
+      l.worker !== f.worker &&
+      (this.workers.has(f.worker) || !(l.worker ?? '').toLowerCase().includes(f.worker.toLowerCase()))
+    )
+      return false;
     if (f.text && !l.text.toLowerCase().includes(f.text)) return false;
     return true;
   }

@@ -1,5 +1,17 @@
 import './dashboard.css';
-import { ALIVE, FAILING, WINDOWS, type ConnectionInfo, type HostMessage, type LevelName, type MetricsView, type Section, type WebviewState, type WindowKey, type WorkersPayload } from '../src/shared/protocol';
+import {
+  ALIVE,
+  FAILING,
+  WINDOWS,
+  type ConnectionInfo,
+  type HostMessage,
+  type LevelName,
+  type MetricsView,
+  type Section,
+  type WebviewState,
+  type WindowKey,
+  type WorkersPayload,
+} from '../src/shared/protocol';
 import { Charts } from './charts';
 import { count, rate, seconds } from './format';
 import { LogPanel } from './logPanel';
@@ -42,7 +54,13 @@ const table = new WorkerTable(state.tableSort as TableSort, {
   },
 });
 const logs = new LogPanel(10_000, {
-  openLink: (l) => vscode.postMessage({ type: 'link/open', path: l.path, line: l.line, ...(l.column !== undefined ? { column: l.column } : {}) }),
+  openLink: (l) =>
+    vscode.postMessage({
+      type: 'link/open',
+      path: l.path,
+      line: l.line,
+      ...(l.column !== undefined ? { column: l.column } : {}),
+    }),
   changed: () => {
     state.follow = logs.following;
     save();
@@ -117,7 +135,7 @@ let lastWorkers: WorkersPayload | undefined;
 function renderConnection(c: ConnectionInfo): void {
   const el = $('connection');
   el.className = `conn conn-${c.state}`;
-  el.textContent = c.state === 'connected' ? `Live · ${c.liveMode ?? 'connected'}` : c.message ?? c.state;
+  el.textContent = c.state === 'connected' ? `Live · ${c.liveMode ?? 'connected'}` : (c.message ?? c.state);
   el.title = c.message ?? '';
   $('log-source').textContent = c.logSource ?? '';
 }
@@ -144,16 +162,29 @@ function renderKpis(): void {
   const w = lastWorkers;
   const alive = w ? w.rows.filter((r) => ALIVE.has(r.health)).length : 0;
   const down = w ? w.rows.filter((r) => FAILING.has(r.health)).length : 0;
-  const boxes = [kpi('workers alive', w ? `${count(alive)} / ${count(w.total)}` : '—', down ? `${down} dead or crashed` : 'none down', down ? 'bad' : '')];
+  const boxes = [
+    kpi(
+      'workers alive',
+      w ? `${count(alive)} / ${count(w.total)}` : '—',
+      down ? `${down} dead or crashed` : 'none down',
+      down ? 'bad' : '',
+    ),
+  ];
   if (m) {
     const label = WINDOWS[m.window].label;
     const errRate = m.totals.errorRatePct;
     boxes.push(
       kpi('tasks / min', rate(m.totals.perMinute), `${count(m.totals.completed)} in ${label}`),
-      kpi('error rate', errRate === null ? '—' : `${errRate.toFixed(1)}%`, `${count(m.totals.errors)} errors in ${label}`, errRate !== null && errRate >= 10 ? 'bad' : ''),
+      kpi(
+        'error rate',
+        errRate === null ? '—' : `${errRate.toFixed(1)}%`,
+        `${count(m.totals.errors)} errors in ${label}`,
+        errRate !== null && errRate >= 10 ? 'bad' : '',
+      ),
       kpi('task duration p50', seconds(m.totals.p50s), `p95 ${seconds(m.totals.p95s)}`),
     );
-    for (const q of m.queues.slice(0, 2)) boxes.push(kpi(`queue ${q.name}`, q.latest === null ? '—' : count(q.latest), 'items'));
+    for (const q of m.queues.slice(0, 2))
+      boxes.push(kpi(`queue ${q.name}`, q.latest === null ? '—' : count(q.latest), 'items'));
   }
   $('kpis').replaceChildren(...boxes);
 }

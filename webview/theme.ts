@@ -23,19 +23,24 @@ export interface Theme {
 }
 
 function cssVar(name: string, fallback: string): string {
-  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim() || getComputedStyle(document.body).getPropertyValue(name).trim();
+  const v =
+    getComputedStyle(document.documentElement).getPropertyValue(name).trim() ||
+    getComputedStyle(document.body).getPropertyValue(name).trim();
   return v || fallback;
 }
 
 export function readTheme(): Theme {
-  const light = document.body.classList.contains('vscode-light') || document.body.classList.contains('vscode-high-contrast-light');
+  const light =
+    document.body.classList.contains('vscode-light') || document.body.classList.contains('vscode-high-contrast-light');
   const foreground = cssVar('--vscode-editor-foreground', cssVar('--vscode-foreground', light ? '#333333' : '#cccccc'));
   const t = {
     foreground,
     muted: cssVar('--vscode-charts-foreground', cssVar('--vscode-descriptionForeground', foreground)),
     grid: cssVar('--vscode-charts-lines', light ? 'rgba(0,0,0,0.12)' : 'rgba(255,255,255,0.12)'),
     font: cssVar('--vscode-font-family', 'system-ui, sans-serif'),
-    highContrast: document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light'),
+    highContrast:
+      document.body.classList.contains('vscode-high-contrast') ||
+      document.body.classList.contains('vscode-high-contrast-light'),
     blue: cssVar('--vscode-charts-blue', '#3794ff'),
     red: cssVar('--vscode-charts-red', '#f14c4c'),
     yellow: cssVar('--vscode-charts-yellow', '#cca700'),

@@ -69,7 +69,8 @@ export class WorkerTable {
 
   private setSort(key: SortKey): void {
     // Numbers read best largest first (longest task, most errors); text A→Z.
-    this.sort = this.sort.key === key ? { key, desc: !this.sort.desc } : { key, desc: !['name', 'health', 'task'].includes(key) };
+    this.sort =
+      this.sort.key === key ? { key, desc: !this.sort.desc } : { key, desc: !['name', 'health', 'task'].includes(key) };
     this.hooks.sorted(this.sort);
     this.render();
   }
@@ -81,7 +82,9 @@ export class WorkerTable {
     this.ageTimer = setTimeout(() => this.render(), AGE_TICK_MS);
     const now = Date.now() + this.skew;
     const f = this.filter;
-    const rows = this.payload.rows.filter((r) => !f || r.name.toLowerCase().includes(f) || r.health.includes(f) || (r.task ?? '').toLowerCase().includes(f));
+    const rows = this.payload.rows.filter(
+      (r) => !f || r.name.toLowerCase().includes(f) || r.health.includes(f) || (r.task ?? '').toLowerCase().includes(f),
+    );
     const val = (r: WorkerRow): number | string | undefined => {
       switch (this.sort.key) {
         case 'name':
@@ -106,16 +109,23 @@ export class WorkerTable {
     rows.sort((a, b) => {
       const va = val(a);
       const vb = val(b);
-      if (va === undefined || vb === undefined) return va === vb ? a.name.localeCompare(b.name) : va === undefined ? 1 : -1; // blanks last either way
+      if (va === undefined || vb === undefined)
+        return va === vb ? a.name.localeCompare(b.name) : va === undefined ? 1 : -1; // blanks last either way
       return (va < vb ? -1 : va > vb ? 1 : 0) * dir || a.name.localeCompare(b.name);
     });
     const shown = rows.slice(0, MAX_DOM_ROWS);
     this.body.replaceChildren(...shown.map((r) => this.row(r, now)));
-    const capped = this.payload.total > this.payload.rows.length ? ` (the ${count(this.payload.rows.length)} needing attention most)` : '';
+    const capped =
+      this.payload.total > this.payload.rows.length
+        ? ` (the ${count(this.payload.rows.length)} needing attention most)`
+        : '';
     const more = rows.length > shown.length ? ` · first ${count(shown.length)} shown, filter to narrow` : '';
     this.countEl.textContent = `${count(rows.length)} of ${count(this.payload.total)} workers${capped}${more}`;
     for (const th of Array.from(document.querySelectorAll<HTMLElement>('#worker-table th[data-key]'))) {
-      th.setAttribute('aria-sort', th.dataset.key === this.sort.key ? (this.sort.desc ? 'descending' : 'ascending') : 'none');
+      th.setAttribute(
+        'aria-sort',
+        th.dataset.key === this.sort.key ? (this.sort.desc ? 'descending' : 'ascending') : 'none',
+      );
     }
   }
 

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { checkRedisUrl } from '../core/connectionConfig';
 import type { HealthThresholds } from '../core/model';
 
-export type CliSource = { kind: 'redis'; url: string } | { kind: 'supabase'; url: string } | { kind: 'folder'; path: string };
+export type CliSource =
+  { kind: 'redis'; url: string } | { kind: 'supabase'; url: string } | { kind: 'folder'; path: string };
 
 export interface StatusArgs {
   command: 'status';
@@ -99,7 +100,8 @@ export function parseCliArgs(argv: string[]): ParsedCli {
   if (v.redis !== undefined) sources.push({ kind: 'redis', url: v.redis });
   if (v.supabase !== undefined) sources.push({ kind: 'supabase', url: v.supabase });
   if (v.folder !== undefined) sources.push({ kind: 'folder', path: v.folder });
-  if (sources.length > 1) return { command: 'error', message: 'Give one of --redis, --supabase or --folder, not several' };
+  if (sources.length > 1)
+    return { command: 'error', message: 'Give one of --redis, --supabase or --folder, not several' };
   const source = sources[0];
   if (source?.kind === 'redis' && !/^rediss?:\/\//.test(source.url)) {
     return { command: 'error', message: '--redis needs a URL starting with redis:// or rediss://' };
@@ -107,11 +109,16 @@ export function parseCliArgs(argv: string[]): ParsedCli {
   const redisProblem = source?.kind === 'redis' ? checkRedisUrl(source.url) : undefined;
   if (redisProblem) return { command: 'error', message: `--redis: ${redisProblem}` };
   if (source?.kind === 'supabase' && !/^https?:\/\//.test(source.url)) {
-    return { command: 'error', message: '--supabase needs a URL starting with https:// (or http:// for a local stack)' };
+    return {
+      command: 'error',
+      message: '--supabase needs a URL starting with https:// (or http:// for a local stack)',
+    };
   }
   if (source && 'path' in source && !source.path) return { command: 'error', message: '--folder needs a path' };
-  if (v.pattern !== undefined && source && source.kind !== 'folder') return { command: 'error', message: '--pattern applies to --folder only' };
-  if (v.preset !== undefined && source?.kind !== 'redis') return { command: 'error', message: '--preset applies to --redis only' };
+  if (v.pattern !== undefined && source && source.kind !== 'folder')
+    return { command: 'error', message: '--pattern applies to --folder only' };
+  if (v.preset !== undefined && source?.kind !== 'redis')
+    return { command: 'error', message: '--preset applies to --redis only' };
   if (v.preset !== undefined && !REDIS_PRESETS.includes(v.preset)) {
     return { command: 'error', message: `--preset should be one of ${REDIS_PRESETS.join(', ')}, not "${v.preset}"` };
   }
@@ -127,7 +134,8 @@ export function parseCliArgs(argv: string[]): ParsedCli {
   // 0 is a fair answer here ("print at once"), unlike for the other numbers.
   const rawAlert = v['alert-after'];
   const alertAfter = rawAlert === undefined ? 10 : rawAlert.trim() ? Number(rawAlert) : NaN;
-  if (!Number.isFinite(alertAfter) || alertAfter < 0) return { command: 'error', message: `--alert-after needs a number of seconds (0 or more), not "${rawAlert}"` };
+  if (!Number.isFinite(alertAfter) || alertAfter < 0)
+    return { command: 'error', message: `--alert-after needs a number of seconds (0 or more), not "${rawAlert}"` };
   const n: number[] = [];
   for (const [flag, raw, dflt] of nums) {
     if (raw === undefined) {
@@ -135,7 +143,8 @@ export function parseCliArgs(argv: string[]): ParsedCli {
       continue;
     }
     const x = Number(raw);
-    if (!raw.trim() || !Number.isFinite(x) || x <= 0) return { command: 'error', message: `${flag} needs a positive number, not "${raw}"` };
+    if (!raw.trim() || !Number.isFinite(x) || x <= 0)
+      return { command: 'error', message: `${flag} needs a positive number, not "${raw}"` };
     n.push(x);
   }
   const [interval, timeout, unresponsive, dead, slow] = n;

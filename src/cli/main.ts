@@ -35,7 +35,9 @@ main(process.argv.slice(2)).then(
   (err) => {
     // One line in words for a user; the stack only when asked for (WORKER_LENS_DEBUG=1).
     const detail = process.env.WORKER_LENS_DEBUG ? (err as Error)?.stack : undefined;
-    process.stderr.write(`worker-lens: ${detail ?? redactUrlsIn(displayText(err instanceof Error ? err.message : String(err), 500))}\n`);
+    process.stderr.write(
+      `worker-lens: ${detail ?? redactUrlsIn(displayText(err instanceof Error ? err.message : String(err), 500))}\n`,
+    );
     exit(EXIT_ERROR);
   },
 );

@@ -78,8 +78,12 @@ export function renderTable(workers: readonly WorkerView[], now: number, opts: R
   const cols: { title: string; right?: boolean; cell: (w: WorkerView) => string }[] = [
     { title: 'WORKER', cell: (w) => w.snapshot.name },
     { title: 'HEALTH', cell: (w) => HEALTH_WORD[w.health] },
-    { title: 'TASK', cell: (w) => (w.snapshot.task ? w.snapshot.task.title ?? w.snapshot.task.id ?? 'task' : '') },
-    { title: 'ELAPSED', right: true, cell: (w) => (w.snapshot.task?.startedAt !== undefined ? formatDuration(now - w.snapshot.task.startedAt) : '') },
+    { title: 'TASK', cell: (w) => (w.snapshot.task ? (w.snapshot.task.title ?? w.snapshot.task.id ?? 'task') : '') },
+    {
+      title: 'ELAPSED',
+      right: true,
+      cell: (w) => (w.snapshot.task?.startedAt !== undefined ? formatDuration(now - w.snapshot.task.startedAt) : ''),
+    },
     { title: 'LAST SEEN', right: true, cell: (w) => formatAge(w.snapshot.lastHeartbeat, now) },
   ];
   if (!sorted.some((w) => w.snapshot.task?.startedAt !== undefined)) cols.splice(3, 1);
@@ -87,7 +91,9 @@ export function renderTable(workers: readonly WorkerView[], now: number, opts: R
   if (hasErrors) cols.push({ title: 'ERRORS', right: true, cell: (w) => num(w.snapshot.errors) });
 
   // Escaped and cut before measuring: the widths are of what is printed.
-  const cells = sorted.map((w) => cols.map((c, i) => displayText(c.cell(w), i === 0 ? NAME_MAX : i === 2 ? TASK_MAX : NOTE_MAX)));
+  const cells = sorted.map((w) =>
+    cols.map((c, i) => displayText(c.cell(w), i === 0 ? NAME_MAX : i === 2 ? TASK_MAX : NOTE_MAX)),
+  );
   const widths = cols.map((c, i) => Math.max(c.title.length, ...cells.map((r) => r[i].length)));
   const taskCol = 2;
   let taskMax = TASK_MAX;
@@ -108,11 +114,14 @@ export function renderTable(workers: readonly WorkerView[], now: number, opts: R
       .join('  ')
       .trimEnd();
   const lines = [paint(opts.color, 1, fmt(cols.map((c) => c.title)))];
-  sorted.forEach((w, r) => lines.push(fmt(cells[r], (i, s) => (i === 1 ? paint(opts.color, HEALTH_COLOR[w.health], s) : s))));
+  sorted.forEach((w, r) =>
+    lines.push(fmt(cells[r], (i, s) => (i === 1 ? paint(opts.color, HEALTH_COLOR[w.health], s) : s))),
+  );
   const notes = sorted.filter((w) => w.health === 'unknown' && w.snapshot.problems.length);
   if (notes.length) {
     lines.push('');
-    for (const w of notes) lines.push(`${displayText(w.snapshot.name, NAME_MAX)}: ${displayText(w.snapshot.problems.join('; '), NOTE_MAX)}`);
+    for (const w of notes)
+      lines.push(`${displayText(w.snapshot.name, NAME_MAX)}: ${displayText(w.snapshot.problems.join('; '), NOTE_MAX)}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -121,7 +130,11 @@ export function renderTable(workers: readonly WorkerView[], now: number, opts: R
 export function headerLine(where: string, conn: ConnectionState, now: number, color: boolean, hasData = true): string {
   const time = new Date(now).toLocaleTimeString();
   if (conn.state === 'error') {
-    return paint(color, RED, `${where} · ${conn.message ?? 'error'}${hasData ? ' · showing last known data' : ''} · ${time}`);
+    return paint(
+      color,
+      RED,
+      `${where} · ${conn.message ?? 'error'}${hasData ? ' · showing last known data' : ''} · ${time}`,
+    );
   }
   if (conn.state === 'connecting') return `${where} · ${conn.message ?? 'connecting…'} · ${time}`;
   return `${where}${conn.liveMode ? ` · ${conn.liveMode}` : ''} · ${time}`;
@@ -170,7 +183,9 @@ function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;
 }
 
-/** One transition as `status --watch` prints it: "14:02:11  gpu-1  idle → dead". Store text is never a control sequence. */
+/**
+ * One transition as `status --watch` prints it: "14:02:11  gpu-1  idle → dead". Store text is never a control sequence.
+ */
 export function transitionLine(t: Transition, color = false): string {
   const safe = t.name.replace(/[\x00-\x1f\x7f]/g, '?');
   return `${clockTime(t.at)}  ${safe}  ${HEALTH_WORD[t.from]} → ${paint(color, HEALTH_COLOR[t.to], HEALTH_WORD[t.to])}`;

@@ -57,18 +57,30 @@ export async function runStatus(args: StatusArgs, io: CliIo): Promise<number> {
   const color = args.color ?? (Boolean(io.out.isTTY) && !io.env.NO_COLOR && io.env.TERM !== 'dumb');
   try {
     source.start(sink);
-    return args.watch ? await watch(args, io, fleet, source, where, color) : await once(args, io, fleet, source, where, color);
+    return args.watch
+      ? await watch(args, io, fleet, source, where, color)
+      : await once(args, io, fleet, source, where, color);
   } finally {
     await source.dispose();
   }
 }
 
-async function once(args: StatusArgs, io: CliIo, fleet: Fleet, source: WorkerSource, where: string, color: boolean): Promise<number> {
+async function once(
+  args: StatusArgs,
+  io: CliIo,
+  fleet: Fleet,
+  source: WorkerSource,
+  where: string,
+  color: boolean,
+): Promise<number> {
   const conn = await firstAnswer(fleet, args.timeoutMs);
   if (conn.state === 'connected') await source.refresh(); // lets files caught mid-write settle
   const final = fleet.connection;
   if (final.state !== 'connected') {
-    const why = final.state === 'connecting' ? `No answer from ${where} within ${args.timeoutMs / 1000}s.` : final.message ?? `Cannot read ${where}.`;
+    const why =
+      final.state === 'connecting'
+        ? `No answer from ${where} within ${args.timeoutMs / 1000}s.`
+        : (final.message ?? `Cannot read ${where}.`);
     io.err.write(`worker-lens: ${why}\n`);
     return EXIT_ERROR;
   }
@@ -85,7 +97,14 @@ async function once(args: StatusArgs, io: CliIo, fleet: Fleet, source: WorkerSou
  * the fleet changes. Piped, it prints a frame per interval (JSON: one line each).
  * Ends on Ctrl-C with the code of the last frame.
  */
-async function watch(args: StatusArgs, io: CliIo, fleet: Fleet, _source: WorkerSource, where: string, color: boolean): Promise<number> {
+async function watch(
+  args: StatusArgs,
+  io: CliIo,
+  fleet: Fleet,
+  _source: WorkerSource,
+  where: string,
+  color: boolean,
+): Promise<number> {
   const tty = Boolean(io.out.isTTY) && !args.json;
   let code = EXIT_ERROR;
   let everConnected = false;
@@ -108,10 +127,19 @@ async function watch(args: StatusArgs, io: CliIo, fleet: Fleet, _source: WorkerS
     const conn = fleet.connection;
     if (conn.state === 'connected') everConnected = true;
     code = everConnected ? exitCodeFor(views) : EXIT_ERROR;
-    if (args.json) return void io.out.write(`${terminalJson({ ...toJson(views, now, where, conn), ...(said.length ? { transitions: said } : {}) })}\n`);
+    if (args.json)
+      return void io.out.write(
+        `${terminalJson({ ...toJson(views, now, where, conn), ...(said.length ? { transitions: said } : {}) })}\n`,
+      );
     if (!tty) for (const t of said) io.out.write(`${transitionLine(t, color)}\n`);
-    const table = everConnected || views.length ? `${renderTable(views, now, { color, width: io.out.columns })}\n${summaryLine(views, color)}\n` : '';
-    const body = tty && recent.length ? `${table}\nTransitions\n${recent.map((t) => transitionLine(t, color)).join('\n')}\n` : table;
+    const table =
+      everConnected || views.length
+        ? `${renderTable(views, now, { color, width: io.out.columns })}\n${summaryLine(views, color)}\n`
+        : '';
+    const body =
+      tty && recent.length
+        ? `${table}\nTransitions\n${recent.map((t) => transitionLine(t, color)).join('\n')}\n`
+        : table;
     const text = `${headerLine(where, conn, now, color, views.length > 0)}\n\n${body}`;
     io.out.write(tty ? `\x1b[H\x1b[2J${text}` : `${text}\n`);
   };
@@ -158,7 +186,8 @@ function openSource(args: StatusArgs, io: CliIo): Opened | string {
   let src = args.source;
   if (!src) {
     const dflt = resolve(io.cwd, '.workers');
-    if (!isDir(dflt)) return 'no source given. Use --redis URL, --supabase URL or --folder PATH (or run where a .workers folder is). See --help.';
+    if (!isDir(dflt))
+      return 'no source given. Use --redis URL, --supabase URL or --folder PATH (or run where a .workers folder is). See --help.';
     src = { kind: 'folder', path: dflt };
   }
   let secret: string | undefined;
@@ -181,19 +210,30 @@ function openSource(args: StatusArgs, io: CliIo): Opened | string {
     case 'supabase': {
       // Seed 003's workers use SUPABASE_SERVICE_KEY; reading needs only the anon key.
       const key = secret ?? io.env.SUPABASE_SERVICE_KEY ?? io.env.SUPABASE_ANON_KEY;
-      if (!key) return 'no Supabase key: set SUPABASE_ANON_KEY or SUPABASE_SERVICE_KEY, or name the variable with --key-env.';
-      return { where: src.url, source: new SupabaseSource({ url: src.url, key, pollMs: args.intervalMs, realtime: Boolean(args.watch) }) };
+      if (!key)
+        return 'no Supabase key: set SUPABASE_ANON_KEY or SUPABASE_SERVICE_KEY, or name the variable with --key-env.';
+      return {
+        where: src.url,
+        source: new SupabaseSource({ url: src.url, key, pollMs: args.intervalMs, realtime: Boolean(args.watch) }),
+      };
     }
   }
 }
 
-/** The preset's source; without one, the orchestrator layout and every framework fleet found beside it (as in the editor). */
+/**
+ * The preset's source; without one, the orchestrator layout and every framework fleet found beside it (as in the
+ * editor).
+ */
 function redisSourceOf(url: string, password: string | undefined, args: StatusArgs): WorkerSource {
-  if (isFrameworkPreset(args.preset)) return new FrameworkSource({ url, password, frameworks: [args.preset], pollMs: args.intervalMs });
+  if (isFrameworkPreset(args.preset))
+    return new FrameworkSource({ url, password, frameworks: [args.preset], pollMs: args.intervalMs });
   // One read needs no push path: it would only open a second connection to close at once.
   const orchestrator = new RedisSource({ url, password, pollMs: args.intervalMs, push: args.watch ? 'auto' : 'off' });
   if (args.preset) return orchestrator;
-  return new CombinedSource([orchestrator, new FrameworkSource({ url, password, frameworks: 'detect', pollMs: args.intervalMs })]);
+  return new CombinedSource([
+    orchestrator,
+    new FrameworkSource({ url, password, frameworks: 'detect', pollMs: args.intervalMs }),
+  ]);
 }
 
 function isDir(p: string): boolean {

@@ -20,7 +20,10 @@ export interface SupervisorCommonOptions {
   claimIdleMs?: number;
   /** One run of an argv template. Default 120000. */
   runTimeoutMs?: number;
-  /** A request taken over from a crashed supervisor, or one with no timeout, is dropped once older than this. Default 10 min. */
+  /**
+   * A request taken over from a crashed supervisor, or one with no timeout, is dropped once older than this. Default 10
+   * min.
+   */
   maxRetryAgeMs?: number;
   maxCount?: number;
   /** Only workers whose id matches may be restarted. */
@@ -50,7 +53,8 @@ export async function carryOut(r: ControlRequest, p: CarryOutPolicy): Promise<{ 
   if (r.action === 'restart' && p.workerPattern && !p.workerPattern.test(r.worker!)) {
     return { ok: false, message: `refused: "${r.worker}" does not match this supervisor's --worker-pattern` };
   }
-  if (r.action === 'scale' && r.count! > p.maxCount) return { ok: false, message: `refused: at most ${p.maxCount} workers (--max-count)` };
+  if (r.action === 'scale' && r.count! > p.maxCount)
+    return { ok: false, message: `refused: at most ${p.maxCount} workers (--max-count)` };
   const template = r.action === 'restart' ? p.restart : p.scale;
   if (template) {
     const a = expandArgv(template, r.action === 'restart' ? { worker: r.worker } : { count: r.count });
@@ -61,9 +65,13 @@ export async function carryOut(r: ControlRequest, p: CarryOutPolicy): Promise<{ 
     return { ok: res.ok, message: `${displayArgv(a.argv)}: ${res.message}` };
   }
   if (p.pool) {
-    if (p.lease && !(Date.now() < p.lease.validUntil)) return { ok: false, message: "not started: this supervisor's hold on the request had lapsed" };
+    if (p.lease && !(Date.now() < p.lease.validUntil))
+      return { ok: false, message: "not started: this supervisor's hold on the request had lapsed" };
     try {
-      return { ok: true, message: r.action === 'restart' ? await p.pool.restart(r.worker!) : await p.pool.scale(r.count!) };
+      return {
+        ok: true,
+        message: r.action === 'restart' ? await p.pool.restart(r.worker!) : await p.pool.scale(r.count!),
+      };
     } catch (err) {
       return { ok: false, message: err instanceof Error ? err.message : String(err) };
     }

@@ -17,7 +17,13 @@ const toState = (w: SimWorker) => ({
   completed: w.completed,
   errors: w.errors,
   version: w.version,
-  task: w.task && { id: w.task.id, title: w.task.title, task_type: w.task.task_type, repository: w.task.repository, started_at: w.task.started_at },
+  task: w.task && {
+    id: w.task.id,
+    title: w.task.title,
+    task_type: w.task.task_type,
+    repository: w.task.repository,
+    started_at: w.task.started_at,
+  },
 });
 
 /**
@@ -39,20 +45,89 @@ export class RedisFleetWriter implements FleetWriter {
     for (const w of workers) {
       const key = `worker:state:${w.id}`;
       const hash = stateHash(toState(w));
-      if (isJsonStringWorker(w.id)) p.set(key, JSON.stringify({ ...hash, total_completed: w.completed, total_errors: w.errors, current_task: hash.current_task === 'null' ? null : JSON.parse(hash.current_task) }));
+      if (isJsonStringWorker(w.id))
+        p.set(
+          key,
+          JSON.stringify({
+            ...hash,
+            total_completed: w.completed,
+            total_errors: w.errors,
+            current_task: hash.current_task === 'null' ? null : JSON.parse(hash.current_task),
+          }),
+        );
       else p.hset(key, hash);
-      p.xadd(STREAMS.events, 'MAXLEN', '~', STREAM_CAP, '*', 'worker_id', w.id, 'event', 'heartbeat', 'status', w.status);
+      p.xadd(
+        STREAMS.events,
+        'MAXLEN',
+        '~',
+        STREAM_CAP,
+        '*',
+        'worker_id',
+        w.id,
+        'event',
+        'heartbeat',
+        'status',
+        w.status,
+      );
     }
     for (const e of events) {
       const id = e.worker.id;
       if (e.kind === 'task_completed') {
         p.incr(`worker:${id}:completed`);
-        p.xadd(STREAMS.completions, 'MAXLEN', '~', STREAM_CAP, '*', 'worker_id', id, 'task_id', e.task.id, 'title', e.task.title, 'duration_ms', String(e.durationMs), 'level', 'info');
+        p.xadd(
+          STREAMS.completions,
+          'MAXLEN',
+          '~',
+          STREAM_CAP,
+          '*',
+          'worker_id',
+          id,
+          'task_id',
+          e.task.id,
+          'title',
+          e.task.title,
+          'duration_ms',
+          String(e.durationMs),
+          'level',
+          'info',
+        );
       } else if (e.kind === 'task_failed') {
         p.incr(`worker:${id}:errors`);
-        p.xadd(STREAMS.errors, 'MAXLEN', '~', STREAM_CAP, '*', 'worker_id', id, 'task_id', e.task.id, 'title', e.task.title, 'duration_ms', String(e.durationMs), 'error', e.error, 'level', 'error');
+        p.xadd(
+          STREAMS.errors,
+          'MAXLEN',
+          '~',
+          STREAM_CAP,
+          '*',
+          'worker_id',
+          id,
+          'task_id',
+          e.task.id,
+          'title',
+          e.task.title,
+          'duration_ms',
+          String(e.durationMs),
+          'error',
+          e.error,
+          'level',
+          'error',
+        );
       } else if (e.kind === 'status' || e.kind === 'task_started') {
-        p.xadd(STREAMS.workerEvents, 'MAXLEN', '~', STREAM_CAP, '*', 'worker_id', id, 'event', e.kind, 'status', e.worker.status, 'message', describe(e));
+        p.xadd(
+          STREAMS.workerEvents,
+          'MAXLEN',
+          '~',
+          STREAM_CAP,
+          '*',
+          'worker_id',
+          id,
+          'event',
+          e.kind,
+          'status',
+          e.worker.status,
+          'message',
+          describe(e),
+        );
       }
     }
     await p.exec();
@@ -89,7 +164,15 @@ export class FilesFleetWriter implements FleetWriter {
           errors: w.errors,
           specialization: w.specialization,
           version: w.version,
-          current_task: w.task ? { id: w.task.id, title: w.task.title, task_type: w.task.task_type, repository: w.task.repository, started_at: new Date(w.task.started_at).toISOString() } : null,
+          current_task: w.task
+            ? {
+                id: w.task.id,
+                title: w.task.title,
+                task_type: w.task.task_type,
+                repository: w.task.repository,
+                started_at: new Date(w.task.started_at).toISOString(),
+              }
+            : null,
         };
         const file = join(this.dir, `${w.id}.json`);
         await writeFile(`${file}.tmp`, JSON.stringify(body));

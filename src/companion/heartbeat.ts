@@ -16,7 +16,9 @@ export interface HeartbeatOptions {
   redis: string | Redis;
   intervalMs?: number;
   specialization?: string;
-  /** The code this worker runs (a release or a Git commit); default $WORKER_VERSION, else $GIT_SHA, else not written. */
+  /**
+   * The code this worker runs (a release or a Git commit); default $WORKER_VERSION, else $GIT_SHA, else not written.
+   */
   version?: string;
   /** Stop (and write status "stopped") on SIGTERM/SIGINT. Default true. */
   handleSignals?: boolean;
@@ -37,7 +39,14 @@ export function startHeartbeat(id: string, opts: HeartbeatOptions): Heartbeat {
   const client = typeof opts.redis === 'string' ? new Redis(opts.redis, { maxRetriesPerRequest: 1 }) : opts.redis;
   const owned = typeof opts.redis === 'string';
   client.on('error', () => undefined); // a heartbeat must never crash its worker
-  const state: OrchestratorState = { status: 'starting', specialization: opts.specialization, lastActivity: Date.now(), completed: 0, errors: 0, version: opts.version ?? (process.env.WORKER_VERSION || process.env.GIT_SHA || undefined) };
+  const state: OrchestratorState = {
+    status: 'starting',
+    specialization: opts.specialization,
+    lastActivity: Date.now(),
+    completed: 0,
+    errors: 0,
+    version: opts.version ?? (process.env.WORKER_VERSION || process.env.GIT_SHA || undefined),
+  };
   let stopped = false;
 
   const write = async (event: string, extra: (m: ReturnType<Redis['multi']>) => void = () => undefined) => {
@@ -70,7 +79,13 @@ export function startHeartbeat(id: string, opts: HeartbeatOptions): Heartbeat {
       return write('job_failed', (m) => m.incr(`worker:${id}:errors`));
     },
     startTask: (t) => {
-      state.task = { id: t.id ?? `task-${Date.now()}`, title: t.title, task_type: t.task_type ?? 'task', repository: t.repository ?? '', started_at: t.started_at ?? Date.now() };
+      state.task = {
+        id: t.id ?? `task-${Date.now()}`,
+        title: t.title,
+        task_type: t.task_type ?? 'task',
+        repository: t.repository ?? '',
+        started_at: t.started_at ?? Date.now(),
+      };
       state.status = 'working';
       return write('task_started');
     },
@@ -83,7 +98,16 @@ export function startHeartbeat(id: string, opts: HeartbeatOptions): Heartbeat {
       const durationMs = task ? Date.now() - task.started_at : 0;
       await write(ok ? 'task_completed' : 'task_failed', (m) => {
         m.incr(`worker:${id}:${ok ? 'completed' : 'errors'}`);
-        const fields = ['worker_id', id, 'task_id', task?.id ?? '', 'title', task?.title ?? '', 'duration_ms', String(durationMs)];
+        const fields = [
+          'worker_id',
+          id,
+          'task_id',
+          task?.id ?? '',
+          'title',
+          task?.title ?? '',
+          'duration_ms',
+          String(durationMs),
+        ];
         if (ok) m.xadd(STREAMS.completions, 'MAXLEN', '~', STREAM_CAP, '*', ...fields);
         else m.xadd(STREAMS.errors, 'MAXLEN', '~', STREAM_CAP, '*', ...fields, 'error', error ?? 'failed');
       });

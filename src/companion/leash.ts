@@ -95,13 +95,20 @@ const EXIT_DRAIN_MS = 300;
  * lease holds (see LEASH). Never rejects; the result says what happened in words, as
  * runArgv's do ("exit 0", "exit 2: unknown worker", "program not found: pm2").
  */
-export function runLeashed(argv: readonly string[], opts: LeashedRunOptions): Promise<{ ok: boolean; message: string }> {
+export function runLeashed(
+  argv: readonly string[],
+  opts: LeashedRunOptions,
+): Promise<{ ok: boolean; message: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', LEASH, String(opts.lease.validUntil), String(opts.timeoutMs), formatWait(opts.timeoutMs), ...argv], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true, // its own process group: a kill of the supervisor's group leaves it to stop the program
-      windowsHide: true,
-    });
+    const child = spawn(
+      process.execPath,
+      ['-e', LEASH, String(opts.lease.validUntil), String(opts.timeoutMs), formatWait(opts.timeoutMs), ...argv],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true, // its own process group: a kill of the supervisor's group leaves it to stop the program
+        windowsHide: true,
+      },
+    );
     const tails = { stdout: '', stderr: '' };
     const forward = (stream: NodeJS.ReadableStream, key: 'stdout' | 'stderr') => {
       let rest = '';
@@ -132,9 +139,20 @@ export function runLeashed(argv: readonly string[], opts: LeashedRunOptions): Pr
       setTimeout(() => {
         child.stdout!.destroy();
         child.stderr!.destroy();
-        const own = lastLine(tails.stderr.split('\n').filter((l) => l.startsWith(MARK)).pop()?.slice(MARK.length));
+        const own = lastLine(
+          tails.stderr
+            .split('\n')
+            .filter((l) => l.startsWith(MARK))
+            .pop()
+            ?.slice(MARK.length),
+        );
         const last = lastLine(tails.stderr.replaceAll(new RegExp(`^${MARK}.*$`, 'gm'), '')) || lastLine(tails.stdout);
-        if (own) resolve({ ok: false, message: /^program not found|^not allowed|^cannot run/.test(own) || !last ? own : `${own} (last output: ${last})` });
+        if (own)
+          resolve({
+            ok: false,
+            message:
+              /^program not found|^not allowed|^cannot run/.test(own) || !last ? own : `${own} (last output: ${last})`,
+          });
         else if (signal) resolve({ ok: false, message: `killed by ${signal}${last ? `: ${last}` : ''}` });
         else resolve({ ok: code === 0, message: `exit ${code ?? '?'}${last ? `: ${last}` : ''}` });
       }, EXIT_DRAIN_MS).unref();
@@ -154,4 +172,3 @@ function lastLine(s: string | undefined): string {
   const line = (s ?? '').trim().split(/\r?\n/).pop()?.trim() ?? '';
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
-

@@ -43,7 +43,18 @@ export type SimEvent =
   | { kind: 'status'; worker: SimWorker; status: SimStatus }
   | { kind: 'heartbeat'; worker: SimWorker };
 
-const TITLES = ['Fix login bug', 'Reindex search', 'Resize images', 'Sync invoices', 'Train ranker', 'Send digests', 'Scan dependencies', 'Render report', 'Backfill metrics', 'Transcode video'];
+const TITLES = [
+  'Fix login bug',
+  'Reindex search',
+  'Resize images',
+  'Sync invoices',
+  'Train ranker',
+  'Send digests',
+  'Scan dependencies',
+  'Render report',
+  'Backfill metrics',
+  'Transcode video',
+];
 const TYPES = ['bugfix', 'index', 'media', 'billing', 'ml', 'email', 'security', 'report'];
 const REPOS = ['acme/api', 'acme/web', 'acme/ml', 'acme/billing'];
 const SPECS = ['backend', 'frontend', 'data', 'gpu', 'general'];
@@ -51,7 +62,7 @@ const ERRORS = [
   'TimeoutError: upstream did not answer in 30s',
   'KeyError: \'customer_id\' (File "src/worker.py", line 42, in handle)',
   'ConnectionResetError: [Errno 104] Connection reset by peer',
-  'ValueError: invalid literal for int() with base 10: \'n/a\'',
+  "ValueError: invalid literal for int() with base 10: 'n/a'",
 ];
 
 /** mulberry32: small, fast, seedable. */
@@ -184,7 +195,13 @@ export class SimFleet {
           w.errors++;
           w.status = 'idle';
           w.nextChange = now + 500 + r() * 2000;
-          events.push({ kind: 'task_failed', worker: w, task, durationMs, error: ERRORS[Math.floor(r() * ERRORS.length)] });
+          events.push({
+            kind: 'task_failed',
+            worker: w,
+            task,
+            durationMs,
+            error: ERRORS[Math.floor(r() * ERRORS.length)],
+          });
         } else {
           w.completed++;
           w.status = 'idle';

@@ -10,7 +10,8 @@ import { runSimulator } from './simulator';
  * Writes a simulated fleet in the orchestrator preset's format (Redis) or as seed 004's
  * heartbeat files (folder). --rate is the heartbeats per second per worker (default 0.5).
  */
-const USAGE = 'Usage: npm run simulate -- --workers N (--redis URL | --folder PATH) [--rate R] [--duration S] [--seed K]';
+const USAGE =
+  'Usage: npm run simulate -- --workers N (--redis URL | --folder PATH) [--rate R] [--duration S] [--seed K]';
 
 async function main(): Promise<number> {
   let values;
@@ -57,7 +58,9 @@ async function main(): Promise<number> {
   const durationMs = values.duration ? Number(values.duration) * 1000 : undefined;
   const sim = runSimulator({ workers, seed: Number(values.seed), writer, beatMs: 1000 / rate, durationMs });
   // The URL may hold a password: printed masked.
-  console.log(`simulate: ${workers} workers → ${values.redis ? redactUrl(values.redis) : resolve(values.folder!)}${durationMs ? ` for ${values.duration}s` : ' (Ctrl-C to stop)'}`);
+  console.log(
+    `simulate: ${workers} workers → ${values.redis ? redactUrl(values.redis) : resolve(values.folder!)}${durationMs ? ` for ${values.duration}s` : ' (Ctrl-C to stop)'}`,
+  );
   const stop = () => void sim.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

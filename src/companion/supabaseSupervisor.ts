@@ -38,14 +38,30 @@ export class SupabaseSupervisor {
   private readonly client: SupabaseClient;
   private readonly table: string;
   private readonly where: string;
-  private readonly o: Required<Pick<SupabaseSupervisorOptions, 'claimIdleMs' | 'runTimeoutMs' | 'maxRetryAgeMs' | 'maxCount' | 'concurrency' | 'pollMs'>> & SupabaseSupervisorOptions;
+  private readonly o: Required<
+    Pick<
+      SupabaseSupervisorOptions,
+      'claimIdleMs' | 'runTimeoutMs' | 'maxRetryAgeMs' | 'maxCount' | 'concurrency' | 'pollMs'
+    >
+  > &
+    SupabaseSupervisorOptions;
   private readonly inflight = new Map<string, Promise<void>>();
   private stopping = false;
   private loopDone?: Promise<void>;
   private wake?: () => void;
 
   constructor(opts: SupabaseSupervisorOptions) {
-    this.o = { claimIdleMs: 10_000, runTimeoutMs: 120_000, maxRetryAgeMs: 600_000, maxCount: 100, concurrency: 4, pollMs: 1000, ...definedOnly(opts), url: opts.url, key: opts.key };
+    this.o = {
+      claimIdleMs: 10_000,
+      runTimeoutMs: 120_000,
+      maxRetryAgeMs: 600_000,
+      maxCount: 100,
+      concurrency: 4,
+      pollMs: 1000,
+      ...definedOnly(opts),
+      url: opts.url,
+      key: opts.key,
+    };
     this.consumer = opts.consumer ?? `${hostname()}:${process.pid}`;
     this.table = opts.table || DEFAULT_COMMANDS_TABLE;
     this.where = supabaseHost(opts.url);
@@ -76,9 +92,15 @@ export class SupabaseSupervisor {
         await this.takeOverStale();
         const room = this.o.concurrency - this.inflight.size;
         if (room > 0) {
-          const { data, error, status } = await this.client.from(this.table).select(COLUMNS).eq('status', 'pending').order('requested_at').limit(room + this.inflight.size);
+          const { data, error, status } = await this.client
+            .from(this.table)
+            .select(COLUMNS)
+            .eq('status', 'pending')
+            .order('requested_at')
+            .limit(room + this.inflight.size);
           if (error) throw Object.assign(new Error(error.message), { code: error.code, status });
-          for (const row of (data ?? []) as unknown as CommandRow[]) if (!this.inflight.has(row.id)) this.track(row.id, this.claim(row));
+          for (const row of (data ?? []) as unknown as CommandRow[])
+            if (!this.inflight.has(row.id)) this.track(row.id, this.claim(row));
         }
         if (failures) this.log('info', `reading ${this.table} at ${this.where} again`);
         failures = 0;
@@ -87,14 +109,19 @@ export class SupabaseSupervisor {
       }
       firstRead();
       await new Promise<void>((r) => {
-        const t = setTimeout(r, failures ? Math.min(10_000, this.o.pollMs * 2 ** Math.min(failures, 4)) : this.o.pollMs);
+        const t = setTimeout(
+          r,
+          failures ? Math.min(10_000, this.o.pollMs * 2 ** Math.min(failures, 4)) : this.o.pollMs,
+        );
         this.wake = () => (clearTimeout(t), r());
       });
     }
   }
 
   private track(id: string, p: Promise<void>): void {
-    const t = p.catch((err) => this.log('error', `request ${id} failed: ${String(err)}`)).finally(() => this.inflight.delete(id));
+    const t = p
+      .catch((err) => this.log('error', `request ${id} failed: ${String(err)}`))
+      .finally(() => this.inflight.delete(id));
     this.inflight.set(id, t);
   }
 
@@ -103,7 +130,9 @@ export class SupabaseSupervisor {
     const parsed = fromRow(row);
     const expired = parsed.request && this.tooOld(row, row.timeout_ms ?? this.o.maxRetryAgeMs);
     const refusal = parsed.error ? `refused: ${parsed.error}` : expired;
-    const next = refusal ? { status: 'failed', message: refusal } : { status: 'accepted', message: `${summary(parsed.request!)} accepted` };
+    const next = refusal
+      ? { status: 'failed', message: refusal }
+      : { status: 'accepted', message: `${summary(parsed.request!)} accepted` };
     const asked = Date.now();
     const won = await this.move(row.id, 'pending', { ...next, supervisor: this.consumer });
     if (!won) return; // another supervisor, or the editor's expiry, got there first
@@ -117,16 +146,27 @@ export class SupabaseSupervisor {
   /** Rows accepted by a supervisor that stopped renewing them: take them over (or refuse them when too old). */
   private async takeOverStale(): Promise<void> {
     const cutoff = new Date(Date.now() - this.o.claimIdleMs).toISOString();
-    const { data } = await this.client.from(this.table).select(COLUMNS).eq('status', 'accepted').lt('updated_at', cutoff).limit(10);
+    const { data } = await this.client
+      .from(this.table)
+      .select(COLUMNS)
+      .eq('status', 'accepted')
+      .lt('updated_at', cutoff)
+      .limit(10);
     for (const row of (data ?? []) as unknown as CommandRow[]) {
       if (this.inflight.has(row.id)) continue;
       const parsed = fromRow(row);
-      const refusal = parsed.error ? `refused: ${parsed.error}` : this.tooOld(row, Math.max(row.timeout_ms ?? 0, this.o.maxRetryAgeMs));
+      const refusal = parsed.error
+        ? `refused: ${parsed.error}`
+        : this.tooOld(row, Math.max(row.timeout_ms ?? 0, this.o.maxRetryAgeMs));
       // Compare-and-set on the updated_at we saw: a supervisor that renewed it meanwhile keeps it.
       const asked = Date.now();
       const q = this.client
         .from(this.table)
-        .update(refusal ? { status: 'failed', message: refusal, supervisor: this.consumer, updated_at: new Date().toISOString() } : { supervisor: this.consumer, updated_at: new Date().toISOString() })
+        .update(
+          refusal
+            ? { status: 'failed', message: refusal, supervisor: this.consumer, updated_at: new Date().toISOString() }
+            : { supervisor: this.consumer, updated_at: new Date().toISOString() },
+        )
         .eq('id', row.id)
         .eq('status', 'accepted')
         .eq('updated_at', row.updated_at!)
@@ -164,11 +204,19 @@ export class SupabaseSupervisor {
     const keepAlive = setInterval(() => void renew().catch(() => undefined), Math.max(20, holdMs / 5));
     try {
       if ((await renew().catch(() => undefined)) !== true) {
-        this.log('warn', `request ${id}: no longer held by this supervisor before it started (stalled or cut off); left to the one that holds it`);
+        this.log(
+          'warn',
+          `request ${id}: no longer held by this supervisor before it started (stalled or cut off); left to the one that holds it`,
+        );
         return;
       }
       this.log('info', `${summary(r)} (request ${id} by ${by}${takenOver ? ', taken over' : ''})`);
-      const { ok, message } = await carryOut(r, { ...this.o, name: this.consumer, lease, log: (line) => this.log('info', line) });
+      const { ok, message } = await carryOut(r, {
+        ...this.o,
+        name: this.consumer,
+        lease,
+        log: (line) => this.log('info', line),
+      });
       this.log(ok ? 'info' : 'warn', `${summary(r)}: ${ok ? 'done' : 'failed'} — ${message}`);
       await this.finish(id, ok ? 'done' : 'failed', message);
     } finally {
@@ -190,10 +238,17 @@ export class SupabaseSupervisor {
         .eq('supervisor', this.consumer)
         .eq('status', 'accepted')
         .select('id');
-      if (!error && !data?.length) this.log('warn', `request ${id}: not answered from here — another supervisor took it over while this one stalled`);
+      if (!error && !data?.length)
+        this.log(
+          'warn',
+          `request ${id}: not answered from here — another supervisor took it over while this one stalled`,
+        );
       if (!error) return;
       if (attempt >= 5 || this.stopping) {
-        this.log('error', `could not record the result of ${id}: ${describeSupabaseError(error, this.table, this.where)}`);
+        this.log(
+          'error',
+          `could not record the result of ${id}: ${describeSupabaseError(error, this.table, this.where)}`,
+        );
         return;
       }
       await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
@@ -202,7 +257,12 @@ export class SupabaseSupervisor {
 
   /** Compare-and-set on status; true when this call made the change. */
   private async move(id: string, from: string, to: Record<string, unknown>): Promise<boolean> {
-    const { data, error } = await this.client.from(this.table).update({ ...to, updated_at: new Date().toISOString() }).eq('id', id).eq('status', from).select('id');
+    const { data, error } = await this.client
+      .from(this.table)
+      .update({ ...to, updated_at: new Date().toISOString() })
+      .eq('id', id)
+      .eq('status', from)
+      .select('id');
     if (error) throw Object.assign(new Error(error.message), { code: error.code });
     return Boolean(data?.length);
   }

@@ -53,7 +53,21 @@ return 1`;
  */
 export class Supervisor {
   readonly consumer: string;
-  private readonly o: Required<Pick<SupervisorOptions, 'commandsStream' | 'resultsStream' | 'group' | 'claimIdleMs' | 'runTimeoutMs' | 'maxRetryAgeMs' | 'maxCount' | 'concurrency' | 'blockMs'>> & SupervisorOptions;
+  private readonly o: Required<
+    Pick<
+      SupervisorOptions,
+      | 'commandsStream'
+      | 'resultsStream'
+      | 'group'
+      | 'claimIdleMs'
+      | 'runTimeoutMs'
+      | 'maxRetryAgeMs'
+      | 'maxCount'
+      | 'concurrency'
+      | 'blockMs'
+    >
+  > &
+    SupervisorOptions;
   private client!: Redis;
   private reader!: Redis;
   private stopping = false;
@@ -82,8 +96,15 @@ export class Supervisor {
 
   /** Connects and joins the group; resolves when requests are being read. */
   async start(): Promise<void> {
-    this.client = createClient(this.o.url, this.o.password, { connectionName: `workerlens-supervisor:${this.consumer}`, enableOfflineQueue: true, maxRetriesPerRequest: 1 });
-    this.reader = createClient(this.o.url, this.o.password, { connectionName: `workerlens-supervisor-read:${this.consumer}`, commandTimeout: this.o.blockMs + 5000 });
+    this.client = createClient(this.o.url, this.o.password, {
+      connectionName: `workerlens-supervisor:${this.consumer}`,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: 1,
+    });
+    this.reader = createClient(this.o.url, this.o.password, {
+      connectionName: `workerlens-supervisor-read:${this.consumer}`,
+      commandTimeout: this.o.blockMs + 5000,
+    });
     for (const c of [this.client, this.reader]) c.on('error', () => undefined); // reported by waitReady and the loop
     await this.waitReady(this.client);
     await this.waitReady(this.reader);
@@ -124,8 +145,16 @@ export class Supervisor {
   /** Every process is a new consumer (host:pid): one that stops with nothing pending removes itself. */
   private async leaveGroup(): Promise<void> {
     try {
-      const pending = (await this.client.xpending(this.o.commandsStream, this.o.group, '-', '+', 1, this.consumer)) as unknown[];
-      if (pending.length === 0) await this.client.xgroup('DELCONSUMER', this.o.commandsStream, this.o.group, this.consumer);
+      const pending = (await this.client.xpending(
+        this.o.commandsStream,
+        this.o.group,
+        '-',
+        '+',
+        1,
+        this.consumer,
+      )) as unknown[];
+      if (pending.length === 0)
+        await this.client.xgroup('DELCONSUMER', this.o.commandsStream, this.o.group, this.consumer);
     } catch {
       // Not connected or never started: nothing to tidy, and nothing lost by leaving it.
     }
@@ -159,10 +188,20 @@ export class Supervisor {
           continue;
         }
         const block = Math.max(10, Math.min(this.o.blockMs, this.nextClaim - Date.now()));
-        const res = (await this.reader.xreadgroup('GROUP', this.o.group, this.consumer, 'COUNT', room, 'BLOCK', block, 'STREAMS', this.o.commandsStream, '>')) as
-          | [string, [string, string[]][]][]
-          | null;
-        for (const [, entries] of res ?? []) for (const [id, fields] of entries) this.track(this.handle(id, fields, true));
+        const res = (await this.reader.xreadgroup(
+          'GROUP',
+          this.o.group,
+          this.consumer,
+          'COUNT',
+          room,
+          'BLOCK',
+          block,
+          'STREAMS',
+          this.o.commandsStream,
+          '>',
+        )) as [string, [string, string[]][]][] | null;
+        for (const [, entries] of res ?? [])
+          for (const [id, fields] of entries) this.track(this.handle(id, fields, true));
         failures = 0;
       } catch (err) {
         if (this.stopping) break;
@@ -178,7 +217,9 @@ export class Supervisor {
   }
 
   private track(p: Promise<void>): void {
-    const t = p.catch((err) => this.log('error', `request handling failed: ${String(err)}`)).finally(() => this.inflight.delete(t));
+    const t = p
+      .catch((err) => this.log('error', `request handling failed: ${String(err)}`))
+      .finally(() => this.inflight.delete(t));
     this.inflight.add(t);
   }
 
@@ -186,11 +227,15 @@ export class Supervisor {
   private async claimStale(): Promise<void> {
     let cursor = '0-0';
     do {
-      const [next, entries, deleted] = (await this.client.xautoclaim(this.o.commandsStream, this.o.group, this.consumer, this.o.claimIdleMs, cursor, 'COUNT', 10)) as [
-        string,
-        ([string, string[]] | null)[],
-        string[]?,
-      ];
+      const [next, entries, deleted] = (await this.client.xautoclaim(
+        this.o.commandsStream,
+        this.o.group,
+        this.consumer,
+        this.o.claimIdleMs,
+        cursor,
+        'COUNT',
+        10,
+      )) as [string, ([string, string[]] | null)[], string[]?];
       cursor = next;
       // Trimmed away while pending (stream MAXLEN): nothing left to do but forget them.
       if (deleted?.length) await this.client.xack(this.o.commandsStream, this.o.group, ...deleted);
@@ -231,10 +276,15 @@ export class Supervisor {
       lease.onChange?.(ours ? lease.validUntil : undefined);
       return ours;
     };
-    const keepAlive = setInterval(() => {
-      void renew().catch(() => undefined); // not renewed in time, the leash stops the program
-      void this.client.xclaim(this.o.commandsStream, this.o.group, this.consumer, 0, entryId, 'JUSTID').catch(() => undefined);
-    }, Math.max(20, lockMs / 5));
+    const keepAlive = setInterval(
+      () => {
+        void renew().catch(() => undefined); // not renewed in time, the leash stops the program
+        void this.client
+          .xclaim(this.o.commandsStream, this.o.group, this.consumer, 0, entryId, 'JUSTID')
+          .catch(() => undefined);
+      },
+      Math.max(20, lockMs / 5),
+    );
     try {
       if (await this.client.exists(doneKey)) {
         await this.client.multi().xack(this.o.commandsStream, this.o.group, entryId).del(lockKey).exec();
@@ -246,7 +296,10 @@ export class Supervisor {
         return;
       }
       if (!(await renew())) {
-        this.log('warn', `request ${r.id}: the lock lapsed before it started (this supervisor stalled); left to the one that took it over`);
+        this.log(
+          'warn',
+          `request ${r.id}: the lock lapsed before it started (this supervisor stalled); left to the one that took it over`,
+        );
         return;
       }
       this.log('info', `${summary(r)} (request ${r.id} by ${r.requestedBy}${fresh ? '' : ', taken over'})`);
@@ -270,7 +323,9 @@ export class Supervisor {
     const age = Number(sec) * 1000 + Math.floor(Number(micro) / 1000) - Number(entryId.split('-')[0]);
     const acceptedBefore = !fresh && (await this.client.exists(acceptedKey(r.id))) === 1;
     // Requests from other tools may carry no timeout: they get the retry age, never forever.
-    const limit = acceptedBefore ? Math.max(r.timeoutMs ?? 0, this.o.maxRetryAgeMs) : r.timeoutMs ?? this.o.maxRetryAgeMs;
+    const limit = acceptedBefore
+      ? Math.max(r.timeoutMs ?? 0, this.o.maxRetryAgeMs)
+      : (r.timeoutMs ?? this.o.maxRetryAgeMs);
     if (age < limit) return undefined;
     return `expired: first picked up ${Math.round(age / 1000)} s after it was sent; the requester had already stopped waiting`;
   }
@@ -283,7 +338,14 @@ export class Supervisor {
   private async accept(r: ControlRequest): Promise<void> {
     await this.client
       .multi()
-      .xadd(this.o.resultsStream, 'MAXLEN', '~', String(STREAM_MAXLEN), '*', ...resultFields({ id: r.id, status: 'accepted', message: `${summary(r)} accepted`, supervisor: this.consumer }))
+      .xadd(
+        this.o.resultsStream,
+        'MAXLEN',
+        '~',
+        String(STREAM_MAXLEN),
+        '*',
+        ...resultFields({ id: r.id, status: 'accepted', message: `${summary(r)} accepted`, supervisor: this.consumer }),
+      )
       .set(acceptedKey(r.id), this.consumer, 'PX', this.o.maxRetryAgeMs + 60_000)
       .exec();
   }
@@ -293,18 +355,43 @@ export class Supervisor {
    * few times (about 15 s) before giving up: without the done marker a takeover would run
    * the request a second time. The caller's keep-alive holds the lock meanwhile.
    */
-  private async finish(entryId: string, id: string, status: ResultStatus, message: string, lockKey?: string): Promise<void> {
+  private async finish(
+    entryId: string,
+    id: string,
+    status: ResultStatus,
+    message: string,
+    lockKey?: string,
+  ): Promise<void> {
     const fields = resultFields({ id, status, message, supervisor: this.consumer });
     const doneKey = `workerlens:command-done:${id}`;
     for (let attempt = 0; ; attempt++) {
       try {
         if (!lockKey) {
-          await this.client.multi().xadd(this.o.resultsStream, 'MAXLEN', '~', String(STREAM_MAXLEN), '*', ...fields).set(doneKey, status, 'EX', 86_400).xack(this.o.commandsStream, this.o.group, entryId).exec();
+          await this.client
+            .multi()
+            .xadd(this.o.resultsStream, 'MAXLEN', '~', String(STREAM_MAXLEN), '*', ...fields)
+            .set(doneKey, status, 'EX', 86_400)
+            .xack(this.o.commandsStream, this.o.group, entryId)
+            .exec();
           return;
         }
         const keys = [lockKey, this.o.resultsStream, doneKey, this.o.commandsStream];
-        const wrote = await this.client.eval(FINISH, keys.length, ...keys, this.consumer, String(STREAM_MAXLEN), status, this.o.group, entryId, ...fields);
-        if (wrote !== 1) this.log('warn', `request ${id}: not answered from here — the lock lapsed while it ran (this supervisor stalled) and another supervisor holds it now`);
+        const wrote = await this.client.eval(
+          FINISH,
+          keys.length,
+          ...keys,
+          this.consumer,
+          String(STREAM_MAXLEN),
+          status,
+          this.o.group,
+          entryId,
+          ...fields,
+        );
+        if (wrote !== 1)
+          this.log(
+            'warn',
+            `request ${id}: not answered from here — the lock lapsed while it ran (this supervisor stalled) and another supervisor holds it now`,
+          );
         return;
       } catch (err) {
         if (attempt >= 4 || this.stopping) throw err;

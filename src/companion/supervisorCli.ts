@@ -49,8 +49,25 @@ Options:
 `;
 
 const STRING_OPTIONS = [
-  'redis', 'password-env', 'supabase', 'key-env', 'commands-table', 'config', 'restart', 'scale', 'pool', 'pool-size', 'pool-prefix',
-  'commands-stream', 'results-stream', 'group', 'consumer', 'claim-idle-ms', 'timeout-seconds', 'max-count', 'worker-pattern',
+  'redis',
+  'password-env',
+  'supabase',
+  'key-env',
+  'commands-table',
+  'config',
+  'restart',
+  'scale',
+  'pool',
+  'pool-size',
+  'pool-prefix',
+  'commands-stream',
+  'results-stream',
+  'group',
+  'consumer',
+  'claim-idle-ms',
+  'timeout-seconds',
+  'max-count',
+  'worker-pattern',
 ];
 
 interface FileConfig {
@@ -76,13 +93,22 @@ interface FileConfig {
 export function parseSupervisorArgs(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
-): { options?: SupervisorOptions; supabase?: SupabaseSupervisorOptions; poolArgv?: string[]; help?: boolean; error?: string } {
+): {
+  options?: SupervisorOptions;
+  supabase?: SupabaseSupervisorOptions;
+  poolArgv?: string[];
+  help?: boolean;
+  error?: string;
+} {
   let v: Record<string, string | boolean | undefined>;
   try {
     v = parseArgs({
       args: argv,
       strict: true,
-      options: { ...Object.fromEntries(STRING_OPTIONS.map((k) => [k, { type: 'string' as const }])), help: { type: 'boolean', short: 'h' } },
+      options: {
+        ...Object.fromEntries(STRING_OPTIONS.map((k) => [k, { type: 'string' as const }])),
+        help: { type: 'boolean', short: 'h' },
+      },
     }).values as Record<string, string | boolean | undefined>;
   } catch (err) {
     return { error: (err as Error).message };
@@ -106,14 +132,18 @@ export function parseSupervisorArgs(
 
   const supabaseUrl = s('supabase') ?? file.supabase;
   const url = supabaseUrl ?? s('redis') ?? file.redis ?? env.REDIS_URL;
-  if (!url) return { error: '--redis URL or --supabase URL is needed (or "redis" / "supabase" in --config, or $REDIS_URL)' };
-  if (supabaseUrl === undefined && !/^rediss?:\/\//.test(url)) return { error: '--redis should start with redis:// or rediss://' };
+  if (!url)
+    return { error: '--redis URL or --supabase URL is needed (or "redis" / "supabase" in --config, or $REDIS_URL)' };
+  if (supabaseUrl === undefined && !/^rediss?:\/\//.test(url))
+    return { error: '--redis should start with redis:// or rediss://' };
   const redisProblem = supabaseUrl === undefined ? checkRedisUrl(url) : undefined;
   if (redisProblem) return { error: `--redis: ${redisProblem}` };
-  if (supabaseUrl !== undefined && !/^https?:\/\//.test(supabaseUrl)) return { error: '--supabase should be the project URL, https://<project>.supabase.co' };
+  if (supabaseUrl !== undefined && !/^https?:\/\//.test(supabaseUrl))
+    return { error: '--supabase should be the project URL, https://<project>.supabase.co' };
   const keyEnv = s('key-env') ?? file.keyEnv ?? 'SUPABASE_SERVICE_KEY';
   const key = env[keyEnv];
-  if (supabaseUrl !== undefined && !key) return { error: `the service_role key is needed in $${keyEnv} (or name another variable with --key-env)` };
+  if (supabaseUrl !== undefined && !key)
+    return { error: `the service_role key is needed in $${keyEnv} (or name another variable with --key-env)` };
   const passwordEnv = s('password-env') ?? file.passwordEnv;
   const password = passwordEnv ? env[passwordEnv] : env.REDIS_PASSWORD;
 
@@ -126,13 +156,15 @@ export function parseSupervisorArgs(
   const poolRaw = s('pool') ?? file.pool?.argv;
   const pool = poolRaw === undefined ? {} : parseArgvTemplate(poolRaw, ['worker'], '--pool');
   for (const t of [restart, scale, pool]) if (t.error) return { error: t.error };
-  if (!restart.argv && !scale.argv && !pool.argv) return { error: 'nothing to do: give --restart and/or --scale, or --pool' };
+  if (!restart.argv && !scale.argv && !pool.argv)
+    return { error: 'nothing to do: give --restart and/or --scale, or --pool' };
 
   const claimIdleMs = num('claim-idle-ms', file.claimIdleMs);
   const timeoutSeconds = num('timeout-seconds', file.timeoutSeconds);
   const maxCount = num('max-count', file.maxCount);
-  const poolSize = s('pool-size') !== undefined ? Number(s('pool-size')) : file.pool?.size ?? 1;
-  if (claimIdleMs === 'bad' || timeoutSeconds === 'bad' || maxCount === 'bad') return { error: '--claim-idle-ms, --timeout-seconds and --max-count take positive numbers' };
+  const poolSize = s('pool-size') !== undefined ? Number(s('pool-size')) : (file.pool?.size ?? 1);
+  if (claimIdleMs === 'bad' || timeoutSeconds === 'bad' || maxCount === 'bad')
+    return { error: '--claim-idle-ms, --timeout-seconds and --max-count take positive numbers' };
   if (!Number.isInteger(poolSize) || poolSize < 0) return { error: '--pool-size takes a whole number' };
   let workerPattern: RegExp | undefined;
   const pattern = s('worker-pattern') ?? file.workerPattern;
@@ -158,12 +190,41 @@ export function parseSupervisorArgs(
     workerPattern,
   };
   if (pool.argv) {
-    options.pool = new WorkerPool({ argv: pool.argv, size: poolSize, prefix: s('pool-prefix') ?? file.pool?.prefix ?? 'worker', log: (level, m) => logLine(level, m) });
+    options.pool = new WorkerPool({
+      argv: pool.argv,
+      size: poolSize,
+      prefix: s('pool-prefix') ?? file.pool?.prefix ?? 'worker',
+      log: (level, m) => logLine(level, m),
+    });
   }
   if (supabaseUrl !== undefined) {
-    const { restart: r, scale: sc, consumer, claimIdleMs: c, runTimeoutMs, maxCount: m, workerPattern: wp, pool: p } = options;
+    const {
+      restart: r,
+      scale: sc,
+      consumer,
+      claimIdleMs: c,
+      runTimeoutMs,
+      maxCount: m,
+      workerPattern: wp,
+      pool: p,
+    } = options;
     const table = s('commands-table') ?? file.commandsTable;
-    return { supabase: { url: supabaseUrl, key: key!, table, restart: r, scale: sc, consumer, claimIdleMs: c, runTimeoutMs, maxCount: m, workerPattern: wp, pool: p }, poolArgv: pool.argv };
+    return {
+      supabase: {
+        url: supabaseUrl,
+        key: key!,
+        table,
+        restart: r,
+        scale: sc,
+        consumer,
+        claimIdleMs: c,
+        runTimeoutMs,
+        maxCount: m,
+        workerPattern: wp,
+        pool: p,
+      },
+      poolArgv: pool.argv,
+    };
   }
   return { options, poolArgv: pool.argv };
 }
@@ -193,7 +254,9 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const supervisor = parsed.supabase ? new SupabaseSupervisor({ ...parsed.supabase, log: logLine }) : new Supervisor({ ...parsed.options!, log: logLine });
+  const supervisor = parsed.supabase
+    ? new SupabaseSupervisor({ ...parsed.supabase, log: logLine })
+    : new Supervisor({ ...parsed.options!, log: logLine });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -207,7 +270,10 @@ async function main(): Promise<void> {
     await supervisor.start();
   } catch (err) {
     if (stopping) return; // stopped while waiting for Redis: stop() exits
-    logLine('error', `cannot start: ${parsed.supabase ? String(err) : describeRedisError(err, redactUrl(parsed.options!.url))}`);
+    logLine(
+      'error',
+      `cannot start: ${parsed.supabase ? String(err) : describeRedisError(err, redactUrl(parsed.options!.url))}`,
+    );
     await supervisor.stop().catch(() => undefined);
     process.exit(2);
   }

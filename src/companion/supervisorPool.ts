@@ -54,7 +54,8 @@ export class WorkerPool {
   restart(name: string): Promise<string> {
     return this.serial(async () => {
       const slot = this.slots.get(name);
-      if (!slot) throw new Error(`"${name}" is not one of this supervisor's workers (${this.names().join(', ') || 'none'})`);
+      if (!slot)
+        throw new Error(`"${name}" is not one of this supervisor's workers (${this.names().join(', ') || 'none'})`);
       const before = this.pid(name);
       await this.stopSlot(slot);
       this.spawnSlot(name);
@@ -73,11 +74,17 @@ export class WorkerPool {
         started.push(name);
       }
       const stopped = this.names().slice(count);
-      await Promise.all(stopped.map(async (n) => {
-        await this.stopSlot(this.slots.get(n)!);
-        this.slots.delete(n);
-      }));
-      const change = started.length ? `; started ${started.join(', ')}` : stopped.length ? `; stopped ${stopped.join(', ')}` : '';
+      await Promise.all(
+        stopped.map(async (n) => {
+          await this.stopSlot(this.slots.get(n)!);
+          this.slots.delete(n);
+        }),
+      );
+      const change = started.length
+        ? `; started ${started.join(', ')}`
+        : stopped.length
+          ? `; stopped ${stopped.join(', ')}`
+          : '';
       return `scaled from ${from} to ${this.slots.size}${change}`;
     });
   }
@@ -123,7 +130,11 @@ export class WorkerPool {
         resolve();
       });
       child.once('exit', (code, signal) => {
-        if (!this.stopped) this.opts.log?.(code === 0 ? 'info' : 'warn', `${name} (pid ${child.pid}) exited with ${signal ?? `code ${code}`}`);
+        if (!this.stopped)
+          this.opts.log?.(
+            code === 0 ? 'info' : 'warn',
+            `${name} (pid ${child.pid}) exited with ${signal ?? `code ${code}`}`,
+          );
         resolve();
       });
     });

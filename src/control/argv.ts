@@ -34,8 +34,10 @@ export function parseArgvTemplate(raw: unknown, allowed: readonly Placeholder[],
       argv = text.split(/\s+/).filter(Boolean);
     }
   }
-  if (!Array.isArray(argv) || argv.length === 0) return { error: `${what} should be a non-empty list of arguments, e.g. ["pm2", "restart", "\${worker}"]` };
-  if (!argv.every((a): a is string => typeof a === 'string')) return { error: `${what}: every argument should be a string` };
+  if (!Array.isArray(argv) || argv.length === 0)
+    return { error: `${what} should be a non-empty list of arguments, e.g. ["pm2", "restart", "\${worker}"]` };
+  if (!argv.every((a): a is string => typeof a === 'string'))
+    return { error: `${what}: every argument should be a string` };
   if (argv[0].length === 0) return { error: `${what}: the program name is empty` };
   // The program itself is never chosen by data from the store.
   if (argv[0].includes('${')) return { error: `${what}: the program (first argument) cannot contain a placeholder` };
@@ -43,7 +45,10 @@ export function parseArgvTemplate(raw: unknown, allowed: readonly Placeholder[],
     for (const m of a.matchAll(PLACEHOLDER)) {
       const name = m[1];
       if (!KNOWN.has(name)) return { error: `${what}: unknown placeholder \${${name}} (use \${worker} or \${count})` };
-      if (!allowed.includes(name as Placeholder)) return { error: `${what}: \${${name}} has no value here (this command can use ${allowed.map((p) => `\${${p}}`).join(', ') || 'no placeholders'})` };
+      if (!allowed.includes(name as Placeholder))
+        return {
+          error: `${what}: \${${name}} has no value here (this command can use ${allowed.map((p) => `\${${p}}`).join(', ') || 'no placeholders'})`,
+        };
     }
   }
   return { argv: [...argv] };
@@ -54,7 +59,10 @@ export function parseArgvTemplate(raw: unknown, allowed: readonly Placeholder[],
  * argument into an option (`--force` as a worker name in `["pm2", "restart", "${worker}"]`):
  * no shell is involved, but the program would still read it as a flag.
  */
-export function expandArgv(template: readonly string[], values: Partial<Record<Placeholder, string | number>>): TemplateResult {
+export function expandArgv(
+  template: readonly string[],
+  values: Partial<Record<Placeholder, string | number>>,
+): TemplateResult {
   const out: string[] = [];
   for (const arg of template) {
     let missing: string | undefined;
@@ -68,7 +76,8 @@ export function expandArgv(template: readonly string[], values: Partial<Record<P
     });
     if (missing) return { error: `no value for \${${missing}}` };
     if (expanded.includes('\0')) return { error: 'a value contains a NUL character' };
-    if (expanded.startsWith('-') && !arg.startsWith('-')) return { error: `"${expanded}" would be read as an option by ${template[0]}; refused` };
+    if (expanded.startsWith('-') && !arg.startsWith('-'))
+      return { error: `"${expanded}" would be read as an option by ${template[0]}; refused` };
     out.push(expanded);
   }
   return { argv: out };
@@ -77,7 +86,8 @@ export function expandArgv(template: readonly string[], values: Partial<Record<P
 /** Which placeholders a template uses (for the confirmation text and validation). */
 export function placeholdersOf(template: readonly string[]): Placeholder[] {
   const found = new Set<Placeholder>();
-  for (const a of template) for (const m of a.matchAll(PLACEHOLDER)) if (KNOWN.has(m[1])) found.add(m[1] as Placeholder);
+  for (const a of template)
+    for (const m of a.matchAll(PLACEHOLDER)) if (KNOWN.has(m[1])) found.add(m[1] as Placeholder);
   return [...found];
 }
 

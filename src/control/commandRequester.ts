@@ -30,7 +30,12 @@ export class CommandRequester implements ControlRequester {
     const a = this.argvFor(r);
     if (!a.argv) return { status: 'failed', message: a.error ?? 'no command' };
     opts.onAccepted?.(`running ${displayArgv(a.argv)}`);
-    const res = await runArgv(a.argv, { timeoutMs: this.cfg.timeoutMs, signal: opts.signal, onOutput: this.cfg.onOutput, cwd: this.cfg.cwd });
+    const res = await runArgv(a.argv, {
+      timeoutMs: this.cfg.timeoutMs,
+      signal: opts.signal,
+      onOutput: this.cfg.onOutput,
+      cwd: this.cfg.cwd,
+    });
     if (opts.signal?.aborted) return { status: 'cancelled', message: res.message };
     return { status: res.ok ? 'done' : 'failed', message: res.message };
   }

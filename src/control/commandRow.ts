@@ -42,8 +42,14 @@ export function toRow(r: ControlRequest): CommandRow {
 /** A row read back; anything malformed comes back as words (the supervisor fails the row with them). */
 export function fromRow(row: Partial<CommandRow>): { request?: ControlRequest; error?: string } {
   if (typeof row.id !== 'string' || !row.id) return { error: 'the request has no id' };
-  if (row.action !== 'restart' && row.action !== 'scale') return { error: `unknown action "${String(row.action ?? '')}"` };
-  const r: ControlRequest = { id: row.id, action: row.action, requestedBy: String(row.requested_by ?? 'unknown'), requestedAt: String(row.requested_at ?? '') };
+  if (row.action !== 'restart' && row.action !== 'scale')
+    return { error: `unknown action "${String(row.action ?? '')}"` };
+  const r: ControlRequest = {
+    id: row.id,
+    action: row.action,
+    requestedBy: String(row.requested_by ?? 'unknown'),
+    requestedAt: String(row.requested_at ?? ''),
+  };
   if (typeof row.timeout_ms === 'number') r.timeoutMs = row.timeout_ms;
   if (row.action === 'restart') {
     const p = workerIdProblem(row.worker);

@@ -32,7 +32,8 @@ const MAX_BUFFER = 1024 * 1024;
 export function runArgv(argv: readonly string[], opts: RunOptions): Promise<RunResult> {
   return new Promise((resolve) => {
     const [file, ...args] = argv;
-    const cannot = (why: string) => resolve({ ok: false, exitCode: null, signal: null, timedOut: false, stdout: '', stderr: '', message: why });
+    const cannot = (why: string) =>
+      resolve({ ok: false, exitCode: null, signal: null, timedOut: false, stdout: '', stderr: '', message: why });
     let child: ReturnType<typeof execFile>;
     try {
       child = spawnArgv();
@@ -70,7 +71,8 @@ export function runArgv(argv: readonly string[], opts: RunOptions): Promise<RunR
           encoding: 'utf8',
         },
         (err, stdout, stderr) => {
-          const e = err as (NodeJS.ErrnoException & { killed?: boolean; signal?: NodeJS.Signals; code?: number | string }) | null;
+          const e = err as
+            (NodeJS.ErrnoException & { killed?: boolean; signal?: NodeJS.Signals; code?: number | string }) | null;
           const exitCode = typeof e?.code === 'number' ? e.code : e ? child.exitCode : 0;
           const signal = e?.signal ?? child.signalCode ?? null;
           let timedOut = false;
@@ -87,7 +89,15 @@ export function runArgv(argv: readonly string[], opts: RunOptions): Promise<RunR
           else if (signal) message = `killed by ${signal}`;
           else message = `exit ${exitCode ?? '?'}`;
           if (last && !/^program not found|^not allowed/.test(message)) message += `: ${last}`;
-          resolve({ ok: !e, exitCode: exitCode ?? null, signal, timedOut, stdout: stdout ?? '', stderr: stderr ?? '', message });
+          resolve({
+            ok: !e,
+            exitCode: exitCode ?? null,
+            signal,
+            timedOut,
+            stdout: stdout ?? '',
+            stderr: stderr ?? '',
+            message,
+          });
         },
       );
     }

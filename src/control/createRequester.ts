@@ -24,14 +24,25 @@ export function createRequester(
   hooks: { onOutput?: (line: string, stream: 'stdout' | 'stderr') => void; cwd?: string } = {},
 ): ControlRequester | string {
   if (config.mode === 'command') {
-    return new CommandRequester({ restart: config.restart, scale: config.scale, timeoutMs: config.timeoutMs, onOutput: hooks.onOutput, cwd: hooks.cwd });
+    return new CommandRequester({
+      restart: config.restart,
+      scale: config.scale,
+      timeoutMs: config.timeoutMs,
+      onOutput: hooks.onOutput,
+      cwd: hooks.cwd,
+    });
   }
   const problem = storeModeProblem(target.type);
   if (problem) return problem;
   if (!target.url) return 'the connection has no url';
   if (target.type === 'supabase') {
     if (!target.secret) return 'the connection has no Supabase key';
-    return new SupabaseStoreRequester({ url: target.url, key: target.secret, table: config.commandsTable, timeoutMs: config.timeoutMs });
+    return new SupabaseStoreRequester({
+      url: target.url,
+      key: target.secret,
+      table: config.commandsTable,
+      timeoutMs: config.timeoutMs,
+    });
   }
   const store = new RedisStoreRequester({
     url: target.url,

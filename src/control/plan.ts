@@ -25,7 +25,11 @@ const MAX_LISTED = 15;
  * The modal's text: names what will happen, exactly. In command mode every argv is
  * listed as it will run; in store mode, where the request goes.
  */
-export function confirmation(requests: readonly ControlRequest[], requester: ControlRequester, ctx: { connection: string; workers?: ReadonlyMap<string, WorkerView>; currentCount?: number; unhealthy?: boolean }): Confirmation {
+export function confirmation(
+  requests: readonly ControlRequest[],
+  requester: ControlRequester,
+  ctx: { connection: string; workers?: ReadonlyMap<string, WorkerView>; currentCount?: number; unhealthy?: boolean },
+): Confirmation {
   const first = requests[0];
   if (first.action === 'scale') {
     const from = ctx.currentCount !== undefined ? ` from ${ctx.currentCount}` : '';
@@ -37,27 +41,44 @@ export function confirmation(requests: readonly ControlRequest[], requester: Con
   }
   const n = requests.length;
   // Worker ids come from the store: a U+202E in one must not make the modal name another worker.
-  const what = n === 1 ? `worker "${displayText(first.worker ?? '', 200)}"` : `${n} ${ctx.unhealthy ? 'unhealthy ' : ''}workers`;
+  const what =
+    n === 1 ? `worker "${displayText(first.worker ?? '', 200)}"` : `${n} ${ctx.unhealthy ? 'unhealthy ' : ''}workers`;
   const lines = requests.slice(0, MAX_LISTED).map((r) => {
     const w = r.worker !== undefined ? ctx.workers?.get(r.worker) : undefined;
     const state = w ? ` (${w.health})` : '';
-    return displayText(n === 1 ? `Worker Lens will ${requester.describe(r)}.` : `• ${r.worker}${state}: ${requester.describe(r)}`, 1000);
+    return displayText(
+      n === 1 ? `Worker Lens will ${requester.describe(r)}.` : `• ${r.worker}${state}: ${requester.describe(r)}`,
+      1000,
+    );
   });
   if (n > MAX_LISTED) lines.push(`… and ${n - MAX_LISTED} more`);
-  return { message: `Restart ${what} on "${ctx.connection}"?`, detail: lines.join('\n'), button: n === 1 ? 'Restart' : `Restart ${n}` };
+  return {
+    message: `Restart ${what} on "${ctx.connection}"?`,
+    detail: lines.join('\n'),
+    button: n === 1 ? 'Restart' : `Restart ${n}`,
+  };
 }
 
 /** One sentence for the notification after all requests finished. */
-export function outcomeSummary(results: readonly { request: ControlRequest; outcome: { status: string; message: string } }[]): { level: 'info' | 'warning' | 'error'; text: string } {
-  const label = (r: ControlRequest) => (r.action === 'restart' ? `Restart ${displayText(r.worker ?? '', 200)}` : `Scale to ${r.count}`);
+export function outcomeSummary(
+  results: readonly { request: ControlRequest; outcome: { status: string; message: string } }[],
+): { level: 'info' | 'warning' | 'error'; text: string } {
+  const label = (r: ControlRequest) =>
+    r.action === 'restart' ? `Restart ${displayText(r.worker ?? '', 200)}` : `Scale to ${r.count}`;
   const bad = results.filter((r) => r.outcome.status !== 'done');
   if (results.length === 1) {
     const { request, outcome } = results[0];
     const verb = outcome.status === 'done' ? 'done' : outcome.status === 'timeout' ? 'no answer' : outcome.status;
-    return { level: outcome.status === 'done' ? 'info' : outcome.status === 'failed' ? 'error' : 'warning', text: `${label(request)}: ${verb} — ${outcome.message}` };
+    return {
+      level: outcome.status === 'done' ? 'info' : outcome.status === 'failed' ? 'error' : 'warning',
+      text: `${label(request)}: ${verb} — ${outcome.message}`,
+    };
   }
   if (!bad.length) return { level: 'info', text: `All ${results.length} requests done.` };
-  const listed = bad.slice(0, 5).map((b) => `${label(b.request)}: ${b.outcome.message}`).join('; ');
+  const listed = bad
+    .slice(0, 5)
+    .map((b) => `${label(b.request)}: ${b.outcome.message}`)
+    .join('; ');
   const more = bad.length > 5 ? ` (and ${bad.length - 5} more)` : '';
   const level = bad.some((b) => b.outcome.status === 'failed') ? 'error' : 'warning';
   return { level, text: `${results.length - bad.length} of ${results.length} done. ${listed}${more}` };

@@ -2,7 +2,16 @@ import type { Redis } from 'ioredis';
 import { redactUrl } from '../core/connectionConfig';
 import { createClient } from '../sources/redis/redisClient';
 import { describeRedisError } from '../sources/redis/redisErrors';
-import { formatWait, NO_SUPERVISOR, resultFromFields, toFields, type ControlRequest, type ControlRequester, type Outcome, type SendOptions } from './request';
+import {
+  formatWait,
+  NO_SUPERVISOR,
+  resultFromFields,
+  toFields,
+  type ControlRequest,
+  type ControlRequester,
+  type Outcome,
+  type SendOptions,
+} from './request';
 
 export const DEFAULT_COMMANDS_STREAM = 'workerlens:commands';
 export const DEFAULT_RESULTS_STREAM = 'workerlens:command-results';
@@ -62,21 +71,30 @@ export class RedisStoreRequester implements ControlRequester {
     const outcome = new Promise<Outcome>((settle) => (waiter = { settle, onAccepted: opts.onAccepted }));
     this.waiters.set(r.id, waiter);
     let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => waiter.settle({ status: 'cancelled', message: 'stopped waiting; a supervisor may still carry it out' });
+    const onAbort = () =>
+      waiter.settle({ status: 'cancelled', message: 'stopped waiting; a supervisor may still carry it out' });
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       // The reader must know where the results stream ends *before* the request is
       // added, or a fast supervisor's answer could land before the point it reads from.
       await this.startReader();
-      await this.connected().then((c) => c.xadd(this.commands, 'MAXLEN', '~', String(STREAM_MAXLEN), '*', ...toFields({ ...r, timeoutMs })));
+      await this.connected().then((c) =>
+        c.xadd(this.commands, 'MAXLEN', '~', String(STREAM_MAXLEN), '*', ...toFields({ ...r, timeoutMs })),
+      );
       // Counted from the write, as the supervisor counts its expiry from the entry's id:
       // once we say "no supervisor answered", no supervisor will still act on it.
       timer = setTimeout(() => {
         const wait = formatWait(timeoutMs);
         waiter.settle(
           waiter.accepted !== undefined
-            ? { status: 'timeout', message: `a supervisor accepted it (${waiter.accepted}) but reported no result within ${wait}` }
-            : { status: 'timeout', message: `${NO_SUPERVISOR} within ${wait}: is a supervisor running and reading ${this.commands}?` },
+            ? {
+                status: 'timeout',
+                message: `a supervisor accepted it (${waiter.accepted}) but reported no result within ${wait}`,
+              }
+            : {
+                status: 'timeout',
+                message: `${NO_SUPERVISOR} within ${wait}: is a supervisor running and reading ${this.commands}?`,
+              },
         );
       }, timeoutMs);
     } catch (err) {
@@ -99,7 +117,8 @@ export class RedisStoreRequester implements ControlRequester {
     }
     const c = this.client;
     // One connect() for concurrent sends: a second call while connecting would throw.
-    if (c.status === 'wait' || c.status === 'end') this.connecting ??= c.connect().finally(() => (this.connecting = undefined));
+    if (c.status === 'wait' || c.status === 'end')
+      this.connecting ??= c.connect().finally(() => (this.connecting = undefined));
     await this.connecting;
     return c;
   }
@@ -126,11 +145,22 @@ export class RedisStoreRequester implements ControlRequester {
         try {
           if (!this.reader) {
             // Blocking reads get their own connection: they would hold up the XADDs.
-            this.reader = createClient(this.opts.url, this.opts.password, { connectionName: 'worker-lens-control-results', commandTimeout: blockMs + 5000 });
+            this.reader = createClient(this.opts.url, this.opts.password, {
+              connectionName: 'worker-lens-control-results',
+              commandTimeout: blockMs + 5000,
+            });
             this.reader.on('error', () => undefined);
           }
           if (this.reader.status === 'wait' || this.reader.status === 'end') await this.reader.connect();
-          const res = (await this.reader.xread('COUNT', 100, 'BLOCK', blockMs, 'STREAMS', this.results, this.cursor)) as [string, [string, string[]][]][] | null;
+          const res = (await this.reader.xread(
+            'COUNT',
+            100,
+            'BLOCK',
+            blockMs,
+            'STREAMS',
+            this.results,
+            this.cursor,
+          )) as [string, [string, string[]][]][] | null;
           for (const [, entries] of res ?? []) {
             for (const [id, fields] of entries) {
               this.cursor = id;

@@ -80,8 +80,18 @@ export function requester(): string {
   return `${user}@${hostname()}`;
 }
 
-export function newRequest(action: ControlAction, target: { worker?: string; count?: number }, timeoutMs?: number): ControlRequest {
-  const r: ControlRequest = { id: randomUUID(), action, ...target, requestedBy: requester(), requestedAt: new Date().toISOString() };
+export function newRequest(
+  action: ControlAction,
+  target: { worker?: string; count?: number },
+  timeoutMs?: number,
+): ControlRequest {
+  const r: ControlRequest = {
+    id: randomUUID(),
+    action,
+    ...target,
+    requestedBy: requester(),
+    requestedAt: new Date().toISOString(),
+  };
   if (timeoutMs !== undefined) r.timeoutMs = timeoutMs;
   return r;
 }
@@ -122,8 +132,14 @@ export function fromFields(fields: string[]): { request?: ControlRequest; error?
   const m = fieldMap(fields);
   const id = m.id;
   if (!id || id.length > 128) return { error: 'the request has no id' };
-  if (m.action !== 'restart' && m.action !== 'scale') return { id, error: `unknown action "${String(m.action ?? '')}"` };
-  const r: ControlRequest = { id, action: m.action, requestedBy: m.requested_by ?? 'unknown', requestedAt: m.requested_at ?? '' };
+  if (m.action !== 'restart' && m.action !== 'scale')
+    return { id, error: `unknown action "${String(m.action ?? '')}"` };
+  const r: ControlRequest = {
+    id,
+    action: m.action,
+    requestedBy: m.requested_by ?? 'unknown',
+    requestedAt: m.requested_at ?? '',
+  };
   if (m.timeout_ms !== undefined && /^\d+$/.test(m.timeout_ms)) r.timeoutMs = Number(m.timeout_ms);
   if (m.action === 'restart') {
     const p = workerIdProblem(m.worker);

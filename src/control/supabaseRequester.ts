@@ -2,7 +2,14 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { createSupabaseClient } from '../sources/supabase/supabaseClient';
 import { describeSupabaseError, supabaseHost } from '../sources/supabase/supabaseErrors';
 import { DEFAULT_COMMANDS_TABLE, toRow, type CommandRow } from './commandRow';
-import { formatWait, NO_SUPERVISOR, type ControlRequest, type ControlRequester, type Outcome, type SendOptions } from './request';
+import {
+  formatWait,
+  NO_SUPERVISOR,
+  type ControlRequest,
+  type ControlRequester,
+  type Outcome,
+  type SendOptions,
+} from './request';
 
 export interface SupabaseRequesterOptions {
   url: string;
@@ -49,9 +56,14 @@ export class SupabaseStoreRequester implements ControlRequester {
       const deadline = Date.now() + timeoutMs;
       let accepted: string | undefined;
       while (!stop.signal.aborted) {
-        const { data, error } = await this.client.from(this.table).select('status,message,supervisor').eq('id', r.id).maybeSingle<Pick<CommandRow, 'status' | 'message' | 'supervisor'>>();
+        const { data, error } = await this.client
+          .from(this.table)
+          .select('status,message,supervisor')
+          .eq('id', r.id)
+          .maybeSingle<Pick<CommandRow, 'status' | 'message' | 'supervisor'>>();
         if (!error && data) {
-          if (data.status === 'done' || data.status === 'failed') return { status: data.status, message: data.message ?? '' };
+          if (data.status === 'done' || data.status === 'failed')
+            return { status: data.status, message: data.message ?? '' };
           if (data.status === 'accepted' && accepted === undefined) {
             accepted = data.supervisor ?? 'a supervisor';
             opts.onAccepted?.(`${accepted}: ${data.message ?? 'accepted'}`);
@@ -60,7 +72,10 @@ export class SupabaseStoreRequester implements ControlRequester {
         if (Date.now() >= deadline) return await this.giveUp(r.id, timeoutMs, accepted);
         await sleep(Math.min(this.opts.pollMs ?? 250, Math.max(0, deadline - Date.now())), stop.signal);
       }
-      return { status: 'cancelled', message: this.disposed ? 'the connection was closed' : 'stopped waiting; a supervisor may still carry it out' };
+      return {
+        status: 'cancelled',
+        message: this.disposed ? 'the connection was closed' : 'stopped waiting; a supervisor may still carry it out',
+      };
     } catch (err) {
       return { status: 'failed', message: describeSupabaseError(err as Error, this.table, this.where) };
     } finally {
@@ -76,16 +91,31 @@ export class SupabaseStoreRequester implements ControlRequester {
   private async giveUp(id: string, timeoutMs: number, accepted: string | undefined): Promise<Outcome> {
     const wait = formatWait(timeoutMs);
     if (accepted === undefined) {
-      const { data, error, status } = await this.client.from(this.table).update({ status: 'expired', message: `${NO_SUPERVISOR} within ${wait}` }).eq('id', id).eq('status', 'pending').select('id');
+      const { data, error, status } = await this.client
+        .from(this.table)
+        .update({ status: 'expired', message: `${NO_SUPERVISOR} within ${wait}` })
+        .eq('id', id)
+        .eq('status', 'pending')
+        .select('id');
       if (error) {
         // The store went away while we waited: we cannot know, or stop, what happens to it.
         const why = describeSupabaseError({ ...error, status }, this.table, this.where);
-        return { status: 'timeout', message: `${NO_SUPERVISOR} within ${wait}, and the request could not be marked expired (${why}): a supervisor may still carry it out` };
+        return {
+          status: 'timeout',
+          message: `${NO_SUPERVISOR} within ${wait}, and the request could not be marked expired (${why}): a supervisor may still carry it out`,
+        };
       }
-      if (data?.length) return { status: 'timeout', message: `${NO_SUPERVISOR} within ${wait}: is a supervisor running and reading the ${this.table} table?` };
+      if (data?.length)
+        return {
+          status: 'timeout',
+          message: `${NO_SUPERVISOR} within ${wait}: is a supervisor running and reading the ${this.table} table?`,
+        };
       // Not pending any more: a supervisor claimed it just as the wait ended.
     }
-    return { status: 'timeout', message: `a supervisor accepted it${accepted ? ` (${accepted})` : ''} but reported no result within ${wait}` };
+    return {
+      status: 'timeout',
+      message: `a supervisor accepted it${accepted ? ` (${accepted})` : ''} but reported no result within ${wait}`,
+    };
   }
 
   private describeWrite(err: { code?: string; message?: string }, status: number): string {

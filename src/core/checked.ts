@@ -52,10 +52,11 @@ export function boundedText(s: string, max = MAX_TEXT): string {
  * U+061C), zero-width characters (U+200B–200D, U+2060, U+FEFF), line/paragraph
  * separators. A name holding U+202E could show as another worker's name.
  */
- 
+
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
- 
-const UNSAFE_KEEP_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+const UNSAFE_KEEP_LINES =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 
 const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
 
@@ -81,7 +82,10 @@ export function displayLines(s: string, max = MAX_TEXT): string {
  * exactly the same to a parser; only a terminal no longer obeys them.
  */
 export function terminalJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, escapeChar);
+  return JSON.stringify(value, null, indent).replace(
+    /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g,
+    escapeChar,
+  );
 }
 
 /**

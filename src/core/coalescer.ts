@@ -25,7 +25,9 @@ export class Coalescer {
   private timerSet = false;
   private disposed = false;
 
-  /** @param windowMs the window, or a function read at each request (a window that grows with the work a paint costs). */
+  /**
+   * @param windowMs the window, or a function read at each request (a window that grows with the work a paint costs).
+   */
   constructor(
     private readonly paint: () => void,
     private readonly windowMs: number | (() => number),

@@ -32,7 +32,10 @@ export interface ConnectionConfig {
   pattern?: string;
   /** Files: a glob of per-worker log files. */
   logs?: string;
-  /** How updates arrive. Redis: `auto` picks keyspace notifications, then the events stream, then polling. Supabase: `off` polls only, anything else follows Realtime. */
+  /**
+   * How updates arrive. Redis: `auto` picks keyspace notifications, then the events stream, then polling. Supabase:
+   * `off` polls only, anything else follows Realtime.
+   */
   push?: 'auto' | 'keyspace' | 'events' | 'off';
   /** Queue depth charted by the dashboard: keys of lists, streams, sets, … */
   queues?: (string | { name: string; key: string })[];
@@ -70,19 +73,28 @@ export function validateConnection(raw: unknown, index: number): { config?: Conn
   if ((r.type === 'redis' || r.type === 'supabase') && typeof r.url !== 'string') {
     return { error: `${where} ("${r.name}"): a ${r.type} connection needs a "url"` };
   }
-  if (r.type === 'files' && typeof r.path !== 'string') return { error: `${where} ("${r.name}"): a files connection needs a "path"` };
+  if (r.type === 'files' && typeof r.path !== 'string')
+    return { error: `${where} ("${r.name}"): a files connection needs a "path"` };
   if (r.type === 'redis' && typeof r.url === 'string' && !/^rediss?:\/\//.test(r.url)) {
     return { error: `${where} ("${r.name}"): url should start with redis:// or rediss://` };
   }
   const presets = PRESETS[r.type as ConnectionConfig['type']];
   if (r.preset !== undefined && !presets.includes(r.preset as string)) {
     const choices = presets.map((p) => `"${p}"`).join(', ');
-    return { error: `${where} ("${r.name}"): preset "${String(r.preset)}" is not one for a ${r.type} connection; use ${choices} (or leave it out)` };
+    return {
+      error: `${where} ("${r.name}"): preset "${String(r.preset)}" is not one for a ${r.type} connection; use ${choices} (or leave it out)`,
+    };
   }
-  const urlProblem = typeof r.url !== 'string' ? undefined : r.type === 'redis' ? checkRedisUrl(r.url) : checkUrl(r.url, r.type === 'supabase');
+  const urlProblem =
+    typeof r.url !== 'string'
+      ? undefined
+      : r.type === 'redis'
+        ? checkRedisUrl(r.url)
+        : checkUrl(r.url, r.type === 'supabase');
   if (urlProblem) return { error: `${where} ("${r.name}"): ${urlProblem}` };
   for (const key of ['pattern', 'logs', 'logTable', 'table', 'secretEnv'] as const) {
-    if (r[key] !== undefined && typeof r[key] !== 'string') return { error: `${where} ("${r.name}"): "${key}" should be a string` };
+    if (r[key] !== undefined && typeof r[key] !== 'string')
+      return { error: `${where} ("${r.name}"): "${key}" should be a string` };
   }
   const expected = expandExpected(r.expectedWorkers);
   if (expected.error) return { error: `${where} ("${r.name}"): ${expected.error}` };
@@ -95,7 +107,9 @@ function checkUrl(url: string, http: boolean): string | undefined {
   try {
     u = new URL(url);
   } catch {
-    return http ? 'url is not a URL (expected https://<project>.supabase.co)' : 'url is not a URL (expected redis://host:port)';
+    return http
+      ? 'url is not a URL (expected https://<project>.supabase.co)'
+      : 'url is not a URL (expected redis://host:port)';
   }
   if (http && !/^https?:$/.test(u.protocol)) return 'url should start with https:// (https://<project>.supabase.co)';
   try {
@@ -107,7 +121,8 @@ function checkUrl(url: string, http: boolean): string | undefined {
   if (!http) {
     // ioredis reads the path as the database number: `/notanumber` would SELECT NaN.
     const db = u.pathname.replace(/^\//, '');
-    if (db !== '' && !/^\d{1,5}$/.test(db)) return 'the database in url (after the last "/") should be a number such as 0';
+    if (db !== '' && !/^\d{1,5}$/.test(db))
+      return 'the database in url (after the last "/") should be a number such as 0';
   }
   return undefined;
 }
@@ -120,12 +135,16 @@ export function checkRedisUrl(url: string): string | undefined {
   if (!/^rediss?:\/\//.test(url)) return 'the URL should start with redis:// or rediss://';
   // The WHATWG parser refuses a port past 65535; the message says which part is wrong.
   const port = /^rediss?:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*):(\d*)/.exec(url)?.[1];
-  if (port !== undefined && port !== '' && !(+port >= 1 && +port <= 65535)) return `the port ${port} is not one (1 to 65535)`;
+  if (port !== undefined && port !== '' && !(+port >= 1 && +port <= 65535))
+    return `the port ${port} is not one (1 to 65535)`;
   return checkUrl(url, false);
 }
 
 /** Global thresholds, overridden field by field by the connection's own. */
-export function effectiveThresholds(global: Partial<HealthThresholds>, conn?: Partial<HealthThresholds>): HealthThresholds {
+export function effectiveThresholds(
+  global: Partial<HealthThresholds>,
+  conn?: Partial<HealthThresholds>,
+): HealthThresholds {
   const pick = <K extends keyof HealthThresholds>(k: K): HealthThresholds[K] => {
     const v = conn?.[k] ?? global[k];
     return (typeof v === typeof DEFAULT_THRESHOLDS[k] ? v : DEFAULT_THRESHOLDS[k]) as HealthThresholds[K];

@@ -52,7 +52,8 @@ export function describeWorker(w: WorkerView, now: number): string {
   } else {
     parts.push(`seen ${formatAge(s.lastHeartbeat, now)}`);
   }
-  if (w.stale) parts.push(w.blindSince !== undefined ? `store unreachable ${formatDuration(now - w.blindSince)}` : '(stale)');
+  if (w.stale)
+    parts.push(w.blindSince !== undefined ? `store unreachable ${formatDuration(now - w.blindSince)}` : '(stale)');
   return parts.join(' · ');
 }
 
@@ -69,7 +70,10 @@ function rawDetailLines(w: WorkerView, now: number): [string, string][] {
   const rows: [string, string][] = [
     ['Health', `${HEALTH_TITLE[w.health]} — ${w.reason}`],
     ['Status', s.status ?? '—'],
-    ['Last heartbeat', s.lastHeartbeat === undefined ? 'never' : `${formatAge(s.lastHeartbeat, now)} (${isoOf(s.lastHeartbeat)})`],
+    [
+      'Last heartbeat',
+      s.lastHeartbeat === undefined ? 'never' : `${formatAge(s.lastHeartbeat, now)} (${isoOf(s.lastHeartbeat)})`,
+    ],
   ];
   if (s.task) {
     const t = s.task;
@@ -116,12 +120,24 @@ export function workerChildRows(w: WorkerView, now: number): [string, string, st
   const rows: [string, string, string][] = [];
   if (s.task) {
     const t = s.task;
-    rows.push(['task', `Task: ${displayText(t.title ?? t.id ?? 'untitled')}`, displayText([t.type, t.repository, t.startedAt !== undefined ? formatDuration(now - t.startedAt) : undefined].filter(Boolean).join(' · '))]);
+    rows.push([
+      'task',
+      `Task: ${displayText(t.title ?? t.id ?? 'untitled')}`,
+      displayText(
+        [t.type, t.repository, t.startedAt !== undefined ? formatDuration(now - t.startedAt) : undefined]
+          .filter(Boolean)
+          .join(' · '),
+      ),
+    ]);
   } else {
     rows.push(['task', 'No current task', '']);
   }
   rows.push(['counters', `Completed ${s.completed ?? '—'} · Errors ${s.errors ?? '—'}`, '']);
-  rows.push(['heartbeat', `Last heartbeat ${formatAge(s.lastHeartbeat, now)}`, s.status ? `status ${displayText(s.status)}` : '']);
+  rows.push([
+    'heartbeat',
+    `Last heartbeat ${formatAge(s.lastHeartbeat, now)}`,
+    s.status ? `status ${displayText(s.status)}` : '',
+  ]);
   for (const [i, p] of s.problems.entries()) rows.push([`problem${i}`, `Problem: ${displayText(p, 200)}`, '']);
   return rows;
 }

@@ -1,6 +1,13 @@
 import { Cadence } from './cadence';
 import { classify } from './health';
-import { ALIVE, DEFAULT_THRESHOLDS, type Health, type HealthThresholds, type WorkerSnapshot, type WorkerView } from './model';
+import {
+  ALIVE,
+  DEFAULT_THRESHOLDS,
+  type Health,
+  type HealthThresholds,
+  type WorkerSnapshot,
+  type WorkerView,
+} from './model';
 
 /** What the views need to know about the connection to the store. */
 export interface ConnectionState {
@@ -87,10 +94,12 @@ export class Fleet {
   }
 
   setConnection(state: ConnectionState): void {
-    const flipped = state.state !== this.conn.state || state.message !== this.conn.message || state.liveMode !== this.conn.liveMode;
+    const flipped =
+      state.state !== this.conn.state || state.message !== this.conn.message || state.liveMode !== this.conn.liveMode;
     const blindFlipped = (state.state === 'error') !== (this.conn.state === 'error');
     this.conn = state;
-    // Blind → seeing (or back): health is judged at another time from now on; the connection event tells every view to redraw.
+    // Blind → seeing (or back): health is judged at another time from now on; the connection event tells every view to
+    // redraw.
     if (blindFlipped) this.reclassify(false);
     if (flipped) this.emit({ changed: [], added: [], removed: [], connection: true });
   }
@@ -169,7 +178,9 @@ export class Fleet {
 
   /** All workers, sorted by name. */
   workers(): WorkerView[] {
-    return [...this.entries.values()].map((e) => this.view(e)).sort((a, b) => a.snapshot.name.localeCompare(b.snapshot.name));
+    return [...this.entries.values()]
+      .map((e) => this.view(e))
+      .sort((a, b) => a.snapshot.name.localeCompare(b.snapshot.name));
   }
 
   /** Each worker's id, name and health, unsorted and without building views: for scans every tick. */
@@ -193,7 +204,19 @@ export class Fleet {
   }
 
   counts(): { total: number; alive: number; byHealth: Record<Health, number> } {
-    const byHealth = { working: 0, healthy: 0, slow: 0, unresponsive: 0, dead: 0, missing: 0, recovering: 0, stopping: 0, crashed: 0, stopped: 0, unknown: 0 };
+    const byHealth = {
+      working: 0,
+      healthy: 0,
+      slow: 0,
+      unresponsive: 0,
+      dead: 0,
+      missing: 0,
+      recovering: 0,
+      stopping: 0,
+      crashed: 0,
+      stopped: 0,
+      unknown: 0,
+    };
     let alive = 0;
     for (const e of this.entries.values()) {
       byHealth[e.health]++;
@@ -203,7 +226,14 @@ export class Fleet {
   }
 
   private view(e: Entry): WorkerView {
-    return { snapshot: e.snapshot, health: e.health, reason: e.reason, stale: this.stale, blindSince: this.blindSince, pending: e.pending };
+    return {
+      snapshot: e.snapshot,
+      health: e.health,
+      reason: e.reason,
+      stale: this.stale,
+      blindSince: this.blindSince,
+      pending: e.pending,
+    };
   }
 
   private emit(change: FleetChange): void {

@@ -25,13 +25,12 @@ export interface Classification {
  *
  * @param cadenceMs the worker's learned heartbeat interval, if known (adaptive liveness).
  */
-export function classify(
-  w: WorkerSnapshot,
-  t: HealthThresholds,
-  now: number,
-  cadenceMs?: number,
-): Classification {
-  if (w.missing) return { health: 'missing', reason: 'Expected by this connection (expectedWorkers) but the store has no record of it' };
+export function classify(w: WorkerSnapshot, t: HealthThresholds, now: number, cadenceMs?: number): Classification {
+  if (w.missing)
+    return {
+      health: 'missing',
+      reason: 'Expected by this connection (expectedWorkers) but the store has no record of it',
+    };
   if (w.problems.length > 0) {
     return { health: 'unknown', reason: `Record could not be read: ${w.problems.join('; ')}` };
   }
@@ -55,9 +54,16 @@ export function classify(
     };
   }
   const { unresponsiveMs, deadMs, learned } = lateness(w.liveness ? fromLiveness(t, w.liveness) : t, cadenceMs);
-  const learnedNote = learned ? ` (it usually beats every ${formatDuration(cadenceMs!)})` : w.liveness ? ` (${w.liveness.rule})` : '';
+  const learnedNote = learned
+    ? ` (it usually beats every ${formatDuration(cadenceMs!)})`
+    : w.liveness
+      ? ` (${w.liveness.rule})`
+      : '';
   if (age >= deadMs) {
-    return { health: 'dead', reason: `No heartbeat for ${formatDuration(age)}; dead after ${formatDuration(deadMs)}${learnedNote}` };
+    return {
+      health: 'dead',
+      reason: `No heartbeat for ${formatDuration(age)}; dead after ${formatDuration(deadMs)}${learnedNote}`,
+    };
   }
   if (age >= unresponsiveMs) {
     const during = w.task ? ' while running a task' : '';
@@ -66,7 +72,8 @@ export function classify(
       reason: `No heartbeat for ${formatDuration(age)}${during}; unresponsive after ${formatDuration(unresponsiveMs)}${learnedNote}`,
     };
   }
-  if (STOPPING.has(status)) return { health: 'stopping', reason: `Worker reported status "${status}": finishing its jobs, taking no new ones` };
+  if (STOPPING.has(status))
+    return { health: 'stopping', reason: `Worker reported status "${status}": finishing its jobs, taking no new ones` };
   if (RECOVERING.has(status)) return { health: 'recovering', reason: `Worker reported status "${status}"` };
 
   if (w.task) {
@@ -88,7 +95,10 @@ export function classify(
  * 30 s is not called unresponsive 15 s after each beat: the bar is
  * max(configured, ADAPTIVE_FACTOR × its usual interval), scaled alike for dead.
  */
-export function lateness(t: HealthThresholds, cadenceMs?: number): { unresponsiveMs: number; deadMs: number; learned: boolean } {
+export function lateness(
+  t: HealthThresholds,
+  cadenceMs?: number,
+): { unresponsiveMs: number; deadMs: number; learned: boolean } {
   const unresponsiveMs = t.unresponsiveAfterSeconds * 1000;
   const deadMs = Math.max(t.deadAfterSeconds * 1000, unresponsiveMs);
   if (!t.adaptive || !cadenceMs || cadenceMs <= 0) return { unresponsiveMs, deadMs, learned: false };
@@ -96,7 +106,11 @@ export function lateness(t: HealthThresholds, cadenceMs?: number): { unresponsiv
   if (adaptiveUnresponsive <= unresponsiveMs) return { unresponsiveMs, deadMs, learned: false };
   // Keep the configured ratio between "unresponsive" and "dead".
   const ratio = deadMs / unresponsiveMs;
-  return { unresponsiveMs: adaptiveUnresponsive, deadMs: Math.max(deadMs, adaptiveUnresponsive * ratio), learned: true };
+  return {
+    unresponsiveMs: adaptiveUnresponsive,
+    deadMs: Math.max(deadMs, adaptiveUnresponsive * ratio),
+    learned: true,
+  };
 }
 
 /** The thresholds a framework's own liveness promise stands for (the slow-task limit stays the user's). */

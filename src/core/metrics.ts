@@ -142,7 +142,14 @@ export class MetricsStore {
       let t = this.tracks.get(s.id);
       if (!t) {
         // First sight: a baseline, not a burst of lifetime totals.
-        t = { completed: s.completed, errors: s.errors, at: now, beat: s.lastHeartbeat, taskKey: taskKey(v), taskStartedAt: s.task?.startedAt };
+        t = {
+          completed: s.completed,
+          errors: s.errors,
+          at: now,
+          beat: s.lastHeartbeat,
+          taskKey: taskKey(v),
+          taskStartedAt: s.task?.startedAt,
+        };
         if (s.completed !== undefined || s.errors !== undefined) t.countersFrom = now;
         this.tracks.set(s.id, t);
         continue;
@@ -151,7 +158,11 @@ export class MetricsStore {
       const errs = counterIncrease(t.errors, s.errors);
       if (s.completed !== undefined || s.errors !== undefined) t.countersFrom ??= now;
       if (done || errs) {
-        const { from, to } = increaseSpan({ at: t.at, beat: t.beat }, { at: now, beat: s.lastHeartbeat }, this.blindSince ?? this.lastOutageFrom);
+        const { from, to } = increaseSpan(
+          { at: t.at, beat: t.beat },
+          { at: now, beat: s.lastHeartbeat },
+          this.blindSince ?? this.lastOutageFrom,
+        );
         if (done) this.spread(s.id, from, to, C_DONE, done);
         if (errs) this.spread(s.id, from, to, C_ERR, errs);
       }
@@ -163,7 +174,8 @@ export class MetricsStore {
       if (key !== t.taskKey) {
         if (t.taskKey !== undefined && t.taskStartedAt !== undefined && !this.streamDurations) {
           // The task in the snapshot changed or went away: it finished around the last heartbeat.
-          const end = s.lastHeartbeat !== undefined && s.lastHeartbeat > t.taskStartedAt ? Math.min(s.lastHeartbeat, now) : now;
+          const end =
+            s.lastHeartbeat !== undefined && s.lastHeartbeat > t.taskStartedAt ? Math.min(s.lastHeartbeat, now) : now;
           this.duration(end, end - t.taskStartedAt);
         }
         t.taskKey = key;
@@ -300,7 +312,13 @@ export class MetricsStore {
     };
   }
 
-  private workerSeries(window: WindowKey, buckets: number[], worker: string | undefined, perMin: number, observed: (b: number) => boolean) {
+  private workerSeries(
+    window: WindowKey,
+    buckets: number[],
+    worker: string | undefined,
+    perMin: number,
+    observed: (b: number) => boolean,
+  ) {
     const first = buckets[0]!;
     const last = buckets[buckets.length - 1]!;
     const names =
@@ -314,7 +332,11 @@ export class MetricsStore {
             .map((x) => x.name);
     return names.map((name) => {
       const r = this.workerRings.get(name)?.[window];
-      return { name: this.names.get(name) ?? name, id: name, values: buckets.map((b) => (observed(b) ? (r?.get(b, C_DONE) ?? 0) * perMin : null)) };
+      return {
+        name: this.names.get(name) ?? name,
+        id: name,
+        values: buckets.map((b) => (observed(b) ? (r?.get(b, C_DONE) ?? 0) * perMin : null)),
+      };
     });
   }
 

@@ -41,7 +41,9 @@ export interface WorkerSnapshot {
   host?: string;
   uptimeSeconds?: number;
   memoryBytes?: number;
-  /** The code the worker runs, as it reported it (`version`, `git_sha` or `commit`): shown, compared across the fleet. */
+  /**
+   * The code the worker runs, as it reported it (`version`, `git_sha` or `commit`): shown, compared across the fleet.
+   */
   version?: string;
   /**
    * A placeholder for a worker the connection expects (`expectedWorkers`) that has no

@@ -68,7 +68,9 @@ export function parseRecord(id: string, record: Record<string, unknown>, fields:
   const host = readPath(record, fields.host);
   if (typeof host === 'string' && host) s.host = boundedText(host);
   // Shown as text whatever it is: a version that is not a commit is still worth seeing.
-  const version = text(fields.version ? readPath(record, fields.version) : (record.version ?? record.git_sha ?? record.commit));
+  const version = text(
+    fields.version ? readPath(record, fields.version) : (record.version ?? record.git_sha ?? record.commit),
+  );
   const v = version?.trim();
   if (v) s.version = v.length > 80 ? `${v.slice(0, 80)}…` : v;
   return s;

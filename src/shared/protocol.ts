@@ -22,9 +22,24 @@ export const DEFAULT_MAX_LOG_LINES = 10_000;
  * definition, here so that core, views, CLI and the webview (which imports nothing else) share it.
  * `missing`: a worker the connection expects (`expectedWorkers`) that has no record in the store.
  */
-export const HEALTH_NAMES = ['dead', 'crashed', 'missing', 'unresponsive', 'slow', 'recovering', 'stopping', 'working', 'healthy', 'stopped', 'unknown'] as const;
+export const HEALTH_NAMES = [
+  'dead',
+  'crashed',
+  'missing',
+  'unresponsive',
+  'slow',
+  'recovering',
+  'stopping',
+  'working',
+  'healthy',
+  'stopped',
+  'unknown',
+] as const;
 export type HealthName = (typeof HEALTH_NAMES)[number];
-/** Failing: the worker is down (dead or crashed). The CLI exits 1, the status bar turns red, Restart Unhealthy restarts these. */
+/**
+ * Failing: the worker is down (dead or crashed). The CLI exits 1, the status bar turns red, Restart Unhealthy restarts
+ * these.
+ */
 export const FAILING: ReadonlySet<HealthName> = new Set<HealthName>(['dead', 'crashed']);
 /** Alive: counted in "3/7 workers". */
 export const ALIVE: ReadonlySet<HealthName> = new Set<HealthName>(['healthy', 'working', 'slow']);

@@ -19,7 +19,11 @@ const FACTORIES: Record<ConnectionConfig['type'], SourceFactory> = {
  * secret store or the environment, never from settings.
  * Returns an error in words for a connection this build cannot read.
  */
-export function createSource(conn: ConnectionConfig, secret: string | undefined, settings: SourceSettings): WorkerSource | string {
+export function createSource(
+  conn: ConnectionConfig,
+  secret: string | undefined,
+  settings: SourceSettings,
+): WorkerSource | string {
   const factory = Object.hasOwn(FACTORIES, conn.type) ? FACTORIES[conn.type] : undefined;
   return factory ? factory(conn, secret, settings) : `Connection "${conn.name}": type "${conn.type}" is not supported.`;
 }

@@ -15,4 +15,8 @@ export interface SourceSettings {
  * `secret` comes from the secret store or `secretEnv`, never from settings. Returns an
  * error in words when the connection cannot be read (a missing key).
  */
-export type SourceFactory = (conn: ConnectionConfig, secret: string | undefined, settings: SourceSettings) => WorkerSource | string;
+export type SourceFactory = (
+  conn: ConnectionConfig,
+  secret: string | undefined,
+  settings: SourceSettings,
+) => WorkerSource | string;

@@ -31,7 +31,10 @@ export class ConnectionManager implements vscode.Disposable {
     /** Whether a stack-frame path is a workspace file (only those become links in the logs panel). */
     resolves?: (path: string) => boolean,
   ) {
-    this.session = new LiveSession({ thresholds: settings.thresholds(), logs: { maxLines: settings.logMaxLines(), resolves } });
+    this.session = new LiveSession({
+      thresholds: settings.thresholds(),
+      logs: { maxLines: settings.logMaxLines(), resolves },
+    });
   }
 
   get fleet(): Fleet {
@@ -63,7 +66,13 @@ export class ConnectionManager implements vscode.Disposable {
     // The same store again (a new password, a changed poll interval): the workers on screen
     // stay, as last known, until the new source reads them or says why it cannot.
     const prev = this._active;
-    const sameStore = !!prev && !!conn && prev.name === conn.name && prev.type === conn.type && prev.url === conn.url && prev.path === conn.path;
+    const sameStore =
+      !!prev &&
+      !!conn &&
+      prev.name === conn.name &&
+      prev.type === conn.type &&
+      prev.url === conn.url &&
+      prev.path === conn.path;
     this._active = conn;
     // Before the fleet is emptied for another store: placeholders are only ever judged against a read.
     this.session.setExpected(settings.expectedWorkers(conn));
@@ -74,7 +83,9 @@ export class ConnectionManager implements vscode.Disposable {
     this.fleet.setThresholds(settings.thresholds(conn));
     if (!conn) {
       const unread = settings.untrustedWorkspaceFolders().some((p) => existsSync(p));
-      const why = unread ? 'This workspace is not trusted: its .workers/ folder is read once you trust it (Restricted Mode).' : 'No connection configured.';
+      const why = unread
+        ? 'This workspace is not trusted: its .workers/ folder is read once you trust it (Restricted Mode).'
+        : 'No connection configured.';
       this.fleet.setConnection({ state: 'error', message: errors[0] ?? why });
       this.changed.fire(undefined);
       return;
@@ -91,10 +102,13 @@ export class ConnectionManager implements vscode.Disposable {
     let source: WorkerSource | string;
     try {
       // A relative folder means the workspace's, as a user writing it in workspace settings expects.
-      const resolved = conn.type === 'files' && conn.path ? { ...conn, path: expandPath(conn.path, settings.workspaceBase()) } : conn;
+      const resolved =
+        conn.type === 'files' && conn.path ? { ...conn, path: expandPath(conn.path, settings.workspaceBase()) } : conn;
       source = createSource(resolved, secret, settings.sourceSettings());
       if (typeof source !== 'string') {
-        this.log.info(`Watching "${conn.name}" (${conn.type}${conn.url ? ` ${redactUrl(conn.url)}` : ''}${conn.path ? ` ${conn.path}` : ''})`);
+        this.log.info(
+          `Watching "${conn.name}" (${conn.type}${conn.url ? ` ${redactUrl(conn.url)}` : ''}${conn.path ? ` ${conn.path}` : ''})`,
+        );
         this.source = source;
         source.start(this.sink());
         if (this.activityWanted) source.followActivity(true);

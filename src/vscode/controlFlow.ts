@@ -30,7 +30,8 @@ export function workersOf(node?: TreeNode, nodes?: readonly TreeNode[]): string[
   const idOf = (n: TreeNode) => (n.kind === 'worker' ? n.id : n.kind === 'detail' ? n.workerId : undefined);
   // VS Code passes the selection as the second argument; it applies when the clicked row is part of it.
   const clicked = node && idOf(node);
-  const list = nodes?.length && (!node || nodes.some((n) => n === node || idOf(n) === clicked)) ? nodes : node ? [node] : [];
+  const list =
+    nodes?.length && (!node || nodes.some((n) => n === node || idOf(n) === clicked)) ? nodes : node ? [node] : [];
   return [...new Set(list.map(idOf).filter((id): id is string => id !== undefined))];
 }
 
@@ -43,7 +44,8 @@ export interface Ready {
 export function controlReady(deps: ControlDeps): Ready | undefined {
   const d = controlFor(deps.manager.active);
   // Said before any pick or prompt: a files connection in store mode can do nothing.
-  const problem = 'refusal' in d ? d.refusal : d.config.mode === 'store' ? storeModeProblem(d.connection.type) : undefined;
+  const problem =
+    'refusal' in d ? d.refusal : d.config.mode === 'store' ? storeModeProblem(d.connection.type) : undefined;
   if (problem || 'refusal' in d) {
     const text = 'refusal' in d ? d.refusal : `Cannot restart or scale "${d.connection.name}": ${problem}`;
     deps.log.warn(`Control refused: ${text}`);
@@ -57,13 +59,22 @@ export function controlReady(deps: ControlDeps): Ready | undefined {
  * Confirms, then carries out the requests inside a progress notification, showing
  * each as pending on its worker's row until the result (or "no supervisor answered").
  */
-export async function carryOut(deps: ControlDeps, ready: Ready, requests: ControlRequest[], ctx: { currentCount?: number; unhealthy?: boolean }): Promise<Outcome[] | undefined> {
+export async function carryOut(
+  deps: ControlDeps,
+  ready: Ready,
+  requests: ControlRequest[],
+  ctx: { currentCount?: number; unhealthy?: boolean },
+): Promise<Outcome[] | undefined> {
   const conn = ready.connection;
   const secret = ready.config.mode === 'store' ? await deps.secrets.get(conn) : undefined;
-  const requester = createRequester(ready.config, { type: conn.type, url: conn.url, secret }, {
-    cwd: commandCwd(),
-    onOutput: (line, stream) => deps.log[stream === 'stderr' ? 'warn' : 'info'](`  ${line}`),
-  });
+  const requester = createRequester(
+    ready.config,
+    { type: conn.type, url: conn.url, secret },
+    {
+      cwd: commandCwd(),
+      onOutput: (line, stream) => deps.log[stream === 'stderr' ? 'warn' : 'info'](`  ${line}`),
+    },
+  );
   if (typeof requester === 'string') {
     controlUi().notify('warning', `Cannot restart or scale "${conn.name}": ${requester}`);
     return undefined;
@@ -81,7 +92,9 @@ export async function carryOut(deps: ControlDeps, ready: Ready, requests: Contro
       return undefined;
     }
     const title = requests.length === 1 ? `${cap(summary(requests[0]))}…` : `Restarting ${requests.length} workers…`;
-    const outcomes = await controlHost().withProgress(title, (report, signal) => sendAll(deps, requester, requests, report, signal));
+    const outcomes = await controlHost().withProgress(title, (report, signal) =>
+      sendAll(deps, requester, requests, report, signal),
+    );
     const s = outcomeSummary(requests.map((request, i) => ({ request, outcome: outcomes[i] })));
     ui.notify(s.level, s.text);
     return outcomes;
@@ -100,28 +113,29 @@ async function sendAll(
   const fleet = deps.manager.fleet;
   let finished = 0;
   return Promise.all(
-      requests.map(async (r) => {
-        const label = summary(r);
-        deps.log.info(`${label}: ${requester.describe(r)} (request ${r.id})`);
-        if (r.worker !== undefined) fleet.setPending(r.worker, `${r.action} requested…`);
-        try {
-          const outcome = await requester.send(r, {
-            signal,
-            onAccepted: (message) => {
-              deps.log.info(`${label}: accepted — ${message}`);
-              if (r.worker !== undefined) fleet.setPending(r.worker, `${r.action === 'restart' ? 'restarting' : 'scaling'}…`);
-              if (requests.length === 1) report('accepted, waiting for the result…');
-            },
-          });
-          deps.log[outcome.status === 'done' ? 'info' : 'warn'](`${label}: ${outcome.status} — ${outcome.message}`);
-          return outcome;
-        } finally {
-          if (r.worker !== undefined) fleet.setPending(r.worker, undefined);
-          finished++;
-          if (requests.length > 1) report(`${finished} of ${requests.length} answered`, 100 / requests.length);
-        }
-      }),
-    );
+    requests.map(async (r) => {
+      const label = summary(r);
+      deps.log.info(`${label}: ${requester.describe(r)} (request ${r.id})`);
+      if (r.worker !== undefined) fleet.setPending(r.worker, `${r.action} requested…`);
+      try {
+        const outcome = await requester.send(r, {
+          signal,
+          onAccepted: (message) => {
+            deps.log.info(`${label}: accepted — ${message}`);
+            if (r.worker !== undefined)
+              fleet.setPending(r.worker, `${r.action === 'restart' ? 'restarting' : 'scaling'}…`);
+            if (requests.length === 1) report('accepted, waiting for the result…');
+          },
+        });
+        deps.log[outcome.status === 'done' ? 'info' : 'warn'](`${label}: ${outcome.status} — ${outcome.message}`);
+        return outcome;
+      } finally {
+        if (r.worker !== undefined) fleet.setPending(r.worker, undefined);
+        finished++;
+        if (requests.length > 1) report(`${finished} of ${requests.length} answered`, 100 / requests.length);
+      }
+    }),
+  );
 }
 
 function cap(s: string): string {

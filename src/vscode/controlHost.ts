@@ -36,7 +36,10 @@ export interface ControlHost {
   /** Paths of the workspace's file-system folders. */
   fileFolders(): string[];
   /** Runs the task under a cancellable progress notification. */
-  withProgress<R>(title: string, task: (report: (message: string, increment?: number) => void, signal: AbortSignal) => Promise<R>): Promise<R>;
+  withProgress<R>(
+    title: string,
+    task: (report: (message: string, increment?: number) => void, signal: AbortSignal) => Promise<R>,
+  ): Promise<R>;
   ui: ControlUi;
 }
 
@@ -74,13 +77,21 @@ function vscodeHost(): ControlHost {
     isTrusted: () => vscode.workspace.isTrusted,
     get: (key) => cfg().get(key),
     inspect: (key) => cfg().inspect(key),
-    fileFolders: () => (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
+    fileFolders: () =>
+      (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
     withProgress: (title, task) =>
-      Promise.resolve(window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
-        const abort = new AbortController();
-        const sub = token.onCancellationRequested(() => abort.abort());
-        return task((message, increment) => progress.report({ message, increment }), abort.signal).finally(() => sub.dispose());
-      })),
+      Promise.resolve(
+        window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+          (progress, token) => {
+            const abort = new AbortController();
+            const sub = token.onCancellationRequested(() => abort.abort());
+            return task((message, increment) => progress.report({ message, increment }), abort.signal).finally(() =>
+              sub.dispose(),
+            );
+          },
+        ),
+      ),
     ui: {
       async confirm(c) {
         return (await window.showWarningMessage(c.message, { modal: true, detail: c.detail }, c.button)) === c.button;
@@ -102,7 +113,12 @@ function vscodeHost(): ControlHost {
         return v === undefined ? undefined : Number(v.trim());
       },
       notify(level, text) {
-        const show = level === 'error' ? window.showErrorMessage : level === 'warning' ? window.showWarningMessage : window.showInformationMessage;
+        const show =
+          level === 'error'
+            ? window.showErrorMessage
+            : level === 'warning'
+              ? window.showWarningMessage
+              : window.showInformationMessage;
         void show(`Worker Lens: ${text}`);
       },
     },

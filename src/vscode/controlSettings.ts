@@ -37,13 +37,21 @@ export type ControlDecision = { config: ControlConfig; connection: ConnectionCon
  * not choose what runs on this machine), no connection, or a control block with a mistake.
  */
 export function controlFor(conn: ConnectionConfig | undefined): ControlDecision {
-  if (readOnly()) return { refusal: 'Worker Lens is read-only (workerLens.readOnly): restarting and scaling workers is turned off.' };
+  if (readOnly())
+    return { refusal: 'Worker Lens is read-only (workerLens.readOnly): restarting and scaling workers is turned off.' };
   if (!controlHost().isTrusted() && controlFromWorkspace()) {
-    return { refusal: 'This workspace is not trusted and defines Worker Lens connections. Trust the workspace to restart or scale workers.' };
+    return {
+      refusal:
+        'This workspace is not trusted and defines Worker Lens connections. Trust the workspace to restart or scale workers.',
+    };
   }
   if (!conn) return { refusal: 'No worker connection is active.' };
   const name = conn.name;
-  const parsed = parseControlConfig((conn as { control?: unknown }).control, timeoutSeconds(), `connection "${name}" control`);
+  const parsed = parseControlConfig(
+    (conn as { control?: unknown }).control,
+    timeoutSeconds(),
+    `connection "${name}" control`,
+  );
   if (!parsed.config) return { refusal: parsed.error ?? 'The control settings are not valid.' };
   return { config: parsed.config, connection: conn };
 }

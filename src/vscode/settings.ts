@@ -24,7 +24,11 @@ export function sourceSettings(): { pollMs: number; reconcileMs: number; enableK
   const reconcile = c.get<number>('reconcileIntervalSeconds', 15);
   // Changing server config is the user's call, made in their own settings, never a repo's.
   const enable = c.inspect<boolean>('redis.enableKeyspaceNotifications')?.globalValue === true;
-  return { pollMs: pollMs(), reconcileMs: Math.max(1000, (Number.isFinite(reconcile) ? reconcile : 15) * 1000), enableKeyspaceNotifications: enable };
+  return {
+    pollMs: pollMs(),
+    reconcileMs: Math.max(1000, (Number.isFinite(reconcile) ? reconcile : 15) * 1000),
+    enableKeyspaceNotifications: enable,
+  };
 }
 
 /**
@@ -35,7 +39,9 @@ export function sourceSettings(): { pollMs: number; reconcileMs: number; enableK
  * `untrustedWorkspaceFolders` names it so the view can say why.
  */
 export function defaultFolderCandidates(): string[] {
-  const configured = vscode.workspace.isTrusted ? cfg().get<string>('defaultFolder', '') : cfg().inspect<string>('defaultFolder')?.globalValue ?? '';
+  const configured = vscode.workspace.isTrusted
+    ? cfg().get<string>('defaultFolder', '')
+    : (cfg().inspect<string>('defaultFolder')?.globalValue ?? '');
   if (configured) return [expandPath(configured, workspaceBase())];
   return vscode.workspace.isTrusted ? workspaceWorkersFolders() : [];
 }
@@ -46,7 +52,9 @@ export function untrustedWorkspaceFolders(): string[] {
 }
 
 function workspaceWorkersFolders(): string[] {
-  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => vscode.Uri.joinPath(f.uri, '.workers').fsPath);
+  return (vscode.workspace.workspaceFolders ?? [])
+    .filter((f) => f.uri.scheme === 'file')
+    .map((f) => vscode.Uri.joinPath(f.uri, '.workers').fsPath);
 }
 
 /**
@@ -71,7 +79,12 @@ export function thresholds(conn?: ConnectionConfig): HealthThresholds {
       adaptive: c.get('health.adaptive'),
     },
     // A preset knows its workers' cadence (seed 003 beats every 30 s); the connection's own values win.
-    { ...(conn?.preset === 'supabase-heartbeat' || (conn?.type === 'supabase' && !conn.preset) ? SUPABASE_HEARTBEAT_THRESHOLDS : {}), ...conn?.thresholds },
+    {
+      ...(conn?.preset === 'supabase-heartbeat' || (conn?.type === 'supabase' && !conn.preset)
+        ? SUPABASE_HEARTBEAT_THRESHOLDS
+        : {}),
+      ...conn?.thresholds,
+    },
   );
 }
 
@@ -91,7 +104,7 @@ export function connections(): ConnectionList {
   const inspected = cfg().inspect<unknown[]>('connections');
   const trusted = vscode.workspace.isTrusted;
   const fromWorkspace = Boolean(inspected?.workspaceValue || inspected?.workspaceFolderValue);
-  const raw = trusted ? cfg().get<unknown[]>('connections', []) : inspected?.globalValue ?? [];
+  const raw = trusted ? cfg().get<unknown[]>('connections', []) : (inspected?.globalValue ?? []);
   const list: ConnectionConfig[] = [];
   const errors: string[] = [];
   (Array.isArray(raw) ? raw : []).forEach((r, i) => {
@@ -99,7 +112,8 @@ export function connections(): ConnectionList {
     if (v.config) list.push(v.config);
     else if (v.error) errors.push(v.error);
   });
-  if (!trusted && fromWorkspace) errors.push('Connections defined by this workspace are ignored until you trust it (Restricted Mode).');
+  if (!trusted && fromWorkspace)
+    errors.push('Connections defined by this workspace are ignored until you trust it (Restricted Mode).');
   return { connections: list, errors, fromWorkspace };
 }
 
@@ -113,7 +127,8 @@ export function activeConnectionName(): string {
 export function connectionNames(): Set<string> {
   const user = cfg().inspect<unknown[]>('connections')?.globalValue;
   const names = new Set(connections().connections.map((c) => c.name));
-  for (const r of Array.isArray(user) ? user : []) if (r && typeof (r as { name?: unknown }).name === 'string') names.add((r as { name: string }).name.trim());
+  for (const r of Array.isArray(user) ? user : [])
+    if (r && typeof (r as { name?: unknown }).name === 'string') names.add((r as { name: string }).name.trim());
   return names;
 }
 
@@ -127,13 +142,19 @@ export async function addUserConnection(conn: ConnectionConfig): Promise<{ hidde
   const user = Array.isArray(inspected?.globalValue) ? inspected.globalValue : [];
   await cfg().update('connections', [...user, conn], vscode.ConfigurationTarget.Global);
   await setActiveConnection(conn.name);
-  return { hiddenByWorkspace: vscode.workspace.isTrusted && Boolean(inspected?.workspaceValue || inspected?.workspaceFolderValue) };
+  return {
+    hiddenByWorkspace:
+      vscode.workspace.isTrusted && Boolean(inspected?.workspaceValue || inspected?.workspaceFolderValue),
+  };
 }
 
 /** Written where it takes effect: a trusted workspace that sets its own would otherwise ignore the pick. */
 export async function setActiveConnection(name: string): Promise<void> {
   const own = cfg().inspect<string>('activeConnection')?.workspaceValue;
-  const target = vscode.workspace.isTrusted && own !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  const target =
+    vscode.workspace.isTrusted && own !== undefined
+      ? vscode.ConfigurationTarget.Workspace
+      : vscode.ConfigurationTarget.Global;
   await cfg().update('activeConnection', name, target);
 }
 

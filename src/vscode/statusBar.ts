@@ -60,7 +60,11 @@ export class FleetStatusBar implements vscode.Disposable {
     // A missing expected worker is as down as a dead one.
     const failing = [...FAILING].reduce((n, h) => n + byHealth[h], 0) + byHealth.missing;
     const warning = byHealth.unresponsive + byHealth.slow;
-    this.background = failing ? 'statusBarItem.errorBackground' : warning || stale ? 'statusBarItem.warningBackground' : undefined;
+    this.background = failing
+      ? 'statusBarItem.errorBackground'
+      : warning || stale
+        ? 'statusBarItem.warningBackground'
+        : undefined;
     this.item.backgroundColor = this.background ? new vscode.ThemeColor(this.background) : undefined;
 
     // Built once as plain parts; Markdown is only how they are shown (store text is never Markdown).

@@ -202,10 +202,14 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     if (!this.view) return;
     const counts = this.fleet.counts();
     const unhealthy = [...UNHEALTHY].reduce((n, h) => n + counts.byHealth[h], 0);
-    this.view.badge = unhealthy ? { value: unhealthy, tooltip: `${unhealthy} unhealthy worker${unhealthy === 1 ? '' : 's'}` } : undefined;
+    this.view.badge = unhealthy
+      ? { value: unhealthy, tooltip: `${unhealthy} unhealthy worker${unhealthy === 1 ? '' : 's'}` }
+      : undefined;
     const conn = this.fleet.connection;
     if (conn.state === 'error') {
-      const since = this.fleet.lastUpdate ? ` Showing the last known state from ${formatAge(this.fleet.lastUpdate, Date.now())}.` : '';
+      const since = this.fleet.lastUpdate
+        ? ` Showing the last known state from ${formatAge(this.fleet.lastUpdate, Date.now())}.`
+        : '';
       this.view.message = `⚠ ${conn.message ?? 'Cannot reach the store.'}${this.fleet.size ? since : ''}`;
     } else if (conn.state === 'connecting' && this.fleet.size === 0) {
       this.view.message = conn.message ?? 'Connecting…';
@@ -215,7 +219,8 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     } else {
       this.view.message = undefined;
     }
-    this.view.description = conn.state === 'connected' ? conn.liveMode : conn.state === 'error' ? 'stale' : 'connecting';
+    this.view.description =
+      conn.state === 'connected' ? conn.liveMode : conn.state === 'error' ? 'stale' : 'connecting';
     this.view.title = `Workers · ${freshness(conn)}`;
   }
 
@@ -228,7 +233,10 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
       return [...top, ...ALL_HEALTH.filter((h) => counts[h] > 0).map((h) => this.groupNode(h))];
     }
     if (node.kind === 'group') {
-      return this.fleet.workers().filter((w) => w.health === node.health).map((w) => this.workerNode(w, now));
+      return this.fleet
+        .workers()
+        .filter((w) => w.health === node.health)
+        .map((w) => this.workerNode(w, now));
     }
     if (node.kind === 'worker') {
       const w = this.fleet.get(node.id);
@@ -262,7 +270,10 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
       case 'group': {
         const n = this.fleet.counts().byHealth[node.health];
         const attention = UNHEALTHY.has(node.health);
-        const state = attention || n <= LARGE_GROUP ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+        const state =
+          attention || n <= LARGE_GROUP
+            ? vscode.TreeItemCollapsibleState.Expanded
+            : vscode.TreeItemCollapsibleState.Collapsed;
         const item = new vscode.TreeItem(`${HEALTH_TITLE[node.health]} (${n})`, state);
         item.id = `group:${node.health}`;
         item.accessibilityInformation = { label: `${HEALTH_TITLE[node.health]} (${n})` };
@@ -286,7 +297,10 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
 
   private workerItem(id: string, now: number): vscode.TreeItem {
     const w = this.fleet.get(id);
-    const item = new vscode.TreeItem(displayText(w?.snapshot.name ?? id, 200), vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(
+      displayText(w?.snapshot.name ?? id, 200),
+      vscode.TreeItemCollapsibleState.Collapsed,
+    );
     // Stable id = the worker id, so expansion and selection survive refreshes.
     item.id = `worker:${id}`;
     if (!w) return item;

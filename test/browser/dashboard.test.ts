@@ -36,10 +36,11 @@ const LIGHT_THEME: Record<string, string> = {
 };
 
 type Win = { __xss: number; __csp: string[]; __state?: WebviewState };
-const pageVars = (page: Page) => page.evaluate(() => {
-  const w = window as unknown as Win;
-  return { xss: w.__xss, csp: w.__csp, state: w.__state };
-});
+const pageVars = (page: Page) =>
+  page.evaluate(() => {
+    const w = window as unknown as Win;
+    return { xss: w.__xss, csp: w.__csp, state: w.__state };
+  });
 const kept = (page: Page) => page.$eval('#log-count', (e) => Number((e as HTMLElement).dataset.kept));
 
 describe('dashboard webview in headless Chromium', () => {
@@ -66,8 +67,23 @@ describe('dashboard webview in headless Chromium', () => {
     const page = await openWithSession();
     const { metrics } = recordedSession(NOW).snapshot;
     const series = metrics.throughput.fleet;
-    const twins = { ...metrics, throughput: { fleet: series, workers: [{ id: 'e-1', name: 'email-worker', values: series }, { id: 'e-2', name: 'email-worker', values: series.map(() => 0) }] } };
-    const labels = async () => (JSON.parse((await page.$eval('#charts', (e) => (e as HTMLElement).dataset.summary))!) as Record<string, { labels: string[] }>).throughput!.labels;
+    const twins = {
+      ...metrics,
+      throughput: {
+        fleet: series,
+        workers: [
+          { id: 'e-1', name: 'email-worker', values: series },
+          { id: 'e-2', name: 'email-worker', values: series.map(() => 0) },
+        ],
+      },
+    };
+    const labels = async () =>
+      (
+        JSON.parse((await page.$eval('#charts', (e) => (e as HTMLElement).dataset.summary))!) as Record<
+          string,
+          { labels: string[] }
+        >
+      ).throughput!.labels;
     for (let update = 1; update <= 2; update++) {
       await send(page, { type: 'metrics/didChange', metrics: twins });
       await frames(page);
@@ -79,17 +95,26 @@ describe('dashboard webview in headless Chromium', () => {
   it('says ready, then draws every chart from a recorded snapshot under the strict CSP', async () => {
     const page = await openWithSession();
     const first = (await posted(page))[0];
-    assert.deepEqual(first, { type: 'webview/ready', window: 'auto', worker: null }, 'until the user picks a window, the host fits one to the history');
-    const summary = JSON.parse((await page.$eval('#charts', (e) => (e as HTMLElement).dataset.summary))!) as Record<string, { datasets: number; points: number }>;
+    assert.deepEqual(
+      first,
+      { type: 'webview/ready', window: 'auto', worker: null },
+      'until the user picks a window, the host fits one to the history',
+    );
+    const summary = JSON.parse((await page.$eval('#charts', (e) => (e as HTMLElement).dataset.summary))!) as Record<
+      string,
+      { datasets: number; points: number }
+    >;
     for (const kind of ['throughput', 'errors', 'duration', 'health', 'queues']) {
       assert.ok(summary[kind]!.datasets > 0 && summary[kind]!.points > 0, `${kind}: ${JSON.stringify(summary[kind])}`);
     }
     assert.ok(summary.throughput!.datasets >= 2, 'fleet total plus the busiest workers');
-    const canvases = await page.$$eval('canvas', (cs) => cs.map((c) => ({ id: c.id, w: c.width, h: c.height, hidden: !!c.closest('[hidden]') })));
+    const canvases = await page.$$eval('canvas', (cs) =>
+      cs.map((c) => ({ id: c.id, w: c.width, h: c.height, hidden: !!c.closest('[hidden]') })),
+    );
     assert.equal(canvases.length, 5);
     for (const c of canvases) assert.ok(c.w > 100 && c.h > 100, `${c.id} has a size`);
     assert.equal(await page.$$eval('#worker-table tbody tr', (r) => r.length), 8);
-    assert.match(await page.textContent('#kpis') ?? '', /workers alive/);
+    assert.match((await page.textContent('#kpis')) ?? '', /workers alive/);
     const v = await pageVars(page);
     assert.deepEqual(v.csp, [], 'no CSP violation: chart.js and the page need nothing the policy forbids');
     assert.deepEqual(errors, []);
@@ -114,7 +139,10 @@ describe('dashboard webview in headless Chromium', () => {
       },
     });
     await frames(page);
-    const summary = JSON.parse((await page.$eval('#charts', (e) => (e as HTMLElement).dataset.summary))!) as Record<string, { drawn: number; note?: string }>;
+    const summary = JSON.parse((await page.$eval('#charts', (e) => (e as HTMLElement).dataset.summary))!) as Record<
+      string,
+      { drawn: number; note?: string }
+    >;
     assert.equal(summary.throughput!.drawn, 1, 'the one bucket is there to see');
     // Pixels of the line's colour in the plot (the legend, at the bottom, left out): a line
     // through one point draws none; the lone bucket's dot does.
@@ -128,7 +156,11 @@ describe('dashboard webview in headless Chromium', () => {
     assert.ok(dotPixels > 10, `a dot is drawn for the lone bucket (${dotPixels} blue pixels)`);
     assert.equal(await page.textContent('#fig-duration .chart-note'), 'This fleet does not report task durations');
     assert.equal(await page.$('#fig-throughput .chart-note'), null, 'no note over a chart with data');
-    assert.equal(await page.getAttribute('[data-window="5m"]', 'aria-pressed'), 'true', 'the window the host fitted is shown pressed');
+    assert.equal(
+      await page.getAttribute('[data-window="5m"]', 'aria-pressed'),
+      'true',
+      'the window the host fitted is shown pressed',
+    );
     assert.deepEqual(errors, []);
     await page.close();
   });
@@ -136,24 +168,65 @@ describe('dashboard webview in headless Chromium', () => {
   it('shows store text holding HTML as text and runs none of it', async () => {
     const page = await openWithSession();
     const evil: LogLine[] = [
-      { seq: 1_000_001, ts: NOW, level: 'error', worker: '<img src=x onerror=window.__xss++>', source: 'work_errors', text: '<img src=x onerror="window.__xss++"> boom' },
-      { seq: 1_000_002, ts: NOW, level: 'error', worker: 'w1', source: 'work_errors', text: '<script>window.__xss++</script><b>bold?</b>' },
-      { seq: 1_000_003, ts: NOW, level: 'error', worker: 'w1', source: 'work_errors', text: 'at x (<svg onload=window.__xss++>.js:1:1)', links: [{ start: 6, end: 39, path: '<svg onload=window.__xss++>.js', line: 1 }] },
+      {
+        seq: 1_000_001,
+        ts: NOW,
+        level: 'error',
+        worker: '<img src=x onerror=window.__xss++>',
+        source: 'work_errors',
+        text: '<img src=x onerror="window.__xss++"> boom',
+      },
+      {
+        seq: 1_000_002,
+        ts: NOW,
+        level: 'error',
+        worker: 'w1',
+        source: 'work_errors',
+        text: '<script>window.__xss++</script><b>bold?</b>',
+      },
+      {
+        seq: 1_000_003,
+        ts: NOW,
+        level: 'error',
+        worker: 'w1',
+        source: 'work_errors',
+        text: 'at x (<svg onload=window.__xss++>.js:1:1)',
+        links: [{ start: 6, end: 39, path: '<svg onload=window.__xss++>.js', line: 1 }],
+      },
     ];
     await send(page, { type: 'logs/didAppend', lines: evil });
     await send(page, {
       type: 'workers/didChange',
       now: NOW,
       total: 1,
-      rows: [{ id: 'x', name: '<img src=x onerror=window.__xss++>', health: 'dead', reason: '<script>window.__xss++</script>', task: '<iframe src=javascript:window.__xss++>', stale: false }],
+      rows: [
+        {
+          id: 'x',
+          name: '<img src=x onerror=window.__xss++>',
+          health: 'dead',
+          reason: '<script>window.__xss++</script>',
+          task: '<iframe src=javascript:window.__xss++>',
+          stale: false,
+        },
+      ],
     });
     await frames(page, 3);
     const rows = await page.$$eval('#log-rows .log-row', (rs) => rs.map((r) => r.textContent ?? ''));
-    assert.ok(rows.some((t) => t.includes('<img src=x onerror="window.__xss++"> boom')), 'the markup is shown literally');
+    assert.ok(
+      rows.some((t) => t.includes('<img src=x onerror="window.__xss++"> boom')),
+      'the markup is shown literally',
+    );
     assert.ok(rows.some((t) => t.includes('<script>window.__xss++</script><b>bold?</b>')));
-    assert.equal(await page.$$eval('#log-rows img, #log-rows script, #log-rows b, #log-rows svg', (e) => e.length), 0, 'no element was created from log text');
-    assert.equal(await page.$$eval('#worker-table img, #worker-table script, #worker-table iframe', (e) => e.length), 0);
-    assert.match(await page.textContent('#worker-table tbody') ?? '', /<img src=x onerror=window.__xss\+\+>/);
+    assert.equal(
+      await page.$$eval('#log-rows img, #log-rows script, #log-rows b, #log-rows svg', (e) => e.length),
+      0,
+      'no element was created from log text',
+    );
+    assert.equal(
+      await page.$$eval('#worker-table img, #worker-table script, #worker-table iframe', (e) => e.length),
+      0,
+    );
+    assert.match((await page.textContent('#worker-table tbody')) ?? '', /<img src=x onerror=window.__xss\+\+>/);
     assert.equal((await pageVars(page)).xss, 0, 'nothing ran');
     assert.equal(await page.$$eval('script', (s) => s.length), 1, 'only our own bundle');
     await page.close();
@@ -171,7 +244,9 @@ describe('dashboard webview in headless Chromium', () => {
       ],
     });
     await frames(page);
-    const rows = await page.$$eval('#timeline-rows li', (li) => li.map((l) => Array.from(l.children, (c) => c.textContent).join(' | ')));
+    const rows = await page.$$eval('#timeline-rows li', (li) =>
+      li.map((l) => Array.from(l.children, (c) => c.textContent).join(' | ')),
+    );
     assert.equal(rows.length, 3);
     assert.match(rows[0], /^\d\d:\d\d:\d\d \| gpu-1 \| dead → healthy$/);
     assert.match(rows[1], /<img src=x onerror=window.__xss\+\+> \| working → crashed$/);
@@ -191,7 +266,14 @@ describe('dashboard webview in headless Chromium', () => {
         const lines = [];
         for (let i = 0; i < batch; i++) {
           const n = b * batch + i;
-          lines.push({ seq: 2_000_000 + n, ts: Date.now(), level: n % 50 === 0 ? 'error' : 'info', worker: `worker-${n % 8}`, source: 'events:stream', text: `streamed line ${n}` });
+          lines.push({
+            seq: 2_000_000 + n,
+            ts: Date.now(),
+            level: n % 50 === 0 ? 'error' : 'info',
+            worker: `worker-${n % 8}`,
+            source: 'events:stream',
+            text: `streamed line ${n}`,
+          });
         }
         window.dispatchEvent(new MessageEvent('message', { data: { type: 'logs/didAppend', lines } }));
         // One host batch per 100 ms at 5,000 lines/s; here as fast as the page takes them.
@@ -211,9 +293,12 @@ describe('dashboard webview in headless Chromium', () => {
 
     // Pausing freezes the view and keeps collecting.
     await page.click('#follow');
-    await send(page, { type: 'logs/didAppend', lines: [{ seq: 3_000_000, ts: NOW, level: 'info', source: 's', text: 'while paused' }] });
+    await send(page, {
+      type: 'logs/didAppend',
+      lines: [{ seq: 3_000_000, ts: NOW, level: 'info', source: 's', text: 'while paused' }],
+    });
     await frames(page, 2);
-    assert.match(await page.textContent('#follow') ?? '', /Follow \(1 new\)/);
+    assert.match((await page.textContent('#follow')) ?? '', /Follow \(1 new\)/);
     assert.equal(await kept(page), 10_000);
     // Filters narrow what is shown, not what is kept.
     await page.selectOption('#log-level', 'error');
@@ -230,11 +315,18 @@ describe('dashboard webview in headless Chromium', () => {
     await page.click('#export');
     await page.click('#worker-table tbody tr >> nth=0');
     const msgs = await posted(page);
-    assert.deepEqual(msgs.find((m) => m.type === 'link/open'), { type: 'link/open', path: '/app/shared/agents/worker.py', line: 142 });
+    assert.deepEqual(
+      msgs.find((m) => m.type === 'link/open'),
+      { type: 'link/open', path: '/app/shared/agents/worker.py', line: 142 },
+    );
     assert.ok(msgs.some((m) => m.type === 'view/configure' && m.window === '6h'));
     assert.ok(msgs.some((m) => m.type === 'metrics/export'));
     const focused = msgs.filter((m) => m.type === 'view/configure').at(-1);
-    assert.equal(focused?.type === 'view/configure' && focused.worker, 'worker-7', 'table sorted worst first: the dead worker is on top');
+    assert.equal(
+      focused?.type === 'view/configure' && focused.worker,
+      'worker-7',
+      'table sorted worst first: the dead worker is on top',
+    );
     assert.equal(await page.inputValue('#log-worker'), 'worker-7');
     const state = (await pageVars(page)).state!;
     assert.equal(state.window, '6h');
@@ -256,13 +348,17 @@ describe('dashboard webview in headless Chromium', () => {
 
   it('redraws the charts in the new colours when VS Code switches to a light theme', async () => {
     const page = await openWithSession();
-    const color = async () => JSON.parse((await page.$eval('#charts', (e) => (e as HTMLElement).dataset.summary))!).throughput.color as string;
+    const color = async () =>
+      JSON.parse((await page.$eval('#charts', (e) => (e as HTMLElement).dataset.summary))!).throughput.color as string;
     assert.equal(await color(), '#3794ff');
     await page.evaluate((vars) => {
       for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
       document.body.classList.replace('vscode-dark', 'vscode-light');
     }, LIGHT_THEME);
-    await page.waitForFunction(() => JSON.parse((document.getElementById('charts') as HTMLElement).dataset.summary!).throughput.color === '#1a85ff');
+    await page.waitForFunction(
+      () =>
+        JSON.parse((document.getElementById('charts') as HTMLElement).dataset.summary!).throughput.color === '#1a85ff',
+    );
     await page.screenshot({ path: 'test-results/dashboard-light.png', fullPage: true });
     await page.close();
   });

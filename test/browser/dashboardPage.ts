@@ -57,13 +57,21 @@ export interface DashboardPage {
  * and the built bundle, and drives it in headless Chromium.
  */
 export async function startDashboardPage(): Promise<DashboardPage> {
-  if (!existsSync(join(DIST, 'main.js'))) throw new Error('dist/webview/main.js is missing: run `node esbuild.mjs` first.');
+  if (!existsSync(join(DIST, 'main.js')))
+    throw new Error('dist/webview/main.js is missing: run `node esbuild.mjs` first.');
   let origin = '';
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(dashboardHtml({ cspSource: origin, scriptUri: `${origin}/dist/webview/main.js`, styleUri: `${origin}/dist/webview/main.css`, nonce: makeNonce() }));
+      res.end(
+        dashboardHtml({
+          cspSource: origin,
+          scriptUri: `${origin}/dist/webview/main.js`,
+          styleUri: `${origin}/dist/webview/main.css`,
+          nonce: makeNonce(),
+        }),
+      );
       return;
     }
     const m = /^\/dist\/webview\/(main\.(js|css))$/.exec(path);
@@ -79,14 +87,25 @@ export async function startDashboardPage(): Promise<DashboardPage> {
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 
   return {
     browser,
     url: `${origin}/`,
     async open(opts = {}) {
-      const page = await browser.newPage({ viewport: { width: opts.width ?? 1400, height: opts.height ?? 1000 }, deviceScaleFactor: 1 });
+      const page = await browser.newPage({
+        viewport: { width: opts.width ?? 1400, height: opts.height ?? 1000 },
+        deviceScaleFactor: 1,
+      });
       // tsx compiles the functions we hand to the page with esbuild's keepNames helper `__name`.
       await page.addInitScript({ content: 'window.__name = (f) => f;' });
       // Injected before the page's own script and outside its CSP, as VS Code injects its API.
@@ -105,7 +124,9 @@ export async function startDashboardPage(): Promise<DashboardPage> {
               w.__state = s;
             },
           });
-          document.addEventListener('securitypolicyviolation', (e) => (w.__csp as string[]).push(`${e.violatedDirective} ${e.blockedURI}`));
+          document.addEventListener('securitypolicyviolation', (e) =>
+            (w.__csp as string[]).push(`${e.violatedDirective} ${e.blockedURI}`),
+          );
           document.addEventListener('DOMContentLoaded', () => document.body.classList.add('vscode-dark'));
           for (const [k, v] of Object.entries(theme)) document.documentElement.style.setProperty(k, v);
         },

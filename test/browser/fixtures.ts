@@ -18,11 +18,17 @@ export const WORKERS = ['worker-1', 'worker-2', 'worker-3', 'worker-4', 'worker-
  * (seed 002's states, seed 004's logs, seed 001's streams), produced by the real host
  * code — MetricsStore, LogPipeline, the parsers — so the page is fed the real protocol.
  */
-export function recordedSession(now: number, window: WindowKey = '1h'): { snapshot: HostMessage & { type: 'dashboard/snapshot' }; store: MetricsStore } {
+export function recordedSession(
+  now: number,
+  window: WindowKey = '1h',
+): { snapshot: HostMessage & { type: 'dashboard/snapshot' }; store: MetricsStore } {
   const rand = rng(7);
   let clock = now - 3_600_000;
   const store = new MetricsStore({ clock: () => clock });
-  const pipeline = new LogPipeline({ maxLines: 10_000, resolves: (p) => p.endsWith('worker.py') || p.endsWith('claim.py') });
+  const pipeline = new LogPipeline({
+    maxLines: 10_000,
+    resolves: (p) => p.endsWith('worker.py') || p.endsWith('claim.py'),
+  });
   const logs: LogEntry[] = [];
   const text = new LogLineParser('worker-3.log', 'worker-3', () => clock);
   let id = 0;
@@ -36,7 +42,11 @@ export function recordedSession(now: number, window: WindowKey = '1h'): { snapsh
         const durationS = Math.exp(2.8 + rand() * 1.6 + (w === 'worker-2' ? 0.8 : 0));
         const fields = ['worker_id', w, 'work_item_id', `issue-${1000 + (id % 900)}`, 'duration', durationS.toFixed(1)];
         if (failed) fields.push('error', rand() < 0.5 ? 'git worktree conflict' : 'Claude execution timeout');
-        const { entry, event } = parseStreamEntry(failed ? 'work_errors' : 'work_completions', `${clock}-${id++}`, fields);
+        const { entry, event } = parseStreamEntry(
+          failed ? 'work_errors' : 'work_completions',
+          `${clock}-${id++}`,
+          fields,
+        );
         store.recordEvent(event!);
         logs.push(entry);
       }
@@ -45,7 +55,13 @@ export function recordedSession(now: number, window: WindowKey = '1h'): { snapsh
     const slow = minute > 20 ? 1 : 0;
     const working = Math.round(6 * busy) - slow;
     const counts = Object.fromEntries(ALL_HEALTH.map((h) => [h, 0])) as Record<Health, number>;
-    Object.assign(counts, { working, slow, dead, unresponsive: minute > 48 && minute < 51 ? 1 : 0, healthy: WORKERS.length - working - slow - dead - (minute > 48 && minute < 51 ? 1 : 0) });
+    Object.assign(counts, {
+      working,
+      slow,
+      dead,
+      unresponsive: minute > 48 && minute < 51 ? 1 : 0,
+      healthy: WORKERS.length - working - slow - dead - (minute > 48 && minute < 51 ? 1 : 0),
+    });
     store.sampleHealth(counts, clock);
     store.recordQueueDepth('pending', Math.max(0, Math.round(120 + 80 * Math.sin(minute / 7) + rand() * 10)), clock);
     store.recordQueueDepth('processing', working + slow, clock);
@@ -69,10 +85,28 @@ export function recordedSession(now: number, window: WindowKey = '1h'): { snapsh
   pipeline.add([...logs.slice(-400), ...tail]);
 
   const views: WorkerView[] = WORKERS.map((w, i) => {
-    const health: Health = i === 6 ? 'dead' : i === 1 ? 'slow' : i === 4 ? 'healthy' : i === 7 ? 'unresponsive' : 'working';
-    const task = health === 'healthy' || health === 'dead' ? undefined : { id: `issue-${1200 + i}`, title: `Fix flaky test #${1200 + i}`, type: i % 2 ? 'bugfix' : 'feature', startedAt: now - (health === 'slow' ? 22 * 60_000 : (i + 1) * 47_000) };
+    const health: Health =
+      i === 6 ? 'dead' : i === 1 ? 'slow' : i === 4 ? 'healthy' : i === 7 ? 'unresponsive' : 'working';
+    const task =
+      health === 'healthy' || health === 'dead'
+        ? undefined
+        : {
+            id: `issue-${1200 + i}`,
+            title: `Fix flaky test #${1200 + i}`,
+            type: i % 2 ? 'bugfix' : 'feature',
+            startedAt: now - (health === 'slow' ? 22 * 60_000 : (i + 1) * 47_000),
+          };
     return {
-      snapshot: { id: w, name: w, problems: [], status: health, lastHeartbeat: now - (health === 'dead' ? 95_000 : health === 'unresponsive' ? 19_000 : 2000 + i * 300), completed: 40 + i * 13, errors: i === 2 ? 9 : i % 3, ...(task ? { task } : {}) },
+      snapshot: {
+        id: w,
+        name: w,
+        problems: [],
+        status: health,
+        lastHeartbeat: now - (health === 'dead' ? 95_000 : health === 'unresponsive' ? 19_000 : 2000 + i * 300),
+        completed: 40 + i * 13,
+        errors: i === 2 ? 9 : i % 3,
+        ...(task ? { task } : {}),
+      },
       health,
       reason: health === 'dead' ? 'No heartbeat for 1m 35s; dead after 30s' : `Worker is ${health}`,
       stale: false,
@@ -84,7 +118,12 @@ export function recordedSession(now: number, window: WindowKey = '1h'): { snapsh
     snapshot: {
       type: 'dashboard/snapshot',
       config: { maxLines: 10_000 },
-      connection: { name: 'orchestrator', state: 'connected', liveMode: 'events stream', logSource: 'Logs: work_completions, work_errors, stream:worker_events, events:stream' },
+      connection: {
+        name: 'orchestrator',
+        state: 'connected',
+        liveMode: 'events stream',
+        logSource: 'Logs: work_completions, work_errors, stream:worker_events, events:stream',
+      },
       metrics: store.view(window),
       workers: workerRows(views, now),
       logs: pipeline.all(),

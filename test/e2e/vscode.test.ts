@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { keepEvidence, openWorkbench, RESULTS_DIR, runExtensionTests, startCodeServer, type CodeServer } from '../harness/codeServer';
+import {
+  keepEvidence,
+  openWorkbench,
+  RESULTS_DIR,
+  runExtensionTests,
+  startCodeServer,
+  type CodeServer,
+} from '../harness/codeServer';
 import { waitFor } from '../harness/freePort';
 import { workbenchUser } from '../harness/workbenchUser';
 import { startRedis, type RedisServer } from '../harness/redisServer';
@@ -51,7 +58,14 @@ before(async () => {
   writeFileSync(join(workspace, 'README.md'), '# A project whose workers we watch\n');
   // A Git repository with a few commits: a worker reporting an older one shows how far behind HEAD it is.
   writeFileSync(join(workspace, '.gitignore'), '.workers/\nrelative-workers/\nalert-workers/\n');
-  const git = (...args: string[]) => assert.equal(spawnSync('git', ['-c', 'user.name=Worker Lens', '-c', 'user.email=lens@example.invalid', ...args], { cwd: workspace }).status, 0, `git ${args.join(' ')}`);
+  const git = (...args: string[]) =>
+    assert.equal(
+      spawnSync('git', ['-c', 'user.name=Worker Lens', '-c', 'user.email=lens@example.invalid', ...args], {
+        cwd: workspace,
+      }).status,
+      0,
+      `git ${args.join(' ')}`,
+    );
   git('init', '-q', '-b', 'main');
   git('add', '.');
   git('commit', '-q', '-m', 'first');
@@ -64,8 +78,27 @@ before(async () => {
   // A second fleet (db 1) run by this repository's supervisor: three real worker
   // processes heartbeating through the companion helper; pool-1 freezes once (goes dead).
   await startSupervisorProcess(
-    ['--redis', `${redis.url}/1`, '--pool', JSON.stringify(poolWorkerArgv()), '--pool-size', '3', '--pool-prefix', 'pool', '--claim-idle-ms', '2000'],
-    { env: { REDIS_URL: `${redis.url}/1`, HEARTBEAT_MS: '500', WARMUP_MS: '1500', HANG_WORKER: 'pool-1', HANG_ONCE_FILE: join(tmp, 'pool-1-hung-once') } },
+    [
+      '--redis',
+      `${redis.url}/1`,
+      '--pool',
+      JSON.stringify(poolWorkerArgv()),
+      '--pool-size',
+      '3',
+      '--pool-prefix',
+      'pool',
+      '--claim-idle-ms',
+      '2000',
+    ],
+    {
+      env: {
+        REDIS_URL: `${redis.url}/1`,
+        HEARTBEAT_MS: '500',
+        WARMUP_MS: '1500',
+        HANG_WORKER: 'pool-1',
+        HANG_ONCE_FILE: join(tmp, 'pool-1-hung-once'),
+      },
+    },
   );
   await writeSeedFleet(redis.client());
   stopBeating = keepSeedFleetBeating(redis.client());
@@ -93,14 +126,30 @@ before(async () => {
       'workerLens.connections': [
         { name: 'seed', type: 'redis', url: redis.url, preset: 'orchestrator' },
         // Short thresholds so the frozen worker is called dead in seconds, not half a minute.
-        { name: 'supabase', type: 'supabase', url: rest.url, preset: 'supabase-heartbeat', secretEnv: 'WL_TEST_SUPABASE_KEY' },
-        { name: 'pool', type: 'redis', url: `${redis.url}/1`, preset: 'orchestrator', thresholds: { unresponsiveAfterSeconds: 2, deadAfterSeconds: 4 } },
+        {
+          name: 'supabase',
+          type: 'supabase',
+          url: rest.url,
+          preset: 'supabase-heartbeat',
+          secretEnv: 'WL_TEST_SUPABASE_KEY',
+        },
+        {
+          name: 'pool',
+          type: 'redis',
+          url: `${redis.url}/1`,
+          preset: 'orchestrator',
+          thresholds: { unresponsiveAfterSeconds: 2, deadAfterSeconds: 4 },
+        },
       ],
       'workerLens.activeConnection': 'seed',
       // A minute between polls: anything faster in the tests came through a push path.
       'workerLens.refreshIntervalSeconds': 60,
     },
-    env: { WORKER_LENS_TEST_RESULT: join(tmp, 'result.json'), WORKER_LENS_TEST_REDIS: redis.url, WL_TEST_SUPABASE_KEY: rest.anonKey },
+    env: {
+      WORKER_LENS_TEST_RESULT: join(tmp, 'result.json'),
+      WORKER_LENS_TEST_REDIS: redis.url,
+      WL_TEST_SUPABASE_KEY: rest.anonKey,
+    },
   });
 });
 
@@ -140,11 +189,24 @@ test('the packaged extension, clicked open by a user, shows the fleet by health 
   try {
     await wb.page.locator('.activitybar [aria-label^="Worker Lens"]').first().click();
     const rows = wb.page.locator('.pane:has(.pane-header[aria-label^="Workers"]) .monaco-list-row');
-    await waitFor(async () => (await rows.count()) >= 9, { timeoutMs: 60_000, message: 'the Workers view to show groups and workers' });
+    await waitFor(async () => (await rows.count()) >= 9, {
+      timeoutMs: 60_000,
+      message: 'the Workers view to show groups and workers',
+    });
     const labels = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
-    assert.deepEqual(labels.filter((l) => /^\w+ \(\d+\)$/.test(l)), ['Dead (1)', 'Crashed (1)', 'Slow (1)', 'Working (1)', 'Healthy (1)', 'Unknown (2)'], `rows: ${labels.join(' | ')}`);
-    assert.ok(labels.some((l) => /^worker-build, working · Fix login bug · [3-5]m \d+s$/.test(l)), `rows: ${labels.join(' | ')}`);
-    assert.ok(labels.some((l) => /^worker-dead, dead · last seen 2m \d+s ago$/.test(l)), `rows: ${labels.join(' | ')}`);
+    assert.deepEqual(
+      labels.filter((l) => /^\w+ \(\d+\)$/.test(l)),
+      ['Dead (1)', 'Crashed (1)', 'Slow (1)', 'Working (1)', 'Healthy (1)', 'Unknown (2)'],
+      `rows: ${labels.join(' | ')}`,
+    );
+    assert.ok(
+      labels.some((l) => /^worker-build, working · Fix login bug · [3-5]m \d+s$/.test(l)),
+      `rows: ${labels.join(' | ')}`,
+    );
+    assert.ok(
+      labels.some((l) => /^worker-dead, dead · last seen 2m \d+s ago$/.test(l)),
+      `rows: ${labels.join(' | ')}`,
+    );
     // The status bar repaints on its own coalesced tick, apart from the tree's: wait for it.
     const user = workbenchUser(wb.page);
     await user.statusReads(/3\/7 workers/, 'the seed fleet, 3 of 7 alive', 15_000);
@@ -161,7 +223,19 @@ test('the packaged extension, clicked open by a user, shows the fleet by health 
     // The dashboard, opened from the command palette as a user would.
     // What the store already keeps when the dashboard opens: 20 completions of the last two minutes.
     const history = redis.client().pipeline();
-    for (let i = 0; i < 20; i++) history.xadd('work_completions', '*', 'worker_id', `batch-${i % 2}`, 'task_id', `B-${i}`, 'duration_ms', '3000', 'completed_at', new Date(Date.now() - 120_000 + i * 5000).toISOString());
+    for (let i = 0; i < 20; i++)
+      history.xadd(
+        'work_completions',
+        '*',
+        'worker_id',
+        `batch-${i % 2}`,
+        'task_id',
+        `B-${i}`,
+        'duration_ms',
+        '3000',
+        'completed_at',
+        new Date(Date.now() - 120_000 + i * 5000).toISOString(),
+      );
     await history.exec();
     // Now a busy fleet for the dashboard: the simulator joins the seed workers.
     sim = runSimulator({ workers: 8, writer: new RedisFleetWriter(redis.client()), beatMs: 1000, taskMs: 4000 });
@@ -172,13 +246,20 @@ test('the packaged extension, clicked open by a user, shows the fleet by health 
     // tasks/min above zero and a throughput line, before the simulated fleet has finished anything.
     const drawn = async () => {
       const s = await view.locator('#charts').getAttribute('data-summary');
-      return s ? (JSON.parse(s) as Record<string, { drawn: number }>).throughput?.drawn ?? 0 : 0;
+      return s ? ((JSON.parse(s) as Record<string, { drawn: number }>).throughput?.drawn ?? 0) : 0;
     };
     // The KPI label is upper-cased by CSS, and innerText reads it as shown.
-    const perMinute = async () => Number(/([\d.,]+)\s*tasks \/ min/i.exec(await view.locator('#kpis').innerText())?.[1]?.replace(',', '') ?? 0);
-    await waitFor(async () => (await drawn()) > 0 && (await perMinute()) > 0, { timeoutMs: 30_000, message: 'the history drawn on opening: a throughput line and tasks/min above zero' });
+    const perMinute = async () =>
+      Number(/([\d.,]+)\s*tasks \/ min/i.exec(await view.locator('#kpis').innerText())?.[1]?.replace(',', '') ?? 0);
+    await waitFor(async () => (await drawn()) > 0 && (await perMinute()) > 0, {
+      timeoutMs: 30_000,
+      message: 'the history drawn on opening: a throughput line and tasks/min above zero',
+    });
     const logRows = view.locator('.log-row');
-    await waitFor(async () => (await logRows.count()) > 0, { timeoutMs: 30_000, message: 'log lines in the dashboard' });
+    await waitFor(async () => (await logRows.count()) > 0, {
+      timeoutMs: 30_000,
+      message: 'log lines in the dashboard',
+    });
     await waitFor(async () => (await view.locator('canvas').count()) >= 4, { message: 'the dashboard charts' });
     await view.locator('button[data-window="5m"]').click();
     // Enough finished tasks for a few chart buckets (the KPI reads "N in 5 min").
@@ -265,7 +346,10 @@ test('Add Connection for Supabase: the table is asked for, the key goes to the s
     // "3/5", which neither the secured Redis fleet (3/8) nor the seed one (3/7) shows.
     await user.statusReads(/3\/5 workers/, 'the team_workers fleet, 3 of 5 alive');
     const settings = readFileSync(join(server.userDataDir, 'User/settings.json'), 'utf8');
-    assert.match(settings, /"name": "team",\s+"type": "supabase",\s+"url": "[^"]+",\s+"preset": "supabase-heartbeat",\s+"table": "team_workers"/);
+    assert.match(
+      settings,
+      /"name": "team",\s+"type": "supabase",\s+"url": "[^"]+",\s+"preset": "supabase-heartbeat",\s+"table": "team_workers"/,
+    );
     assert.ok(!settings.includes(rest.anonKey), 'the key is not in settings');
   } catch (err) {
     console.error(await keepEvidence(page, server, 'add-supabase-connection'));

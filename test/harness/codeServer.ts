@@ -1,5 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -15,7 +24,15 @@ const REPO = resolve(__dirname, '../..');
 const ROOT = join(REPO, '.vscode-test/code-server');
 const ENTRY = join(ROOT, 'node_modules/code-server/out/node/entry.js');
 export const RESULTS_DIR = join(REPO, 'test-results');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export interface CodeServer {
   url: string;
@@ -29,10 +46,17 @@ export interface CodeServer {
 export function ensureCodeServer(): void {
   if (existsSync(join(ROOT, '.ready-4.100.3'))) return;
   const r = spawnSync('bash', [join(REPO, 'scripts/setup-code-server.sh')], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('code-server could not be installed: see the messages above (scripts/setup-code-server.sh).');
+  if (r.status !== 0)
+    throw new Error('code-server could not be installed: see the messages above (scripts/setup-code-server.sh).');
 }
 
-export async function startCodeServer(opts: { workspace: string; userSettings?: object; env?: Record<string, string>; vsix?: string; port?: number }): Promise<CodeServer> {
+export async function startCodeServer(opts: {
+  workspace: string;
+  userSettings?: object;
+  env?: Record<string, string>;
+  vsix?: string;
+  port?: number;
+}): Promise<CodeServer> {
   ensureCodeServer();
   const port = opts.port ?? (await freePort());
   const tmp = mkdtempSync(join(tmpdir(), 'wl-code-server-'));
@@ -55,21 +79,46 @@ export async function startCodeServer(opts: { workspace: string; userSettings?: 
   const extensionsDir = join(tmp, 'extensions');
   if (opts.vsix) {
     // Installed the way a user would, into this server's own (empty) extensions folder.
-    const r = spawnSync(process.execPath, [ENTRY, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', opts.vsix], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [ENTRY, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', opts.vsix],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`Installing ${opts.vsix} into code-server failed:\n${r.stdout}\n${r.stderr}`);
   }
   const logPath = join(tmp, 'code-server.log');
   const log = createWriteStream(logPath);
-  const args = [ENTRY, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', opts.workspace];
+  const args = [
+    ENTRY,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    opts.workspace,
+  ];
   // Its own process group, so stop() ends the extension host and watchers with it.
-  const proc: ChildProcess = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: ChildProcess = spawn(process.execPath, args, {
+    env: { ...process.env, ...opts.env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   proc.stdout!.pipe(log);
   proc.stderr!.pipe(log);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (proc.exitCode !== null) throw new Error(`code-server exited with ${proc.exitCode}; log: ${logPath}`);
-    return (await fetch(`${url}/healthz`).catch(() => undefined))?.ok;
-  }, { timeoutMs: 60_000, message: `code-server answering /healthz on ${url} (log ${logPath})` });
+  await waitFor(
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`code-server exited with ${proc.exitCode}; log: ${logPath}`);
+      return (await fetch(`${url}/healthz`).catch(() => undefined))?.ok;
+    },
+    { timeoutMs: 60_000, message: `code-server answering /healthz on ${url} (log ${logPath})` },
+  );
 
   return {
     url,
@@ -125,15 +174,29 @@ export interface SuiteResult {
  * index's run() executes in the extension host and writes its result to `resultFile`
  * (the server's env carries WORKER_LENS_TEST_RESULT to the host).
  */
-export async function runExtensionTests(server: CodeServer, opts: { workspace: string; extensionDevelopmentPath: string; extensionTestsPath: string; resultFile: string; timeoutMs?: number }): Promise<SuiteResult> {
+export async function runExtensionTests(
+  server: CodeServer,
+  opts: {
+    workspace: string;
+    extensionDevelopmentPath: string;
+    extensionTestsPath: string;
+    resultFile: string;
+    timeoutMs?: number;
+  },
+): Promise<SuiteResult> {
   const remote = (p: string) => `vscode-remote://127.0.0.1:${server.port}${p}`;
   const payload = JSON.stringify([
     ['extensionDevelopmentPath', remote(opts.extensionDevelopmentPath)],
     ['extensionTestsPath', remote(opts.extensionTestsPath)],
   ]);
-  const wb = await openWorkbench(`${server.url}/?folder=${encodeURIComponent(opts.workspace)}&payload=${encodeURIComponent(payload)}`);
+  const wb = await openWorkbench(
+    `${server.url}/?folder=${encodeURIComponent(opts.workspace)}&payload=${encodeURIComponent(payload)}`,
+  );
   try {
-    await waitFor(() => existsSync(opts.resultFile), { timeoutMs: opts.timeoutMs ?? 180_000, message: `the in-VS-Code suite to write ${opts.resultFile}` });
+    await waitFor(() => existsSync(opts.resultFile), {
+      timeoutMs: opts.timeoutMs ?? 180_000,
+      message: `the in-VS-Code suite to write ${opts.resultFile}`,
+    });
     const result = JSON.parse(readFileSync(opts.resultFile, 'utf8')) as SuiteResult;
     if (result.failed) await keepEvidence(wb.page, server, 'in-vscode-suite');
     return result;

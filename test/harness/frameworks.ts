@@ -143,7 +143,9 @@ export class FrameworkWorkers {
     return p;
   }
 
-  /** SIGKILLs every worker's process group and descendants, even those already signalled (their children may linger). */
+  /**
+   * SIGKILLs every worker's process group and descendants, even those already signalled (their children may linger).
+   */
   async stopAll(): Promise<void> {
     for (const p of this.procs) p.signal('SIGKILL');
     for (const c of this.children) {
@@ -179,7 +181,9 @@ function descendants(root: number): number[] {
   return out;
 }
 
-/** Enqueues `rqJobs.long(seconds)` on an RQ queue (RQ's own client: its job hash has many fields). Returns the job id. */
+/**
+ * Enqueues `rqJobs.long(seconds)` on an RQ queue (RQ's own client: its job hash has many fields). Returns the job id.
+ */
 export function enqueueRq(url: string, queue: string, seconds: number): string {
   const code = `import sys; from redis import Redis; from rq import Queue
 q = Queue(sys.argv[2], connection=Redis.from_url(sys.argv[1]))

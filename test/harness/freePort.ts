@@ -14,7 +14,10 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls `cond` until it is truthy; throws `message` after `timeoutMs`. For waiting on conditions, never on time. */
-export async function waitFor<T>(cond: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number; message?: string | (() => string) } = {}): Promise<T> {
+export async function waitFor<T>(
+  cond: () => T | Promise<T>,
+  opts: { timeoutMs?: number; intervalMs?: number; message?: string | (() => string) } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   let lastErr: unknown;
   for (;;) {
@@ -27,7 +30,9 @@ export async function waitFor<T>(cond: () => T | Promise<T>, opts: { timeoutMs?:
     if (Date.now() > deadline) {
       // A function is read at the timeout, so the message shows the state that failed.
       const message = typeof opts.message === 'function' ? opts.message() : opts.message;
-      throw new Error(`Timed out waiting for: ${message ?? 'condition'}${lastErr ? ` (last error: ${String(lastErr)})` : ''}`);
+      throw new Error(
+        `Timed out waiting for: ${message ?? 'condition'}${lastErr ? ` (last error: ${String(lastErr)})` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
   }

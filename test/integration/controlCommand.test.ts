@@ -26,21 +26,37 @@ function recordFile(): string {
   dirs.push(d);
   return join(d, 'argv.jsonl');
 }
-const recorded = (file: string): { argv: string[] }[] => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const recorded = (file: string): { argv: string[] }[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 test('hostile worker names reach the program as one literal argument each, and nothing else runs', async () => {
   const file = recordFile();
   process.env.RECORD_FILE = file;
   // If any name were given to a shell, `touch` would create this file.
   const canary = join(dirs[0], 'pwned');
-  const names = [...HOSTILE, `x; touch ${canary}`, `$(touch ${canary})`, `\`touch ${canary}\``, `a' ; touch ${canary} ; '`];
-  const req = new CommandRequester({ restart: [process.execPath, RECORD_ARGV, 'restart', 'worker@${worker}', '${worker}'], timeoutMs: 10_000 });
+  const names = [
+    ...HOSTILE,
+    `x; touch ${canary}`,
+    `$(touch ${canary})`,
+    `\`touch ${canary}\``,
+    `a' ; touch ${canary} ; '`,
+  ];
+  const req = new CommandRequester({
+    restart: [process.execPath, RECORD_ARGV, 'restart', 'worker@${worker}', '${worker}'],
+    timeoutMs: 10_000,
+  });
   for (const worker of names) {
     const outcome = await req.send(newRequest('restart', { worker }));
     assert.equal(outcome.status, 'done', `${JSON.stringify(worker)}: ${outcome.message}`);
   }
   const got = recorded(file).map((r) => r.argv);
-  assert.deepEqual(got, names.map((w) => ['restart', `worker@${w}`, w]));
+  assert.deepEqual(
+    got,
+    names.map((w) => ['restart', `worker@${w}`, w]),
+  );
   assert.equal(existsSync(canary), false, 'no shell ran any part of a worker name');
 });
 
@@ -48,13 +64,20 @@ test('scale substitutes the count; the exit code and last output line are report
   const file = recordFile();
   process.env.RECORD_FILE = file;
   const lines: string[] = [];
-  const req = new CommandRequester({ scale: [process.execPath, RECORD_ARGV, 'scale', '${count}'], timeoutMs: 10_000, onOutput: (l) => lines.push(l) });
+  const req = new CommandRequester({
+    scale: [process.execPath, RECORD_ARGV, 'scale', '${count}'],
+    timeoutMs: 10_000,
+    onOutput: (l) => lines.push(l),
+  });
   const accepted: string[] = [];
   const ok = await req.send(newRequest('scale', { count: 8 }), { onAccepted: (m) => accepted.push(m) });
   assert.deepEqual(ok, { status: 'done', message: 'exit 0: recorded ["scale","8"]' });
   assert.match(accepted[0], /^running .*recordArgv\.mjs scale 8$/);
   assert.deepEqual(lines, ['recorded ["scale","8"]']);
-  assert.deepEqual(recorded(file).map((r) => r.argv), [['scale', '8']]);
+  assert.deepEqual(
+    recorded(file).map((r) => r.argv),
+    [['scale', '8']],
+  );
 
   process.env.EXIT_CODE = '3';
   const failed = await req.send(newRequest('scale', { count: 2 }));
@@ -89,7 +112,10 @@ test('a program that hangs is stopped at the timeout; a missing program is named
 
   const ac = new AbortController();
   const req = new CommandRequester({ restart: [...hang, '${worker}'], timeoutMs: 60_000 });
-  const pending = req.send(newRequest('restart', { worker: 'w1' }), { signal: ac.signal, onAccepted: () => ac.abort() });
+  const pending = req.send(newRequest('restart', { worker: 'w1' }), {
+    signal: ac.signal,
+    onAccepted: () => ac.abort(),
+  });
   const cancelled = await pending;
   assert.equal(cancelled.status, 'cancelled');
 });
@@ -99,7 +125,9 @@ test('a restart script that leaves the worker running in the background reports 
   // script's stdout open long after the script itself has exited 0. Here the background
   // process marks a file once it has run 10 s: the result must come before that.
   const marker = join(recordFile(), '..', 'background-still-running-10s-later');
-  const res = await runArgv(['sh', '-c', `(sleep 10; touch '${marker}') & echo "$!"; echo started worker-1`], { timeoutMs: 60_000 });
+  const res = await runArgv(['sh', '-c', `(sleep 10; touch '${marker}') & echo "$!"; echo started worker-1`], {
+    timeoutMs: 60_000,
+  });
   const pid = Number(res.stdout.split('\n')[0]);
   try {
     assert.equal(existsSync(marker), false, 'runArgv waited for the background process');
@@ -114,5 +142,8 @@ test('a restart script that leaves the worker running in the background reports 
 test('a program the system refuses to start is a failed result with the reason, not an exception', async () => {
   const res = await runArgv(['/etc/passwd/not-a-program'], { timeoutMs: 5_000 });
   assert.equal(res.ok, false);
-  assert.match(res.message, /^(cannot run \/etc\/passwd\/not-a-program: ENOTDIR|program not found: \/etc\/passwd\/not-a-program)$/);
+  assert.match(
+    res.message,
+    /^(cannot run \/etc\/passwd\/not-a-program: ENOTDIR|program not found: \/etc\/passwd\/not-a-program)$/,
+  );
 });

@@ -28,7 +28,12 @@ import { RECORD_ARGV } from '../harness/supervisorProcess';
 
 let redis: RedisServer;
 let dir: string;
-const seen = { confirmations: [] as Confirmation[], notes: [] as string[], picks: [] as PickItem[][], pending: [] as string[] };
+const seen = {
+  confirmations: [] as Confirmation[],
+  notes: [] as string[],
+  picks: [] as PickItem[][],
+  pending: [] as string[],
+};
 let answer = true;
 let restoreUi: () => void;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -62,7 +67,9 @@ afterEach(async () => {
   delete process.env.RECORD_FILE;
 });
 
-function deps(conn: Omit<ConnectionConfig, 'name' | 'type'> & { control?: unknown; type?: ConnectionConfig['type'] } = {}): ControlDeps {
+function deps(
+  conn: Omit<ConnectionConfig, 'name' | 'type'> & { control?: unknown; type?: ConnectionConfig['type'] } = {},
+): ControlDeps {
   const fleet = new Fleet();
   const now = Date.now();
   fleet.replaceAll([
@@ -82,14 +89,31 @@ function deps(conn: Omit<ConnectionConfig, 'name' | 'type'> & { control?: unknow
 }
 
 const node = (id: string): TreeNode => ({ kind: 'worker', id });
-const commands = async () => (await redis.client().exists('workerlens:commands')) ? await redis.client().xlen('workerlens:commands') : 0;
+const commands = async () =>
+  (await redis.client().exists('workerlens:commands')) ? await redis.client().xlen('workerlens:commands') : 0;
 const records = (): { argv: string[]; cwd: string }[] =>
-  existsSync(process.env.RECORD_FILE!) ? readFileSync(process.env.RECORD_FILE!, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  existsSync(process.env.RECORD_FILE!)
+    ? readFileSync(process.env.RECORD_FILE!, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
 const runs = () => records().map((r) => r.argv);
-const commandMode = { control: { mode: 'command', restart: [process.execPath, RECORD_ARGV, 'restart', '${worker}'], scale: [process.execPath, RECORD_ARGV, 'scale', '${count}'] } };
+const commandMode = {
+  control: {
+    mode: 'command',
+    restart: [process.execPath, RECORD_ARGV, 'restart', '${worker}'],
+    scale: [process.execPath, RECORD_ARGV, 'scale', '${count}'],
+  },
+};
 
 async function supervisor(): Promise<void> {
-  const s = new Supervisor({ url: redis.url, blockMs: 200, restart: [process.execPath, RECORD_ARGV, 'restart', '${worker}'], scale: [process.execPath, RECORD_ARGV, 'scale', '${count}'] });
+  const s = new Supervisor({
+    url: redis.url,
+    blockMs: 200,
+    restart: [process.execPath, RECORD_ARGV, 'restart', '${worker}'],
+    scale: [process.execPath, RECORD_ARGV, 'scale', '${count}'],
+  });
   cleanups.push(() => s.stop());
   await s.start();
 }
@@ -105,16 +129,23 @@ test('read-only (user or workspace) refuses: no confirmation, no record, nothing
   }
   assert.equal(seen.confirmations.length, 0);
   assert.equal(seen.notes.length, 12);
-  assert.ok(seen.notes.every((n) => n === 'warning: Worker Lens is read-only (workerLens.readOnly): restarting and scaling workers is turned off.'));
+  assert.ok(
+    seen.notes.every(
+      (n) =>
+        n === 'warning: Worker Lens is read-only (workerLens.readOnly): restarting and scaling workers is turned off.',
+    ),
+  );
   assert.equal(await commands(), 0);
   assert.deepEqual(runs(), []);
 });
 
-test('an untrusted workspace that defines connections is refused; the user\'s own connections still work', async () => {
+test("an untrusted workspace that defines connections is refused; the user's own connections still work", async () => {
   fake.trusted = false;
   fake.settings['workerLens.connections'] = { workspaceValue: [{ name: 'prod', type: 'redis', url: redis.url }] };
   await restartWorker(deps(commandMode), node('w-dead'));
-  assert.deepEqual(seen.notes, ['warning: This workspace is not trusted and defines Worker Lens connections. Trust the workspace to restart or scale workers.']);
+  assert.deepEqual(seen.notes, [
+    'warning: This workspace is not trusted and defines Worker Lens connections. Trust the workspace to restart or scale workers.',
+  ]);
   assert.equal(seen.confirmations.length, 0);
   assert.deepEqual(runs(), []);
 
@@ -145,7 +176,10 @@ test('store mode: restart goes through Redis to a supervisor, pending shows on t
   await supervisor();
   await restartWorker(deps(), node('w-dead'));
   assert.equal(seen.confirmations[0].message, 'Restart worker "w-dead" on "prod"?');
-  assert.match(seen.confirmations[0].detail, /^Worker Lens will add a restart request to workerlens:commands on redis:\/\/127\.0\.0\.1:\d+\/? for a supervisor to carry out\.$/);
+  assert.match(
+    seen.confirmations[0].detail,
+    /^Worker Lens will add a restart request to workerlens:commands on redis:\/\/127\.0\.0\.1:\d+\/? for a supervisor to carry out\.$/,
+  );
   assert.deepEqual(runs(), [['restart', 'w-dead']]);
   assert.equal(seen.pending[0], 'w-dead=restart requested…');
   assert.ok(seen.pending.includes('w-dead=restarting…'), seen.pending.join(', '));
@@ -163,16 +197,29 @@ test('store mode with no supervisor: "no supervisor answered" after the timeout'
 });
 
 test('multi-selection restarts each selected worker; a hostile name arrives as one literal argument', async () => {
-  await restartWorker(deps(commandMode), node('$(reboot)'), [node('w-ok'), node('$(reboot)'), { kind: 'group', health: 'dead' }]);
+  await restartWorker(deps(commandMode), node('$(reboot)'), [
+    node('w-ok'),
+    node('$(reboot)'),
+    { kind: 'group', health: 'dead' },
+  ]);
   assert.equal(seen.confirmations[0].message, 'Restart 2 workers on "prod"?');
-  assert.match(seen.confirmations[0].detail, /^• w-ok \(healthy\): run .*recordArgv\.mjs restart w-ok\n• \$\(reboot\) \(healthy\): run .*recordArgv\.mjs restart "\$\(reboot\)"$/);
-  assert.deepEqual(runs().sort(), [['restart', '$(reboot)'], ['restart', 'w-ok']]);
+  assert.match(
+    seen.confirmations[0].detail,
+    /^• w-ok \(healthy\): run .*recordArgv\.mjs restart w-ok\n• \$\(reboot\) \(healthy\): run .*recordArgv\.mjs restart "\$\(reboot\)"$/,
+  );
+  assert.deepEqual(runs().sort(), [
+    ['restart', '$(reboot)'],
+    ['restart', 'w-ok'],
+  ]);
   assert.equal(seen.notes[0], 'info: All 2 requests done.');
 });
 
 test('from the palette: a pick of workers, unhealthy first', async () => {
   await restartWorker(deps(commandMode));
-  assert.deepEqual(seen.picks[0].map((p) => p.label), ['w-dead', 'w-crashed', '$(reboot)', 'w-ok']);
+  assert.deepEqual(
+    seen.picks[0].map((p) => p.label),
+    ['w-dead', 'w-crashed', '$(reboot)', 'w-ok'],
+  );
   assert.deepEqual(runs(), [['restart', 'w-dead']]);
 });
 
@@ -183,7 +230,11 @@ test('restart unhealthy lists every dead and crashed worker; scale shows the cur
   assert.match(seen.confirmations[0].detail, /• w-crashed \(crashed\)/);
   await scaleWorkers(deps(commandMode));
   assert.equal(seen.confirmations[1].message, 'Scale the workers of "prod" from 4 to 6?');
-  assert.deepEqual(runs().sort(), [['restart', 'w-crashed'], ['restart', 'w-dead'], ['scale', '6']]);
+  assert.deepEqual(runs().sort(), [
+    ['restart', 'w-crashed'],
+    ['restart', 'w-dead'],
+    ['scale', '6'],
+  ]);
 });
 
 test('settings mistakes and connections without a store are explained, nothing runs', async () => {

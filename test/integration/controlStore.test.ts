@@ -63,7 +63,10 @@ test('with no supervisor running, the request times out as "no supervisor answer
   const r = newRequest('restart', { worker: 'w-1' }, 400);
   const outcome = await req.send(r);
   assert.equal(outcome.status, 'timeout');
-  assert.match(outcome.message, /^no supervisor answered within 400 ms: is a supervisor running and reading workerlens:commands\?$/);
+  assert.match(
+    outcome.message,
+    /^no supervisor answered within 400 ms: is a supervisor running and reading workerlens:commands\?$/,
+  );
   // The record is exactly what the issue specifies, plus the requester's timeout.
   const [[, fields]] = await redis.client().xrange('workerlens:commands', '-', '+');
   const m = fieldMap(fields);
@@ -91,18 +94,38 @@ test('a request nobody took in time is refused as expired when a supervisor turn
 test('restart round trip: a wedged worker goes dead, the supervisor replaces its process, heartbeats resume, recovering → healthy', async () => {
   const dir = tempDir();
   // w-1 freezes itself (SIGSTOP) once warmed up — the first time only — like a wedged worker.
-  const env = { REDIS_URL: redis.url, HEARTBEAT_MS: '100', WARMUP_MS: '1000', HANG_WORKER: 'w-1', HANG_ONCE_FILE: join(dir, 'hung-once') };
+  const env = {
+    REDIS_URL: redis.url,
+    HEARTBEAT_MS: '100',
+    WARMUP_MS: '1000',
+    HANG_WORKER: 'w-1',
+    HANG_ONCE_FILE: join(dir, 'hung-once'),
+  };
   const pool = new WorkerPool({ argv: poolWorkerArgv(), prefix: 'w', size: 2, env, stopGraceMs: 3000 });
   await supervisor({ pool });
   // Short thresholds so "dead" comes in seconds; the Fleet re-derives health on the clock.
   // Still 15 beats wide: a busy machine stalling a process for a few hundred ms is not a
   // wedged worker, and must not put "unresponsive" into the sequence checked below.
-  const fleet = new Fleet({ unresponsiveAfterSeconds: 1.5, deadAfterSeconds: 3, slowTaskAfterMinutes: 15, adaptive: false });
+  const fleet = new Fleet({
+    unresponsiveAfterSeconds: 1.5,
+    deadAfterSeconds: 3,
+    slowTaskAfterMinutes: 15,
+    adaptive: false,
+  });
   const source = new RedisSource({ url: redis.url, pollMs: 100, push: 'off' });
   cleanups.push(() => source.dispose());
-  source.start({ ...IGNORE_ACTIVITY, replaceAll: (w) => fleet.replaceAll(w), update: (w, r) => fleet.update(w, r), setConnection: (c) => fleet.setConnection(c), log: () => undefined });
+  source.start({
+    ...IGNORE_ACTIVITY,
+    replaceAll: (w) => fleet.replaceAll(w),
+    update: (w, r) => fleet.update(w, r),
+    setConnection: (c) => fleet.setConnection(c),
+    log: () => undefined,
+  });
   const health = (id: string) => (fleet.reclassify(), fleet.get(id)?.health);
-  await waitFor(() => health('w-1') === 'dead' && health('w-2') === 'healthy', { timeoutMs: 20_000, message: 'w-1 wedged and dead, w-2 healthy' });
+  await waitFor(() => health('w-1') === 'dead' && health('w-2') === 'healthy', {
+    timeoutMs: 20_000,
+    message: 'w-1 wedged and dead, w-2 healthy',
+  });
   const oldPid = pool.pid('w-1')!;
   const otherPid = pool.pid('w-2');
 
@@ -113,14 +136,19 @@ test('restart round trip: a wedged worker goes dead, the supervisor replaces its
   });
   cleanups.push(unsubscribe);
   const accepted: string[] = [];
-  const outcome = await requester(15_000).send(newRequest('restart', { worker: 'w-1' }, 15_000), { onAccepted: (m) => accepted.push(m) });
+  const outcome = await requester(15_000).send(newRequest('restart', { worker: 'w-1' }, 15_000), {
+    onAccepted: (m) => accepted.push(m),
+  });
   assert.equal(outcome.status, 'done', outcome.message);
   const newPid = pool.pid('w-1')!;
   assert.notEqual(newPid, oldPid);
   assert.equal(outcome.message, `restarted w-1 (pid ${oldPid} → ${newPid})`);
   assert.match(accepted[0], /: restart w-1 accepted$/);
   const since = Date.now();
-  await waitFor(async () => health('w-1') === 'healthy' && fleet.get('w-1')!.snapshot.lastHeartbeat! > since, { timeoutMs: 20_000, message: 'the new process heartbeating, healthy' });
+  await waitFor(async () => health('w-1') === 'healthy' && fleet.get('w-1')!.snapshot.lastHeartbeat! > since, {
+    timeoutMs: 20_000,
+    message: 'the new process heartbeating, healthy',
+  });
   assert.deepEqual(seen.slice(-2), ['recovering', 'healthy'], `health of w-1 went ${seen.join(' → ')}`);
   assert.equal(pool.pid('w-2'), otherPid, 'the other worker was left alone');
 
@@ -136,11 +164,19 @@ test('store mode with an argv template: hostile names arrive as one literal argu
   cleanups.push(() => void delete process.env.RECORD_FILE);
   // A takeover time of 4 s: many programs started at once on a busy machine can hold the
   // supervisor's renewals up for a second or more, and a late renewal stops the program.
-  await supervisor({ restart: [process.execPath, RECORD_ARGV, 'restart', '${worker}'], concurrency: 4, claimIdleMs: 4000 });
+  await supervisor({
+    restart: [process.execPath, RECORD_ARGV, 'restart', '${worker}'],
+    concurrency: 4,
+    claimIdleMs: 4000,
+  });
   const req = requester(20_000);
   const outcomes = await Promise.all(HOSTILE.map((worker) => req.send(newRequest('restart', { worker }, 20_000))));
-  for (const [i, o] of outcomes.entries()) assert.equal(o.status, 'done', `${JSON.stringify(HOSTILE[i])}: ${o.message}`);
-  const got = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).argv as string[]);
+  for (const [i, o] of outcomes.entries())
+    assert.equal(o.status, 'done', `${JSON.stringify(HOSTILE[i])}: ${o.message}`);
+  const got = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).argv as string[]);
   assert.deepEqual(got.sort(), HOSTILE.map((w) => ['restart', w]).sort());
   // The supervisor also refuses option-looking names on its side.
   const opt = await req.send(newRequest('restart', { worker: '--all' }, 20_000));
@@ -175,6 +211,8 @@ test('accepted but slower than the wait: the user is told a supervisor has it, n
   assert.equal(outcome.status, 'timeout');
   assert.equal(outcome.message, `a supervisor accepted it (${sup.consumer}) but reported no result within 1 s`);
   // It still finishes, and says so on the results stream.
-  const done = await waitFor(async () => (await results(r.id)).find((x) => x.status !== 'accepted'), { message: 'the final result' });
+  const done = await waitFor(async () => (await results(r.id)).find((x) => x.status !== 'accepted'), {
+    message: 'the final result',
+  });
   assert.equal(done?.status, 'done');
 });

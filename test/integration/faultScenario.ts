@@ -55,7 +55,10 @@ export interface Ctx {
 const WORKERS = 50;
 export const ids = Array.from({ length: WORKERS }, (_, i) => `w-${String(i).padStart(3, '0')}`);
 
-export async function runFault(t: TestContext, s: Scenario): Promise<{ staleAfterMs: number; liveAfterMs: number; ctx: Ctx }> {
+export async function runFault(
+  t: TestContext,
+  s: Scenario,
+): Promise<{ staleAfterMs: number; liveAfterMs: number; ctx: Ctx }> {
   const escaped: unknown[] = [];
   const onEscape = (e: unknown) => escaped.push(e);
   process.on('uncaughtException', onEscape);
@@ -63,14 +66,27 @@ export async function runFault(t: TestContext, s: Scenario): Promise<{ staleAfte
 
   const redis = await startRedis(s.server ?? []);
   const proxy = s.viaProxy ? await startFaultProxy({ port: redis.port }) : undefined;
-  const admin = new Redis({ port: redis.port, host: '127.0.0.1', password: s.beaterPassword, maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: 1000 });
+  const admin = new Redis({
+    port: redis.port,
+    host: '127.0.0.1',
+    password: s.beaterPassword,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    commandTimeout: 1000,
+  });
   admin.on('error', () => undefined);
   await waitFor(() => admin.status === 'ready', { message: 'admin client ready' });
   // The workers: every 250 ms each writes its heartbeat, as the orchestrator's state manager does.
   const beat = async () => {
     const now = Date.now();
     const p = admin.pipeline();
-    for (const id of ids) p.hset(`worker:state:${id}`, { status: 'idle', last_activity: pyIso(now), current_task: 'null', specialization: 'general' }).sadd('active_workers', id);
+    for (const id of ids)
+      p.hset(`worker:state:${id}`, {
+        status: 'idle',
+        last_activity: pyIso(now),
+        current_task: 'null',
+        specialization: 'general',
+      }).sadd('active_workers', id);
     await p.exec().catch(() => undefined); // the store is down or refuses: the workers carry on
   };
   await beat();
@@ -82,7 +98,9 @@ export async function runFault(t: TestContext, s: Scenario): Promise<{ staleAfte
   }, 250);
 
   const obs = observe();
-  obs.fleet.setThresholds(s.thresholds ?? { unresponsiveAfterSeconds: 2, deadAfterSeconds: 4, slowTaskAfterMinutes: 15, adaptive: false });
+  obs.fleet.setThresholds(
+    s.thresholds ?? { unresponsiveAfterSeconds: 2, deadAfterSeconds: 4, slowTaskAfterMinutes: 15, adaptive: false },
+  );
   const url = s.url?.(redis, proxy) ?? proxy?.url ?? redis.url;
   const source = new RedisSource({ url, password: s.password, pollMs: 500, push: 'off', ...s.source });
   // The view redraws every second and re-judges health against the clock: so do we, faster.
@@ -100,7 +118,10 @@ export async function runFault(t: TestContext, s: Scenario): Promise<{ staleAfte
   const ctx: Ctx = { redis, proxy, admin, source, obs };
   source.start(obs.sink);
   const allHealthy = () => obs.fleet.size === WORKERS && obs.fleet.workers().every((w) => w.health === 'healthy');
-  await waitFor(() => obs.fleet.connection.state === 'connected' && allHealthy(), { timeoutMs: 20_000, message: () => `all ${WORKERS} workers read and healthy (${JSON.stringify(obs.fleet.connection)})` });
+  await waitFor(() => obs.fleet.connection.state === 'connected' && allHealthy(), {
+    timeoutMs: 20_000,
+    message: () => `all ${WORKERS} workers read and healthy (${JSON.stringify(obs.fleet.connection)})`,
+  });
   await s.ready?.(ctx);
 
   // From here on, record what a user would have seen.
@@ -120,12 +141,16 @@ export async function runFault(t: TestContext, s: Scenario): Promise<{ staleAfte
   const faultAt = Date.now();
   await s.fault(ctx);
   // The first words may be the general ones ("Lost the connection…"); the precise ones must follow within the bound.
-  const reported = await waitFor(() => states.find((x) => x.state.state === 'error' && s.expect.test(x.state.message ?? ''))!, {
-    timeoutMs: s.detectMs + 2000,
-    message: () => `the view to say ${s.expect} (states seen: ${JSON.stringify(states.map((x) => x.state))})`,
-  });
+  const reported = await waitFor(
+    () => states.find((x) => x.state.state === 'error' && s.expect.test(x.state.message ?? ''))!,
+    {
+      timeoutMs: s.detectMs + 2000,
+      message: () => `the view to say ${s.expect} (states seen: ${JSON.stringify(states.map((x) => x.state))})`,
+    },
+  );
   const staleAfterMs = states.find((x) => x.state.state === 'error')!.at - faultAt;
-  // Long enough for every worker to be "dead" by the clock (dead-after 4 s) had health not been judged as of the last read.
+  // Long enough for every worker to be "dead" by the clock (dead-after 4 s) had health not been judged as of the last
+  // read.
   await waitFor(() => Date.now() - faultAt >= s.holdMs, { timeoutMs: s.holdMs + 1000 });
   obs.fleet.reclassify();
   assert.equal(obs.fleet.size, WORKERS, 'the last known workers stay');
@@ -136,13 +161,20 @@ export async function runFault(t: TestContext, s: Scenario): Promise<{ staleAfte
   const readsBefore = obs.fullReads;
   await waitFor(() => obs.fleet.connection.state === 'connected' && obs.fullReads > readsBefore && allHealthy(), {
     timeoutMs: 5000,
-    message: () => `live again within 5 s (${JSON.stringify(obs.fleet.connection)}, ${obs.fleet.counts().byHealth.healthy} healthy)`,
+    message: () =>
+      `live again within 5 s (${JSON.stringify(obs.fleet.connection)}, ${obs.fleet.counts().byHealth.healthy} healthy)`,
   });
   const liveAfterMs = Date.now() - healAt;
   watching = false;
-  assert.deepEqual(wrong, [], 'no worker was called dead, unresponsive, unknown or gone because the observer could not see');
+  assert.deepEqual(
+    wrong,
+    [],
+    'no worker was called dead, unresponsive, unknown or gone because the observer could not see',
+  );
   assert.deepEqual(escaped, [], 'no exception escaped');
-  t.diagnostic(`stale ${staleAfterMs} ms after the fault, "${reported.state.message}" ${reported.at - faultAt} ms after it, live ${liveAfterMs} ms after its end`);
+  t.diagnostic(
+    `stale ${staleAfterMs} ms after the fault, "${reported.state.message}" ${reported.at - faultAt} ms after it, live ${liveAfterMs} ms after its end`,
+  );
   return { staleAfterMs, liveAfterMs, ctx };
 }
 

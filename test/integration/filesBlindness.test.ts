@@ -13,16 +13,33 @@ test('heartbeat folder gone for longer than dead-after (an unmounted share): nob
   const root = mkdtempSync(join(tmpdir(), 'wl-blind-'));
   const dir = join(root, 'workers');
   mkdirSync(dir);
-  const beat = (id: string) => writeFileSync(join(dir, `${id}.json`), JSON.stringify({ worker: id, timestamp: new Date().toISOString(), status: 'idle' }));
+  const beat = (id: string) =>
+    writeFileSync(
+      join(dir, `${id}.json`),
+      JSON.stringify({ worker: id, timestamp: new Date().toISOString(), status: 'idle' }),
+    );
   beat('w1');
-  const fleet = new Fleet({ unresponsiveAfterSeconds: 1, deadAfterSeconds: 2, slowTaskAfterMinutes: 15, adaptive: false });
+  const fleet = new Fleet({
+    unresponsiveAfterSeconds: 1,
+    deadAfterSeconds: 2,
+    slowTaskAfterMinutes: 15,
+    adaptive: false,
+  });
   const source = new FilesSource({ path: dir, pollMs: 100 });
   t.after(async () => {
     await source.dispose();
     rmSync(root, { recursive: true, force: true });
   });
-  source.start({ ...IGNORE_ACTIVITY, replaceAll: (w) => fleet.replaceAll(w), update: (w, r) => fleet.update(w, r), setConnection: (s) => fleet.setConnection(s), log: () => undefined });
-  await waitFor(() => fleet.connection.state === 'connected' && fleet.get('w1')?.health === 'healthy', { message: 'w1 read' });
+  source.start({
+    ...IGNORE_ACTIVITY,
+    replaceAll: (w) => fleet.replaceAll(w),
+    update: (w, r) => fleet.update(w, r),
+    setConnection: (s) => fleet.setConnection(s),
+    log: () => undefined,
+  });
+  await waitFor(() => fleet.connection.state === 'connected' && fleet.get('w1')?.health === 'healthy', {
+    message: 'w1 read',
+  });
 
   const seen = new Set<string>();
   fleet.onChange(() => fleet.workers().forEach((w) => seen.add(w.health)));
@@ -37,5 +54,8 @@ test('heartbeat folder gone for longer than dead-after (an unmounted share): nob
 
   mkdirSync(dir);
   beat('w1');
-  await waitFor(() => fleet.connection.state === 'connected' && fleet.get('w1')?.health === 'healthy' && !fleet.get('w1')?.stale, { message: 'back, and judged afresh' });
+  await waitFor(
+    () => fleet.connection.state === 'connected' && fleet.get('w1')?.health === 'healthy' && !fleet.get('w1')?.stale,
+    { message: 'back, and judged afresh' },
+  );
 });

@@ -25,7 +25,12 @@ function follow(opts: Partial<LogFollowerOptions> & { glob: string }) {
   const entries: LogEntry[] = [];
   const problems: string[] = [];
   // A long poll: only folder events can deliver in time, so these tests show the events work.
-  const f = new LogFollower({ pollMs: 30_000, onEntries: (e) => entries.push(...e), onProblem: (m) => problems.push(m), ...opts });
+  const f = new LogFollower({
+    pollMs: 30_000,
+    onEntries: (e) => entries.push(...e),
+    onProblem: (m) => problems.push(m),
+    ...opts,
+  });
   f.start();
   cleanups.push(() => f.dispose());
   const messages = () => entries.map((e) => e.message);
@@ -61,7 +66,10 @@ test('only the tail of a big existing file is read at start, from a line boundar
   const { messages, has } = follow({ glob: join(dir, '*.log'), backlogBytes: 1024 });
   await waitFor(has('line 1999'), { message: 'tail read' });
   assert.ok(messages().length < 40, `${messages().length} lines of backlog`);
-  assert.ok(messages().every((m) => /^line \d+$/.test(m)), 'no cut line at the start');
+  assert.ok(
+    messages().every((m) => /^line \d+$/.test(m)),
+    'no cut line at the start',
+  );
 });
 
 test('follows through rotation: the old file is finished, then the new one read from its start', async () => {
@@ -92,7 +100,7 @@ test('follows through truncation (copytruncate) and a partial line completed lat
   assert.equal(messages().length, 2);
 });
 
-test('a traceback continues its entry (same time, level, worker); a line\'s own tag names its worker', async () => {
+test("a traceback continues its entry (same time, level, worker); a line's own tag names its worker", async () => {
   const dir = tempDir();
   const { entries, has } = follow({ glob: join(dir, '*.log') });
   writeFileSync(
@@ -124,10 +132,13 @@ test('a log folder that does not exist yet is reported, then followed when it ap
   await f.poll();
 });
 
-test('the files source exposes its workers\' logs (relative glob) beside the heartbeats', async () => {
+test("the files source exposes its workers' logs (relative glob) beside the heartbeats", async () => {
   const dir = tempDir();
   mkdirSync(join(dir, 'logs'));
-  writeFileSync(join(dir, 'worker-1.json'), JSON.stringify({ worker: 'worker-1', timestamp: new Date().toISOString(), status: 'idle' }));
+  writeFileSync(
+    join(dir, 'worker-1.json'),
+    JSON.stringify({ worker: 'worker-1', timestamp: new Date().toISOString(), status: 'idle' }),
+  );
   const fleet = new Fleet();
   const source = new FilesSource({ path: dir, logs: 'logs/worker-*.log', pollMs: 100 });
   const got: LogEntry[] = [];
@@ -142,5 +153,7 @@ test('the files source exposes its workers\' logs (relative glob) beside the hea
   cleanups.push(() => source.dispose());
   await waitFor(() => fleet.size === 1, { message: 'heartbeat read' });
   writeFileSync(join(dir, 'logs', 'worker-1.log'), line('Claimed resource task: d5de16d7 (load_llm)'));
-  await waitFor(() => got.some((e) => e.worker === 'worker-1' && /Claimed resource task/.test(e.message)), { message: 'log entry' });
+  await waitFor(() => got.some((e) => e.worker === 'worker-1' && /Claimed resource task/.test(e.message)), {
+    message: 'log entry',
+  });
 });

@@ -1,7 +1,18 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Fleet } from '../../src/core/fleet';
@@ -21,7 +32,14 @@ function tempDir(): string {
 }
 
 const beat = (worker: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ worker, timestamp: new Date().toISOString(), status: 'idle', model_loaded: true, tasks_completed: 0, ...extra });
+  JSON.stringify({
+    worker,
+    timestamp: new Date().toISOString(),
+    status: 'idle',
+    model_loaded: true,
+    tasks_completed: 0,
+    ...extra,
+  });
 
 /** Writes like a careful worker: a hidden temp file, then rename over the heartbeat. */
 function writeAtomic(dir: string, name: string, text: string): void {
@@ -59,12 +77,21 @@ function run(opts: Partial<FilesSourceOptions> & { path: string }) {
 test('reads one worker per file (id from the worker field, else the file name) and goes live on file events', async () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'hb-1.json'), beat('worker-1', { tasks_completed: 5 }));
-  writeFileSync(join(dir, 'worker-2.json'), JSON.stringify({ timestamp: new Date().toISOString(), status: 'processing' }));
+  writeFileSync(
+    join(dir, 'worker-2.json'),
+    JSON.stringify({ timestamp: new Date().toISOString(), status: 'processing' }),
+  );
   writeFileSync(join(dir, 'notes.txt'), 'not a heartbeat');
   // A long reconciliation interval: only file events can make the next change visible in time.
   const { fleet, completed } = run({ path: dir, reconcileMs: 60_000 });
   await waitFor(() => fleet.connection.state === 'connected' && fleet.size === 2, { message: 'first scan' });
-  assert.deepEqual(fleet.workers().map((w) => [w.snapshot.id, w.health]), [['worker-1', 'healthy'], ['worker-2', 'working']]);
+  assert.deepEqual(
+    fleet.workers().map((w) => [w.snapshot.id, w.health]),
+    [
+      ['worker-1', 'healthy'],
+      ['worker-2', 'working'],
+    ],
+  );
   assert.equal(fleet.connection.liveMode, 'file events, reconcile every 60s');
   writeFileSync(join(dir, 'hb-1.json'), beat('worker-1', { tasks_completed: 6 }));
   await waitFor(() => completed('worker-1') === 6, { message: 'change seen through a file event' });
@@ -91,7 +118,11 @@ test('a half-written file is retried, not reported corrupt; one that stays bad i
   const file = join(dir, 'w1.json');
   writeFileSync(file, beat('w1', { tasks_completed: 1 }));
   // Retries slow enough that the test finishes the write while they are pending.
-  const { fleet, source, everUnknown, completed } = run({ path: dir, retryDelaysMs: [300, 600, 1200], reconcileMs: 60_000 });
+  const { fleet, source, everUnknown, completed } = run({
+    path: dir,
+    retryDelaysMs: [300, 600, 1200],
+    reconcileMs: 60_000,
+  });
   await waitFor(() => completed('w1') === 1, { message: 'first read' });
 
   writeFileSync(file, '{"worker": "w1", "timest'); // the writer was interrupted mid-write…
@@ -143,7 +174,10 @@ test('a deleted file (or one renamed away) removes its worker', async () => {
   unlinkSync(join(dir, 'a.json'));
   renameSync(join(dir, 'b.json'), join(dir, 'b.json.bak'));
   await waitFor(() => fleet.size === 1, { message: 'a and b removed' });
-  assert.deepEqual(fleet.workers().map((w) => w.snapshot.id), ['c']);
+  assert.deepEqual(
+    fleet.workers().map((w) => w.snapshot.id),
+    ['c'],
+  );
 });
 
 test('a missing folder is said in words, keeps the last-known workers (stale), and recovers when it appears', async () => {
@@ -164,7 +198,9 @@ test('a missing folder is said in words, keeps the last-known workers (stale), a
 
   mkdirSync(dir);
   writeFileSync(join(dir, 'w9.json'), beat('w9'));
-  await waitFor(() => fleet.connection.state === 'connected' && fleet.get('w9') !== undefined, { message: 'recreated folder read' });
+  await waitFor(() => fleet.connection.state === 'connected' && fleet.get('w9') !== undefined, {
+    message: 'recreated folder read',
+  });
   assert.equal(fleet.get('w1'), undefined, 'the recreated folder is the truth');
   // The new folder has a new inode: events must flow from it, not from the dead watch.
   writeFileSync(join(dir, 'w10.json'), beat('w10'));
@@ -201,7 +237,10 @@ test('1,000 files: events re-read only what changed, a rescan reads nothing unch
 
   const updatesBefore = updates();
   for (let i = 0; i < N; i++) writeAtomic(dir, `w${i}.json`, beat(`w${i}`, { tasks_completed: 2 }));
-  await waitFor(() => fleet.workers().every((w) => w.snapshot.completed === 2), { timeoutMs: 20_000, message: 'all 1,000 rewritten' });
+  await waitFor(() => fleet.workers().every((w) => w.snapshot.completed === 2), {
+    timeoutMs: 20_000,
+    message: 'all 1,000 rewritten',
+  });
   const batches = updates() - updatesBefore;
   assert.ok(batches < N / 5, `1,000 writes arrived in ${batches} batches (coalesced)`);
 });
@@ -213,9 +252,17 @@ test('a heartbeat that is a symlink to /proc/self/pagemap or a FIFO is read only
   execFileSync('mkfifo', [join(dir, 'fifo.json')]);
   const rssBefore = process.memoryUsage().rss;
   const { fleet } = run({ path: dir, retryDelaysMs: [] });
-  await waitFor(() => fleet.get('good')?.health === 'healthy' && fleet.get('pagemap') !== undefined, { timeoutMs: 60_000 });
-  assert.match(fleet.get('pagemap')!.snapshot.problems.join(), /pagemap\.json is more than 1048576 bytes, too large for a heartbeat file/);
+  await waitFor(() => fleet.get('good')?.health === 'healthy' && fleet.get('pagemap') !== undefined, {
+    timeoutMs: 60_000,
+  });
+  assert.match(
+    fleet.get('pagemap')!.snapshot.problems.join(),
+    /pagemap\.json is more than 1048576 bytes, too large for a heartbeat file/,
+  );
   assert.equal(fleet.get('fifo'), undefined, 'a FIFO is not a heartbeat file');
   // Not a timing: what the read cost in memory (it was 1.1 GB).
-  assert.ok(process.memoryUsage().rss - rssBefore < 200 * 1024 * 1024, `RSS grew ${Math.round((process.memoryUsage().rss - rssBefore) / 1e6)} MB`);
+  assert.ok(
+    process.memoryUsage().rss - rssBefore < 200 * 1024 * 1024,
+    `RSS grew ${Math.round((process.memoryUsage().rss - rssBefore) / 1e6)} MB`,
+  );
 });

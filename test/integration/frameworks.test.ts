@@ -144,7 +144,8 @@ test('a SIGKILLed idle worker is shown dead, with the reason, not dropped', asyn
   for (const f of FRAMEWORKS) started[f.idle].signal('SIGKILL');
   for (const f of FRAMEWORKS) {
     await t.test(f.label, async () => {
-      // Sidekiq is judged by its 5 s beat (dead after 30 s), Celery by its 2 s beat (after 12 s); RQ and BullMQ by their named connections, at once.
+      // Sidekiq is judged by its 5 s beat (dead after 30 s), Celery by its 2 s beat (after 12 s); RQ and BullMQ by
+      // their named connections, at once.
       await waitFor(() => view(f.idle)?.health === 'dead', {
         timeoutMs: 90_000,
         message: () => `${f.idle} dead: ${describeFleet()}`,

@@ -9,7 +9,11 @@ import { waitFor } from '../harness/freePort';
 import { startRedis, type RedisServer } from '../harness/redisServer';
 
 /** A follower that records every line it delivers, in order. */
-function follow(server: RedisServer, streams: string[], extra: { lastIds?: Record<string, string>; backfill?: number } = {}) {
+function follow(
+  server: RedisServer,
+  streams: string[],
+  extra: { lastIds?: Record<string, string>; backfill?: number } = {},
+) {
   const got: ParsedStreamEntry[] = [];
   const states: LogStreamState[] = [];
   const f = new LogStreamFollower({
@@ -25,7 +29,8 @@ function follow(server: RedisServer, streams: string[], extra: { lastIds?: Recor
 }
 
 async function write(client: Redis, stream: string, from: number, to: number, id = '*'): Promise<void> {
-  for (let i = from; i <= to; i++) await client.xadd(stream, id === '*' ? '*' : `1-${i}`, 'message', `line ${i}`, 'worker_id', `w${i % 3}`);
+  for (let i = from; i <= to; i++)
+    await client.xadd(stream, id === '*' ? '*' : `1-${i}`, 'message', `line ${i}`, 'worker_id', `w${i % 3}`);
 }
 
 const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}`);
@@ -36,7 +41,10 @@ const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }
  * more line and expecting it: any duplicate would show up before it, with no sleeping.
  */
 async function expectLines(got: () => string[], expected: string[], message: string): Promise<void> {
-  await waitFor(() => got().length >= expected.length, { timeoutMs: 30_000, message: `${message}: ${expected.length} lines (have ${got().length})` });
+  await waitFor(() => got().length >= expected.length, {
+    timeoutMs: 30_000,
+    message: `${message}: ${expected.length} lines (have ${got().length})`,
+  });
   assert.deepEqual(got(), expected, message);
 }
 
@@ -54,7 +62,12 @@ describe('LogStreamFollower against a real redis-server', () => {
     await c.xadd('work_errors', '*', 'worker_id', 'w1', 'error', 'boom');
     const t = follow(server, ['work_completions', 'work_errors', 'events:stream'], { backfill: 3 });
     await waitFor(() => t.got.length === 4, { message: 'backfill' });
-    assert.deepEqual(t.messages(), ['Completed task — line 3', 'Completed task — line 4', 'Completed task — line 5', 'Failed task: boom']);
+    assert.deepEqual(t.messages(), [
+      'Completed task — line 3',
+      'Completed task — line 4',
+      'Completed task — line 5',
+      'Failed task: boom',
+    ]);
     assert.equal(t.got[3]!.event?.kind, 'failed');
     await c.xadd('events:stream', '*', 'event_type', 'worker_started', 'worker_id', 'w9');
     await write(c, 'work_completions', 6, 7);
@@ -71,15 +84,21 @@ describe('LogStreamFollower against a real redis-server', () => {
     await c.hset('work_errors', { note: 'a hash someone left under a stream name' });
     await write(c, 'work_completions', 1, 2);
     const t = follow(server, ['work_completions', 'work_errors', 'events:stream']);
-    await waitFor(() => t.got.length === 2, { message: () => `backfill of the real stream (states: ${t.states.map((x) => x.message).join(' | ')})` });
-    assert.match(t.states.at(-1)?.message ?? '', /Following 2 stream\(s\); not followed: "work_errors" is a hash, not a stream/);
+    await waitFor(() => t.got.length === 2, {
+      message: () => `backfill of the real stream (states: ${t.states.map((x) => x.message).join(' | ')})`,
+    });
+    assert.match(
+      t.states.at(-1)?.message ?? '',
+      /Following 2 stream\(s\); not followed: "work_errors" is a hash, not a stream/,
+    );
     await write(c, 'work_completions', 3, 3);
     await waitFor(() => t.got.length === 3, { message: 'a new line while one key is not a stream' });
     // A stream name that becomes a string while followed: dropped the same way.
     await c.set('events:stream', 'oops');
     await write(c, 'work_completions', 4, 4);
     await waitFor(() => t.got.length === 4 && /"events:stream" is a string/.test(t.states.at(-1)?.message ?? ''), {
-      message: () => `still following after events:stream became a string (states: ${t.states.map((x) => x.message).join(' | ')})`,
+      message: () =>
+        `still following after events:stream became a string (states: ${t.states.map((x) => x.message).join(' | ')})`,
     });
     await t.f.dispose();
   });
@@ -169,7 +188,8 @@ describe('LogStreamFollower against a real redis-server', () => {
     await waitFor(() => states.some((st) => st.state === 'following'), { message: 'following' });
     const pipe = async (from: number, to: number) => {
       const p = c.pipeline();
-      for (let i = from; i <= to; i++) p.xadd('work_completions', '*', 'message', `line ${i}`, 'worker_id', `w${i % 3}`, 'duration_ms', '5');
+      for (let i = from; i <= to; i++)
+        p.xadd('work_completions', '*', 'message', `line ${i}`, 'worker_id', `w${i % 3}`, 'duration_ms', '5');
       await p.exec();
     };
     await pipe(1, 2000);
@@ -184,12 +204,17 @@ describe('LogStreamFollower against a real redis-server', () => {
     assert.equal(await c2.xlen('work_completions'), 2000, 'the stream came back as the snapshot had it');
     // Back on the restored stream before anything newer is written: it sees the rewind.
     await waitFor(() => states.at(-1)?.state === 'following', { timeoutMs: 30_000, message: 'following again' });
-    for (let i = 4001; i <= 4010; i++) await c2.xadd('work_completions', '*', 'message', `line ${i}`, 'worker_id', 'w1', 'duration_ms', '5');
+    for (let i = 4001; i <= 4010; i++)
+      await c2.xadd('work_completions', '*', 'message', `line ${i}`, 'worker_id', 'w1', 'duration_ms', '5');
     await waitFor(() => ids.length >= 4010, { timeoutMs: 30_000, message: `the 10 new entries (have ${ids.length})` });
     // A duplicate would have arrived before the last new entry: write one more and wait for it.
     await c2.xadd('work_completions', '*', 'message', 'line 4011', 'worker_id', 'w1', 'duration_ms', '5');
     await waitFor(() => ids.length >= 4011, { timeoutMs: 30_000, message: 'the last entry' });
-    assert.equal(new Set(ids).size, ids.length, `no entry delivered twice (${ids.length - new Set(ids).size} duplicates)`);
+    assert.equal(
+      new Set(ids).size,
+      ids.length,
+      `no entry delivered twice (${ids.length - new Set(ids).size} duplicates)`,
+    );
     assert.equal(ids.length, 4011);
     assert.equal(logs.size, 4011, 'the log panel holds each line once');
     assert.equal(metrics.view('1h').totals.completed, 4011, 'each completion counted once');

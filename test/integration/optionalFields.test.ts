@@ -33,15 +33,52 @@ test('Redis: workers whose records hold only a status and a heartbeat are health
     .set('worker:state:bare-json', JSON.stringify({ status: 'idle', last_activity: pyIso(now - 1000) }))
     // No status at all: the heartbeat alone says it is alive.
     .hset('worker:state:beat-only', { last_activity: pyIso(now - 1000) })
-    .hset('worker:state:empty-extras', { status: 'idle', last_activity: pyIso(now - 1000), pid: '', host: '', specialization: '', total_completed: '', total_errors: '', current_task: '' })
-    .set('worker:state:null-extras', JSON.stringify({ status: 'idle', last_activity: pyIso(now - 1000), pid: null, host: null, specialization: null, total_completed: null, total_errors: null, current_task: null, name: null }))
+    .hset('worker:state:empty-extras', {
+      status: 'idle',
+      last_activity: pyIso(now - 1000),
+      pid: '',
+      host: '',
+      specialization: '',
+      total_completed: '',
+      total_errors: '',
+      current_task: '',
+    })
+    .set(
+      'worker:state:null-extras',
+      JSON.stringify({
+        status: 'idle',
+        last_activity: pyIso(now - 1000),
+        pid: null,
+        host: null,
+        specialization: null,
+        total_completed: null,
+        total_errors: null,
+        current_task: null,
+        name: null,
+      }),
+    )
     .sadd('active_workers', 'bare-hash', 'bare-json', 'beat-only', 'empty-extras', 'null-extras')
     .exec();
   const obs = observe();
   source.start(obs.sink);
-  await waitFor(() => obs.fleet.size === 5 && obs.fleet.connection.state === 'connected', { message: () => `5 workers (have ${obs.fleet.size})` });
-  const health = Object.fromEntries(obs.fleet.workers().map((w) => [w.snapshot.id, `${w.health}${w.snapshot.problems.length ? ` (${w.snapshot.problems.join('; ')})` : ''}`]));
-  assert.deepEqual(health, { 'bare-hash': 'healthy', 'bare-json': 'healthy', 'beat-only': 'healthy', 'empty-extras': 'healthy', 'null-extras': 'healthy' });
+  await waitFor(() => obs.fleet.size === 5 && obs.fleet.connection.state === 'connected', {
+    message: () => `5 workers (have ${obs.fleet.size})`,
+  });
+  const health = Object.fromEntries(
+    obs.fleet
+      .workers()
+      .map((w) => [
+        w.snapshot.id,
+        `${w.health}${w.snapshot.problems.length ? ` (${w.snapshot.problems.join('; ')})` : ''}`,
+      ]),
+  );
+  assert.deepEqual(health, {
+    'bare-hash': 'healthy',
+    'bare-json': 'healthy',
+    'beat-only': 'healthy',
+    'empty-extras': 'healthy',
+    'null-extras': 'healthy',
+  });
 });
 
 test('heartbeat files holding only the worker and a timestamp (or null extras) are healthy', async (t) => {
@@ -55,7 +92,20 @@ test('heartbeat files holding only the worker and a timestamp (or null extras) a
   const ts = new Date().toISOString();
   writeFileSync(join(dir, 'gpu-1.json'), JSON.stringify({ worker: 'gpu-1', timestamp: ts }));
   writeFileSync(join(dir, 'gpu-2.json'), JSON.stringify({ timestamp: ts, status: 'idle' }));
-  writeFileSync(join(dir, 'gpu-3.json'), JSON.stringify({ worker: 'gpu-3', timestamp: ts, status: 'idle', current_task: null, tasks_completed: null, pid: null, host: null, errors: null, specialization: null }));
+  writeFileSync(
+    join(dir, 'gpu-3.json'),
+    JSON.stringify({
+      worker: 'gpu-3',
+      timestamp: ts,
+      status: 'idle',
+      current_task: null,
+      tasks_completed: null,
+      pid: null,
+      host: null,
+      errors: null,
+      specialization: null,
+    }),
+  );
   source.start({
     ...IGNORE_ACTIVITY,
     replaceAll: (w) => fleet.replaceAll(w),
@@ -64,6 +114,13 @@ test('heartbeat files holding only the worker and a timestamp (or null extras) a
     log: () => undefined,
   });
   await waitFor(() => fleet.size === 3, { message: () => `3 workers (have ${fleet.size})` });
-  const health = Object.fromEntries(fleet.workers().map((w) => [w.snapshot.id, `${w.health}${w.snapshot.problems.length ? ` (${w.snapshot.problems.join('; ')})` : ''}`]));
+  const health = Object.fromEntries(
+    fleet
+      .workers()
+      .map((w) => [
+        w.snapshot.id,
+        `${w.health}${w.snapshot.problems.length ? ` (${w.snapshot.problems.join('; ')})` : ''}`,
+      ]),
+  );
   assert.deepEqual(health, { 'gpu-1': 'healthy', 'gpu-2': 'healthy', 'gpu-3': 'healthy' });
 });

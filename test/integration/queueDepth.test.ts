@@ -31,6 +31,14 @@ describe('queue depth against a real redis-server', () => {
     ]);
     assert.equal(specs.length, 8, 'malformed entries are ignored');
     const depths = await readQueueDepths(c, specs);
-    assert.deepEqual(Object.fromEntries(depths), { pending: 3, 'queue:stream': 1, 'queue:set': 2, processing: 1, hash: 4, count: 17, missing: 0 });
+    assert.deepEqual(Object.fromEntries(depths), {
+      pending: 3,
+      'queue:stream': 1,
+      'queue:set': 2,
+      processing: 1,
+      hash: 4,
+      count: 17,
+      missing: 0,
+    });
   });
 });

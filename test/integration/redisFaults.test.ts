@@ -30,7 +30,10 @@ test('SIGSTOP with the events push path live: a hung Redis is called stale (the 
     source: { push: 'events', pollMs: 2000, eventsBlockMs: blockMs },
     ready: async ({ admin, obs }) => {
       await event(admin, 'w-000');
-      await waitFor(() => /events stream/.test(obs.fleet.connection.liveMode ?? ''), { timeoutMs: 10_000, message: 'the events push path live' });
+      await waitFor(() => /events stream/.test(obs.fleet.connection.liveMode ?? ''), {
+        timeoutMs: 10_000,
+        message: 'the events push path live',
+      });
     },
     fault: async ({ redis }) => redis.signal('SIGSTOP'),
     expect: /Timed out talking to Redis/,
@@ -44,7 +47,10 @@ test('BUSY (a script that never ends): stale with "busy running a script"; the o
   let scripter: Redis | undefined;
   const sorts = async (admin: Redis) => {
     const stats = await admin.info('commandstats');
-    return { sort: Number(/cmdstat_sort_ro:calls=(\d+)/.exec(stats)?.[1] ?? 0), hgetall: Number(/cmdstat_hgetall:calls=(\d+)/.exec(stats)?.[1] ?? 0) };
+    return {
+      sort: Number(/cmdstat_sort_ro:calls=(\d+)/.exec(stats)?.[1] ?? 0),
+      hgetall: Number(/cmdstat_hgetall:calls=(\d+)/.exec(stats)?.[1] ?? 0),
+    };
   };
   const { ctx } = await runFault(t, {
     server: ['--busy-reply-threshold', '100'],
@@ -73,5 +79,9 @@ test('BUSY (a script that never ends): stale with "busy running a script"; the o
   await waitFor(() => ctx.obs.fullReads >= reads + 3, { message: 'three more full reads' });
   const after = await sorts(ctx.admin);
   assert.ok(after.sort - before.sort >= 3, `SORT_RO per full read (${after.sort - before.sort} for 3 reads)`);
-  assert.equal(after.hgetall - before.hgetall, 0, 'no per-worker HGETALL: the one-command read was not turned off by a passing BUSY');
+  assert.equal(
+    after.hgetall - before.hgetall,
+    0,
+    'no per-worker HGETALL: the one-command read was not turned off by a passing BUSY',
+  );
 });

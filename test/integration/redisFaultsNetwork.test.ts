@@ -18,12 +18,27 @@ for (const sortAllowed of [true, false]) {
   test(`CLIENT KILL in a loop, ${path}: never a worker "unknown", stale in words, the same read path afterwards`, async (t) => {
     const redis = await startRedis();
     const admin = redis.client();
-    await admin.call('ACL', 'SETUSER', 'viewer', 'on', '>pw', '~*', '&*', '+@all', ...(sortAllowed ? [] : ['-sort', '-sort_ro']));
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'viewer',
+      'on',
+      '>pw',
+      '~*',
+      '&*',
+      '+@all',
+      ...(sortAllowed ? [] : ['-sort', '-sort_ro']),
+    );
     const n = 500;
     const now = Date.now();
     for (let i = 0; i < n; i++) await writeHash(admin, `w-${i}`, worker('idle', now));
     const obs = observe();
-    const source = new RedisSource({ url: `redis://viewer@127.0.0.1:${redis.port}`, password: 'pw', pollMs: 20, push: 'off' });
+    const source = new RedisSource({
+      url: `redis://viewer@127.0.0.1:${redis.port}`,
+      password: 'pw',
+      pollMs: 20,
+      push: 'off',
+    });
     t.after(async () => {
       await source.dispose();
       await redis.stop();
@@ -35,21 +50,30 @@ for (const sortAllowed of [true, false]) {
     const errors = new Set<string>();
     obs.fleet.onChange((c) => {
       if (c.connection && obs.fleet.connection.state === 'error') errors.add(obs.fleet.connection.message ?? '');
-      for (const id of [...c.changed, ...c.added]) if (obs.fleet.get(id)?.health === 'unknown') unknown.push(`${id}: ${obs.fleet.get(id)?.reason}`);
+      for (const id of [...c.changed, ...c.added])
+        if (obs.fleet.get(id)?.health === 'unknown') unknown.push(`${id}: ${obs.fleet.get(id)?.reason}`);
       if (c.removed.length) unknown.push(`removed ${c.removed.length}`);
     });
     const stats = async () => {
       const s = await admin.info('commandstats');
-      return { sort: Number(/cmdstat_sort_ro:calls=(\d+)/.exec(s)?.[1] ?? 0), hgetall: Number(/cmdstat_hgetall:calls=(\d+)/.exec(s)?.[1] ?? 0) };
+      return {
+        sort: Number(/cmdstat_sort_ro:calls=(\d+)/.exec(s)?.[1] ?? 0),
+        hgetall: Number(/cmdstat_hgetall:calls=(\d+)/.exec(s)?.[1] ?? 0),
+      };
     };
     // Kill the reading connection the moment it is back, 30 times: many kills land mid-read.
     for (let round = 0; round < 30; round++) {
-      const ids = (await waitFor(() => sourceClientIds(admin).then((x) => (x.length ? x : undefined)), { message: 'the source reconnected' }))!;
+      const ids = (await waitFor(() => sourceClientIds(admin).then((x) => (x.length ? x : undefined)), {
+        message: 'the source reconnected',
+      }))!;
       await admin.call('CLIENT', 'KILL', 'ID', ...ids).catch(() => undefined);
     }
     const readsBefore = obs.fullReads;
-    await waitFor(() => obs.fleet.connection.state === 'connected' && obs.fullReads > readsBefore + 2, { timeoutMs: 5000, message: 'live again within 5 s' });
-    assert.deepEqual(unknown, [], 'a dropped connection is the store\'s state, never a worker\'s');
+    await waitFor(() => obs.fleet.connection.state === 'connected' && obs.fullReads > readsBefore + 2, {
+      timeoutMs: 5000,
+      message: 'live again within 5 s',
+    });
+    assert.deepEqual(unknown, [], "a dropped connection is the store's state, never a worker's");
     assert.ok(errors.size > 0, 'the drops were said');
     for (const e of errors) assert.match(e, /Lost the connection|Not connected|retrying/, e);
     assert.equal(obs.fleet.size, n);
@@ -83,7 +107,7 @@ test('password rotated under the viewer: WRONGPASS in words on reconnect, last k
   });
 });
 
-test('maxmemory refusing writes: the observer keeps reading, connected, while the workers\' writes fail', async (t) => {
+test("maxmemory refusing writes: the observer keeps reading, connected, while the workers' writes fail", async (t) => {
   const redis = await startRedis(['--maxmemory-policy', 'noeviction']);
   const admin = redis.client();
   await writeHash(admin, 'w-1', worker('idle', Date.now()));
@@ -96,7 +120,11 @@ test('maxmemory refusing writes: the observer keeps reading, connected, while th
   source.start(obs.sink);
   await waitFor(() => obs.fleet.size === 1 && obs.fleet.connection.state === 'connected', { message: 'fleet read' });
   await admin.config('SET', 'maxmemory', '1');
-  await assert.rejects(writeHash(admin, 'w-2', worker('idle', Date.now())), /OOM|EXECABORT/, 'the fault is on: writes are refused');
+  await assert.rejects(
+    writeHash(admin, 'w-2', worker('idle', Date.now())),
+    /OOM|EXECABORT/,
+    'the fault is on: writes are refused',
+  );
   const reads = obs.fullReads;
   await waitFor(() => obs.fullReads >= reads + 5, { message: 'five more full reads while writes are refused' });
   assert.equal(obs.fleet.connection.state, 'connected');
@@ -156,7 +184,10 @@ test('fault proxy slow link (every chunk held 300 ms): reads slower, still conne
   proxy.slow(300);
   const reads = obs.fullReads;
   await writeHash(admin, 'w-1', worker('working', Date.now()));
-  await waitFor(() => obs.fullReads >= reads + 3 && obs.health('w-1') === 'working', { timeoutMs: 15_000, message: 'three slow reads, the change among them' });
+  await waitFor(() => obs.fullReads >= reads + 3 && obs.health('w-1') === 'working', {
+    timeoutMs: 15_000,
+    message: 'three slow reads, the change among them',
+  });
   assert.equal(obs.fleet.connection.state, 'connected');
   assert.deepEqual(obs.warnings(), []);
 });

@@ -37,11 +37,24 @@ export interface PyWorker {
 }
 
 export function task(title: string, startedMs: number): PyTask {
-  return { id: `task-${title.length}`, title, task_type: 'bug_fix', repository: 'acme/web', started_at: pyIso(startedMs) };
+  return {
+    id: `task-${title.length}`,
+    title,
+    task_type: 'bug_fix',
+    repository: 'acme/web',
+    started_at: pyIso(startedMs),
+  };
 }
 
 export function worker(status: string, lastMs: number, current: PyTask | null = null, completed = 0): PyWorker {
-  return { status, specialization: 'general', last_activity: pyIso(lastMs), total_completed: completed, total_errors: 0, current_task: current };
+  return {
+    status,
+    specialization: 'general',
+    last_activity: pyIso(lastMs),
+    total_completed: completed,
+    total_errors: 0,
+    current_task: current,
+  };
 }
 
 /** Hash form: HSET with every value stringified as redis-py would (dicts via json.dumps). */

@@ -13,12 +13,25 @@ async function fleetOf(r: Redis, ids: string[]): Promise<void> {
   for (const id of ids) await writeHash(r, id, worker('idle', Date.now()));
 }
 
-async function setup(t: import('node:test').TestContext, opts: { server?: string[]; source?: Partial<RedisSourceOptions>; url?: (s: RedisServer) => string; prepare?: (r: Redis) => Promise<void> } = {}) {
+async function setup(
+  t: import('node:test').TestContext,
+  opts: {
+    server?: string[];
+    source?: Partial<RedisSourceOptions>;
+    url?: (s: RedisServer) => string;
+    prepare?: (r: Redis) => Promise<void>;
+  } = {},
+) {
   const redis = await startRedis(opts.server ?? []);
   const r = redis.client();
   await opts.prepare?.(r);
   const obs = observe();
-  const source = new RedisSource({ url: opts.url?.(redis) ?? redis.url, pollMs: NEVER, reconcileMs: NEVER, ...opts.source });
+  const source = new RedisSource({
+    url: opts.url?.(redis) ?? redis.url,
+    pollMs: NEVER,
+    reconcileMs: NEVER,
+    ...opts.source,
+  });
   t.after(async () => {
     await source.dispose();
     await redis.stop();
@@ -31,7 +44,10 @@ const working = (title: string) => worker('working', Date.now(), task(title, Dat
 
 async function clientId(r: Redis, name: string): Promise<string | undefined> {
   const list = (await r.client('LIST')) as string;
-  return list.split('\n').find((l) => l.includes(` name=${name} `))?.match(/^id=(\d+)/)?.[1];
+  return list
+    .split('\n')
+    .find((l) => l.includes(` name=${name} `))
+    ?.match(/^id=(\d+)/)?.[1];
 }
 
 test('keyspace notifications: hash, string, counter and membership changes reach the Fleet; only what changed is re-read', async (t) => {
@@ -42,20 +58,31 @@ test('keyspace notifications: hash, string, counter and membership changes reach
       await writeJson(r, 'wj', worker('idle', Date.now()));
     },
   });
-  await waitFor(() => obs.fleet.size === 4 && /keyspace notifications/.test(obs.fleet.connection.liveMode ?? ''), { message: 'keyspace path live' });
+  await waitFor(() => obs.fleet.size === 4 && /keyspace notifications/.test(obs.fleet.connection.liveMode ?? ''), {
+    message: 'keyspace path live',
+  });
   assert.equal(obs.fleet.connection.liveMode, 'keyspace notifications, reconcile every 600s');
-  assert.ok(obs.logs.some((l) => l.level === 'info' && /Push path: keyspace notifications \(notify-keyspace-events is "/.test(l.message)));
+  assert.ok(
+    obs.logs.some(
+      (l) => l.level === 'info' && /Push path: keyspace notifications \(notify-keyspace-events is "/.test(l.message),
+    ),
+  );
   const reads = obs.fullReads;
 
   await writeHash(r, 'w1', working('Fix login bug'));
   await waitFor(() => obs.health('w1') === 'working', { message: 'hash change pushed' });
-  assert.ok(obs.updates.every((u) => u.ids.every((id) => id === 'w1')), `only w1 re-read: ${JSON.stringify(obs.updates)}`);
+  assert.ok(
+    obs.updates.every((u) => u.ids.every((id) => id === 'w1')),
+    `only w1 re-read: ${JSON.stringify(obs.updates)}`,
+  );
 
   await writeJson(r, 'wj', working('Index repos'));
   await waitFor(() => obs.snapshot('wj')?.task?.title === 'Index repos', { message: 'JSON string change pushed' });
 
   await setCounters(r, 'w2', 7, 1);
-  await waitFor(() => obs.snapshot('w2')?.completed === 7 && obs.snapshot('w2')?.errors === 1, { message: 'counter change pushed' });
+  await waitFor(() => obs.snapshot('w2')?.completed === 7 && obs.snapshot('w2')?.errors === 1, {
+    message: 'counter change pushed',
+  });
 
   await writeHash(r, 'w-new', worker('idle', Date.now()));
   await waitFor(() => obs.health('w-new') === 'healthy', { message: 'new worker pushed' });
@@ -68,13 +95,17 @@ test('keyspace notifications: hash, string, counter and membership changes reach
 
 test('keyspace subscription dropped: a full read repairs whatever was missed meanwhile', async (t) => {
   const { r, obs } = await setup(t, { server: ['--notify-keyspace-events', 'KA'], prepare: (r) => fleetOf(r, ['w1']) });
-  await waitFor(() => obs.fleet.size === 1 && /keyspace/.test(obs.fleet.connection.liveMode ?? ''), { message: 'keyspace path live' });
+  await waitFor(() => obs.fleet.size === 1 && /keyspace/.test(obs.fleet.connection.liveMode ?? ''), {
+    message: 'keyspace path live',
+  });
   const reads = obs.fullReads;
   const id = await clientId(r, 'worker-lens:keyspace');
   assert.ok(id, 'the subscription has its own named connection');
   await r.client('KILL', 'ID', id!);
   await writeHash(r, 'w1', working('Written while unsubscribed'));
-  await waitFor(() => obs.health('w1') === 'working' && obs.fullReads > reads, { message: 'missed change repaired on resubscribe' });
+  await waitFor(() => obs.health('w1') === 'working' && obs.fullReads > reads, {
+    message: 'missed change repaired on resubscribe',
+  });
 });
 
 test('events stream: entries naming a worker re-read only that worker; CONFIG is never touched', async (t) => {
@@ -84,8 +115,13 @@ test('events stream: entries naming a worker re-read only that worker; CONFIG is
       await event(r, 'w1', 'registered'); // an existing stream whose entries name workers
     },
   });
-  await waitFor(() => obs.fleet.size === 3 && /events stream/.test(obs.fleet.connection.liveMode ?? ''), { message: 'events path live' });
-  assert.equal(obs.fleet.connection.liveMode, 'events stream (events:stream, stream:worker_events), reconcile every 600s');
+  await waitFor(() => obs.fleet.size === 3 && /events stream/.test(obs.fleet.connection.liveMode ?? ''), {
+    message: 'events path live',
+  });
+  assert.equal(
+    obs.fleet.connection.liveMode,
+    'events stream (events:stream, stream:worker_events), reconcile every 600s',
+  );
   assert.ok(obs.logs.some((l) => /Keyspace notifications not used: notify-keyspace-events is ""/.test(l.message)));
   const reads = obs.fullReads;
 
@@ -98,7 +134,9 @@ test('events stream: entries naming a worker re-read only that worker; CONFIG is
   // The other stream, another entry shape: the state key in a field.
   await writeJson(r, 'w2', working('Index repos'));
   await r.xadd('stream:worker_events', '*', 'type', 'state_change', 'key', 'worker:state:w2');
-  await waitFor(() => obs.snapshot('w2')?.task?.title === 'Index repos', { message: 'change announced on stream:worker_events delivered' });
+  await waitFor(() => obs.snapshot('w2')?.task?.title === 'Index repos', {
+    message: 'change announced on stream:worker_events delivered',
+  });
 
   // An event for a worker that left the active set removes it.
   await r.srem('active_workers', 'w3');
@@ -116,7 +154,9 @@ test('events stream created after start: polling until an entry names a worker, 
   assert.equal(obs.fleet.connection.liveMode, 'poll every 0.2s', 'no stream yet: the poll stays');
   await writeHash(r, 'w1', working('First'));
   await event(r, 'w1'); // creates events:stream; the follower was waiting at 0-0, not `$`
-  await waitFor(() => /events stream/.test(obs.fleet.connection.liveMode ?? '') && obs.health('w1') === 'working', { message: 'events path live' });
+  await waitFor(() => /events stream/.test(obs.fleet.connection.liveMode ?? '') && obs.health('w1') === 'working', {
+    message: 'events path live',
+  });
   assert.ok(obs.logs.some((l) => l.level === 'info' && /Live updates for .*: events stream/.test(l.message)));
 });
 
@@ -128,19 +168,32 @@ test('events streams: one that turns into another type while followed is left ou
       await r.xadd('stream:worker_events', '*', 'type', 'state_change', 'key', 'worker:state:w1');
     },
   });
-  await waitFor(() => /events stream/.test(obs.fleet.connection.liveMode ?? ''), { message: () => `events path live (${obs.fleet.connection.liveMode})` });
+  await waitFor(() => /events stream/.test(obs.fleet.connection.liveMode ?? ''), {
+    message: () => `events path live (${obs.fleet.connection.liveMode})`,
+  });
   await r.del('events:stream');
   await r.set('events:stream', 'not a stream any more');
   await writeHash(r, 'w1', working('Announced on the other stream'));
   await r.xadd('stream:worker_events', '*', 'type', 'state_change', 'key', 'worker:state:w1');
-  await waitFor(() => obs.health('w1') === 'working', { message: 'the change announced on the stream that still is one' });
-  await waitFor(() => obs.logs.some((l) => l.level === 'warn' && l.message === 'Events stream: "events:stream" is not a stream; not following it.'), {
-    message: () => `the warning (${obs.logs.map((l) => l.message).join(' | ')})`,
+  await waitFor(() => obs.health('w1') === 'working', {
+    message: 'the change announced on the stream that still is one',
   });
+  await waitFor(
+    () =>
+      obs.logs.some(
+        (l) => l.level === 'warn' && l.message === 'Events stream: "events:stream" is not a stream; not following it.',
+      ),
+    {
+      message: () => `the warning (${obs.logs.map((l) => l.message).join(' | ')})`,
+    },
+  );
 });
 
 test('opt-in: enableKeyspaceNotifications sets the flags it needs, and only then', async (t) => {
-  const { r, obs } = await setup(t, { source: { enableKeyspaceNotifications: true }, prepare: (r) => fleetOf(r, ['w1']) });
+  const { r, obs } = await setup(t, {
+    source: { enableKeyspaceNotifications: true },
+    prepare: (r) => fleetOf(r, ['w1']),
+  });
   await waitFor(() => /keyspace/.test(obs.fleet.connection.liveMode ?? ''), { message: 'keyspace path after opt-in' });
   const [, flags] = (await r.config('GET', 'notify-keyspace-events')) as string[];
   for (const f of ['K', 'h', '$', 's']) assert.ok(flags.includes(f) || flags.includes('A'), `${f} in ${flags}`);
@@ -166,8 +219,12 @@ test('CONFIG denied by ACL, notifications off: falls back quietly to the events 
   });
   a.start(withEvents.sink);
   b.start(withoutEvents.sink);
-  await waitFor(() => /events stream/.test(withEvents.fleet.connection.liveMode ?? ''), { message: 'fell back to events' });
-  await waitFor(() => withoutEvents.fleet.size === 2 && withoutEvents.fleet.connection.state === 'connected', { message: 'polling' });
+  await waitFor(() => /events stream/.test(withEvents.fleet.connection.liveMode ?? ''), {
+    message: 'fell back to events',
+  });
+  await waitFor(() => withoutEvents.fleet.size === 2 && withoutEvents.fleet.connection.state === 'connected', {
+    message: 'polling',
+  });
   assert.equal(withoutEvents.fleet.connection.liveMode, 'poll every 0.2s');
 
   await writeHash(admin, 'w2', working('Seen both ways'));
@@ -176,7 +233,9 @@ test('CONFIG denied by ACL, notifications off: falls back quietly to the events 
   await waitFor(() => withoutEvents.health('w2') === 'working', { message: 'poll delivers' });
   for (const o of [withEvents, withoutEvents]) {
     assert.deepEqual(o.warnings(), [], 'quietly');
-    assert.ok(o.logs.some((l) => /Keyspace notifications not used: CONFIG GET is not allowed here \(NOPERM/.test(l.message)));
+    assert.ok(
+      o.logs.some((l) => /Keyspace notifications not used: CONFIG GET is not allowed here \(NOPERM/.test(l.message)),
+    );
   }
 });
 
@@ -187,7 +246,12 @@ test('notifications on but PSUBSCRIBE denied (no channel permission): falls back
   await fleetOf(admin, ['w1']);
   await event(admin, 'w1');
   const obs = observe();
-  const source = new RedisSource({ url: `redis://nochan@127.0.0.1:${redis.port}`, password: 'pw', pollMs: NEVER, reconcileMs: NEVER });
+  const source = new RedisSource({
+    url: `redis://nochan@127.0.0.1:${redis.port}`,
+    password: 'pw',
+    pollMs: NEVER,
+    reconcileMs: NEVER,
+  });
   t.after(async () => {
     await source.dispose();
     await redis.stop();
@@ -198,10 +262,19 @@ test('notifications on but PSUBSCRIBE denied (no channel permission): falls back
 });
 
 test('CONFIG renamed away (managed Redis): "unknown command" means not available, quietly', async (t) => {
-  const { r, obs } = await setup(t, { server: ['--rename-command', 'CONFIG', ''], source: { pollMs: 200, keys: { eventStreams: [] } }, prepare: (r) => fleetOf(r, ['w1']) });
-  await waitFor(() => obs.fleet.size === 1 && obs.logs.some((l) => /Keyspace notifications not used: CONFIG GET is not allowed here/.test(l.message)), {
-    message: 'probe refused',
+  const { r, obs } = await setup(t, {
+    server: ['--rename-command', 'CONFIG', ''],
+    source: { pollMs: 200, keys: { eventStreams: [] } },
+    prepare: (r) => fleetOf(r, ['w1']),
   });
+  await waitFor(
+    () =>
+      obs.fleet.size === 1 &&
+      obs.logs.some((l) => /Keyspace notifications not used: CONFIG GET is not allowed here/.test(l.message)),
+    {
+      message: 'probe refused',
+    },
+  );
   assert.equal(obs.fleet.connection.liveMode, 'poll every 0.2s');
   await writeHash(r, 'w1', working('Polled'));
   await waitFor(() => obs.health('w1') === 'working', { message: 'poll delivers' });
@@ -216,10 +289,14 @@ test('events connection dropped mid-stream: it resumes from the last id seen and
       await event(r, 'w1');
     },
   });
-  await waitFor(() => obs.fleet.size === 5 && /events stream/.test(obs.fleet.connection.liveMode ?? ''), { message: 'events path live' });
+  await waitFor(() => obs.fleet.size === 5 && /events stream/.test(obs.fleet.connection.liveMode ?? ''), {
+    message: 'events path live',
+  });
   await writeHash(r, 'w1', working('Before the drop'));
   const seen = await event(r, 'w1');
-  await waitFor(() => source.eventPositions?.get('events:stream') === seen && obs.health('w1') === 'working', { message: 'first event read' });
+  await waitFor(() => source.eventPositions?.get('events:stream') === seen && obs.health('w1') === 'working', {
+    message: 'first event read',
+  });
   const reads = obs.fullReads;
 
   const id = await clientId(r, 'worker-lens:events');
@@ -232,14 +309,21 @@ test('events connection dropped mid-stream: it resumes from the last id seen and
     last = await event(r, w, 'task_started');
   }
   assert.equal(await clientId(r, 'worker-lens:events'), undefined, 'all of it was written while the follower was away');
-  await waitFor(() => ids.every((w) => obs.health(w) === 'working'), { message: 'every event written during the gap delivered' });
+  await waitFor(() => ids.every((w) => obs.health(w) === 'working'), {
+    message: 'every event written during the gap delivered',
+  });
   assert.equal(source.eventPositions?.get('events:stream'), last);
   assert.equal(obs.fullReads, reads, 'delivered by the resumed stream, not by a full read');
   assert.ok(
-    obs.logs.some((l) => l.message === `Events stream: resuming after reconnect from events:stream@${seen}, stream:worker_events@0-0`),
+    obs.logs.some(
+      (l) =>
+        l.message === `Events stream: resuming after reconnect from events:stream@${seen}, stream:worker_events@0-0`,
+    ),
     obs.logs.map((l) => l.message).join('\n'),
   );
-  await waitFor(async () => (await clientId(r, 'worker-lens:events')) !== undefined, { message: 'follower reconnected' });
+  await waitFor(async () => (await clientId(r, 'worker-lens:events')) !== undefined, {
+    message: 'follower reconnected',
+  });
 });
 
 test('reconciliation poll repairs a change no event announced (events path)', async (t) => {
@@ -250,7 +334,9 @@ test('reconciliation poll repairs a change no event announced (events path)', as
       await event(r, 'w1');
     },
   });
-  await waitFor(() => /events stream/.test(events.obs.fleet.connection.liveMode ?? ''), { message: 'events path live' });
+  await waitFor(() => /events stream/.test(events.obs.fleet.connection.liveMode ?? ''), {
+    message: 'events path live',
+  });
   const r1 = events.obs.fullReads;
   await writeHash(events.r, 'w1', working('No event for this'));
   await waitFor(() => events.obs.health('w1') === 'working', { message: 'events path: reconciled' });
@@ -265,12 +351,24 @@ test('keyspace flags that miss how the workers are stored are not called live: s
     source: { pollMs: 300 },
     prepare: (r) => writeJson(r, 'wj', worker('idle', Date.now())),
   });
-  await waitFor(() => obs.fleet.size === 1 && obs.logs.some((l) => /Keyspace notifications not used: notify-keyspace-events is "(Kh|hK)", but workers stored as JSON strings need "\$" \(or "A"\)/.test(l.message)), {
-    message: () => `the mismatch said (${obs.logs.map((l) => l.message).join(' | ')})`,
-  });
-  await waitFor(() => obs.fleet.connection.state === 'connected' && !/keyspace/.test(obs.fleet.connection.liveMode ?? ''), {
-    message: () => `not called keyspace-live (${obs.fleet.connection.liveMode})`,
-  });
+  await waitFor(
+    () =>
+      obs.fleet.size === 1 &&
+      obs.logs.some((l) =>
+        /Keyspace notifications not used: notify-keyspace-events is "(Kh|hK)", but workers stored as JSON strings need "\$" \(or "A"\)/.test(
+          l.message,
+        ),
+      ),
+    {
+      message: () => `the mismatch said (${obs.logs.map((l) => l.message).join(' | ')})`,
+    },
+  );
+  await waitFor(
+    () => obs.fleet.connection.state === 'connected' && !/keyspace/.test(obs.fleet.connection.liveMode ?? ''),
+    {
+      message: () => `not called keyspace-live (${obs.fleet.connection.liveMode})`,
+    },
+  );
   await writeJson(r, 'wj', working('No notification for this'));
   await waitFor(() => obs.health('wj') === 'working', { message: 'the change, by the poll' });
 });
@@ -293,7 +391,11 @@ test('push path survives a redis-server restart: stale while down, live again af
   await fleetOf(r, ['w1']);
   await writeHash(r, 'w1', working('After restart'));
   await event(r, 'w1');
-  await waitFor(() => !obs.fleet.stale && obs.health('w1') === 'working' && /events stream/.test(obs.fleet.connection.liveMode ?? ''), {
-    message: 'live again',
-  });
+  await waitFor(
+    () =>
+      !obs.fleet.stale && obs.health('w1') === 'working' && /events stream/.test(obs.fleet.connection.liveMode ?? ''),
+    {
+      message: 'live again',
+    },
+  );
 });

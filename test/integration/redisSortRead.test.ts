@@ -26,7 +26,10 @@ test('the one-command read returns the same workers as the pipelined read, in on
   const before = await stats();
   const sorted = await readAllBySort(c, ORCHESTRATOR_KEYS, ORCHESTRATOR_FIELDS, {});
   assert.deepEqual(sorted, piped);
-  assert.deepEqual(sorted!.map((w) => w.id), Object.keys(SEED_EXPECTED).sort());
+  assert.deepEqual(
+    sorted!.map((w) => w.id),
+    Object.keys(SEED_EXPECTED).sort(),
+  );
   assert.equal((await stats()) - before, 1, 'one SORT_RO command for the whole fleet');
 });
 

@@ -13,7 +13,10 @@ async function writeSeedFleet(r: import('ioredis').Redis, now = Date.now()): Pro
   await setCounters(r, 'w-hash-working', 15, 2); // the atomic counters run ahead of the copy in the hash
   await writeHash(r, 'w-hash-idle', worker('idle', now - 2000)); // current_task = "null"
   await writeHash(r, 'w-hash-notask', worker('idle', now - 2000), { omitTask: true }); // no current_task field at all
-  await writeJson(r, 'w-json-working', { ...worker('working', now - 500, task('Index repos', now - MIN)), last_activity: pyIso(now - 500, true) });
+  await writeJson(r, 'w-json-working', {
+    ...worker('working', now - 500, task('Index repos', now - MIN)),
+    last_activity: pyIso(now - 500, true),
+  });
   await writeJson(r, 'w-json-slow', worker('working', now - 1000, task('Migrate DB', now - 20 * MIN), 3));
   await writeHash(r, 'w-dead', worker('idle', now - 2 * MIN));
   await writeHash(r, 'w-unresponsive', worker('working', now - 20_000, task('Long crawl', now - 2 * MIN)));
@@ -21,7 +24,11 @@ async function writeSeedFleet(r: import('ioredis').Redis, now = Date.now()): Pro
   await writeHash(r, 'w-stopped', worker('stopped', now - 10 * MIN));
   await writeHash(r, 'w-recovering', worker('restarting', now - 1000));
   await r.sadd('active_workers', 'w-ghost'); // registered, state never written
-  await r.multi().set('worker:state:w-bad', '{"status": "idle", "last_activity": ').sadd('active_workers', 'w-bad').exec(); // malformed JSON
+  await r
+    .multi()
+    .set('worker:state:w-bad', '{"status": "idle", "last_activity": ')
+    .sadd('active_workers', 'w-bad')
+    .exec(); // malformed JSON
   await writeHash(r, 'w-badtype', { ...worker('idle', now), total_completed: 'lots' as unknown as number });
   await r.multi().rpush('worker:state:w-list', 'x').sadd('active_workers', 'w-list').exec(); // wrong Redis type
   await event(r, 'w-hash-working', 'task_started');
@@ -40,7 +47,9 @@ test('the Fleet sees the seed orchestrator fleet; keeps it stale while redis-ser
   await writeSeedFleet(r);
   source.start(obs.sink);
 
-  await waitFor(() => obs.fleet.size === 14 && obs.fleet.connection.state === 'connected', { message: 'all 14 workers read' });
+  await waitFor(() => obs.fleet.size === 14 && obs.fleet.connection.state === 'connected', {
+    message: 'all 14 workers read',
+  });
   const expected: Record<string, string> = {
     'w-hash-working': 'working',
     'w-hash-idle': 'healthy',
@@ -70,28 +79,44 @@ test('the Fleet sees the seed orchestrator fleet; keeps it stale while redis-ser
   assert.equal(obs.snapshot('w-json-working')?.task?.title, 'Index repos');
   assert.equal(obs.snapshot('w-hash-idle')?.task, undefined);
   assert.match(obs.fleet.get('w-json-slow')!.reason, /running for 20m/);
-  assert.deepEqual(obs.snapshot('w-ghost')?.problems, ['listed in active_workers but worker:state:w-ghost does not exist']);
+  assert.deepEqual(obs.snapshot('w-ghost')?.problems, [
+    'listed in active_workers but worker:state:w-ghost does not exist',
+  ]);
   assert.match(obs.snapshot('w-bad')!.problems[0], /worker:state:w-bad is not valid JSON/);
   assert.deepEqual(obs.snapshot('w-badtype')?.problems, ['total_completed should be a number but is "lots"']);
-  assert.deepEqual(obs.snapshot('w-list')?.problems, ['worker:state:w-list is neither a hash nor a string holding JSON']);
+  assert.deepEqual(obs.snapshot('w-list')?.problems, [
+    'worker:state:w-list is neither a hash nor a string holding JSON',
+  ]);
   assert.equal(obs.fleet.connection.liveMode, 'poll every 0.25s');
   assert.deepEqual(obs.warnings(), []);
 
   // A change and a removal between two polls.
   await writeHash(r, 'w-hash-idle', worker('working', Date.now(), task('New job', Date.now())));
   await r.srem('active_workers', 'w-stopped');
-  await waitFor(() => obs.health('w-hash-idle') === 'working' && !obs.fleet.get('w-stopped'), { message: 'change and removal polled' });
+  await waitFor(() => obs.health('w-hash-idle') === 'working' && !obs.fleet.get('w-stopped'), {
+    message: 'change and removal polled',
+  });
 
   // redis-server dies: last known state stays, marked stale, with a message that says what is wrong.
   const before = obs.fleet.workers().map((w) => [w.snapshot.id, w.health]);
   await redis.kill();
-  await waitFor(() => obs.fleet.connection.state === 'error' && /refused the connection/.test(obs.fleet.connection.message ?? ''), {
-    message: 'connection refused reported',
-  });
-  assert.match(obs.fleet.connection.message!, new RegExp(`Redis refused the connection at redis://127.0.0.1:${redis.port}: is redis-server running\\?`));
+  await waitFor(
+    () => obs.fleet.connection.state === 'error' && /refused the connection/.test(obs.fleet.connection.message ?? ''),
+    {
+      message: 'connection refused reported',
+    },
+  );
+  assert.match(
+    obs.fleet.connection.message!,
+    new RegExp(`Redis refused the connection at redis://127.0.0.1:${redis.port}: is redis-server running\\?`),
+  );
   assert.equal(obs.fleet.stale, true);
   const during = obs.fleet.workers();
-  assert.deepEqual(during.map((w) => [w.snapshot.id, w.health]), before, 'nothing dropped, nothing reclassified by the outage');
+  assert.deepEqual(
+    during.map((w) => [w.snapshot.id, w.health]),
+    before,
+    'nothing dropped, nothing reclassified by the outage',
+  );
   assert.ok(during.every((w) => w.stale));
   assert.ok(obs.warnings().some((m) => /refused the connection/.test(m)));
   const warningsDuringOutage = obs.warnings().length;
@@ -101,13 +126,18 @@ test('the Fleet sees the seed orchestrator fleet; keeps it stale while redis-ser
   const r2 = redis.client();
   await writeSeedFleet(r2);
   await writeHash(r2, 'w-dead', worker('idle', Date.now())); // came back to life meanwhile
-  await waitFor(() => obs.fleet.connection.state === 'connected' && obs.health('w-dead') === 'healthy', { message: 'recovered' });
+  await waitFor(() => obs.fleet.connection.state === 'connected' && obs.health('w-dead') === 'healthy', {
+    message: 'recovered',
+  });
   assert.equal(obs.fleet.stale, false);
   assert.equal(obs.fleet.size, 14);
   assert.ok(obs.fleet.workers().every((w) => !w.stale));
   assert.ok(obs.logs.some((l) => l.level === 'info' && /Connected to/.test(l.message)));
   assert.ok(obs.warnings().length - warningsDuringOutage <= 0, 'recovery adds no warnings');
-  assert.ok(obs.warnings().length <= 3, `one warning per distinct message, not one per poll: ${obs.warnings().join(' | ')}`);
+  assert.ok(
+    obs.warnings().length <= 3,
+    `one warning per distinct message, not one per poll: ${obs.warnings().join(' | ')}`,
+  );
 });
 
 test('wrong password and no password: WRONGPASS / NOAUTH in words; the right one connects', async (t) => {
@@ -131,12 +161,16 @@ test('wrong password and no password: WRONGPASS / NOAUTH in words; the right one
   const right = run('sekret');
   await waitFor(() => /WRONGPASS/.test(wrong.fleet.connection.message ?? ''), { message: 'WRONGPASS reported' });
   assert.equal(wrong.fleet.connection.state, 'error');
-  assert.match(wrong.fleet.connection.message!, /rejected the password \(WRONGPASS\)\. Set it again with "Workers: Set Password or Key…" or the connection's secretEnv/);
+  assert.match(
+    wrong.fleet.connection.message!,
+    /rejected the password \(WRONGPASS\)\. Set it again with "Workers: Set Password or Key…" or the connection's secretEnv/,
+  );
   assert.ok(!wrong.fleet.connection.message!.includes('not-it'), 'never the password');
   await waitFor(() => /NOAUTH/.test(none.fleet.connection.message ?? ''), { message: 'NOAUTH reported' });
   assert.match(none.fleet.connection.message!, /needs a password \(NOAUTH\)/);
   await waitFor(() => right.fleet.connection.state === 'connected', { message: 'right password connects' });
-  for (const o of [wrong, none, right]) assert.ok(!o.logs.some((l) => l.message.includes('not-it') || l.message.includes('sekret')));
+  for (const o of [wrong, none, right])
+    assert.ok(!o.logs.some((l) => l.message.includes('not-it') || l.message.includes('sekret')));
 });
 
 test('a Redis nobody listens on: "refused" from the start, never a crash', async (t) => {
@@ -148,6 +182,8 @@ test('a Redis nobody listens on: "refused" from the start, never a crash', async
   t.after(() => source.dispose());
   source.start(obs.sink);
   assert.equal(obs.fleet.connection.state, 'connecting');
-  await waitFor(() => /refused the connection/.test(obs.fleet.connection.message ?? ''), { message: 'refused reported' });
+  await waitFor(() => /refused the connection/.test(obs.fleet.connection.message ?? ''), {
+    message: 'refused reported',
+  });
   assert.equal(obs.fleet.size, 0);
 });

@@ -37,15 +37,31 @@ function setup(env: Record<string, string> = {}) {
   dir = mkdtempSync(join(tmpdir(), 'wl-sup-'));
   const file = join(dir, 'argv.jsonl');
   const doneFile = join(dir, 'done.jsonl');
-  const lines = <T>(f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T) : []);
+  const lines = <T>(f: string) =>
+    existsSync(f)
+      ? readFileSync(f, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as T)
+      : [];
   // sup: the supervisor that ran it; alive: runs still going when this one started.
   const runs = () => lines<{ argv: string[]; pid: number; sup: number; alive: number[] }>(file);
   /** Runs that finished (a program stopped midway never gets there). */
   const finished = () => lines<{ pid: number }>(doneFile).map((d) => d.pid);
   const start = (claimIdleMs: number) =>
-    startSupervisorProcess(['--redis', redis.url, '--restart', JSON.stringify([process.execPath, RECORD_ARGV, '${worker}']), '--claim-idle-ms', String(claimIdleMs)], {
-      env: { RECORD_FILE: file, DONE_FILE: doneFile, ...env },
-    });
+    startSupervisorProcess(
+      [
+        '--redis',
+        redis.url,
+        '--restart',
+        JSON.stringify([process.execPath, RECORD_ARGV, '${worker}']),
+        '--claim-idle-ms',
+        String(claimIdleMs),
+      ],
+      {
+        env: { RECORD_FILE: file, DONE_FILE: doneFile, ...env },
+      },
+    );
   return { runs, start, finished };
 }
 
@@ -85,15 +101,22 @@ test('many requests over two supervisors, and a duplicated id: each request id r
   const req = requester();
   const workers = ['w-1', 'w-2', 'w-3', 'w-4', 'w-5', 'w-6', 'w-7', 'w-8'];
   const outcomes = await Promise.all(workers.map((worker) => req.send(newRequest('restart', { worker }, 20_000))));
-  assert.deepEqual(outcomes.map((o) => `${o.status}: ${o.message}`).filter((o) => !o.startsWith('done')), []);
+  assert.deepEqual(
+    outcomes.map((o) => `${o.status}: ${o.message}`).filter((o) => !o.startsWith('done')),
+    [],
+  );
   // The same request written twice (a retried XADD): carried out once, both entries acknowledged.
   const dup = newRequest('restart', { worker: 'w-dup' }, 20_000);
   const c = redis.client();
   await c.xadd('workerlens:commands', '*', ...toFields(dup));
   await c.xadd('workerlens:commands', '*', ...toFields(dup));
-  await waitFor(async () => (await c.exists(`workerlens:command-done:${dup.id}`)) === 1, { message: 'the duplicated request done' });
+  await waitFor(async () => (await c.exists(`workerlens:command-done:${dup.id}`)) === 1, {
+    message: 'the duplicated request done',
+  });
   await waitFor(settled, { timeoutMs: 15_000, message: 'both copies acknowledged' });
-  const got = runs().map((r) => r.argv[0]).sort();
+  const got = runs()
+    .map((r) => r.argv[0])
+    .sort();
   assert.deepEqual(got, [...workers, 'w-dup'].sort());
   const by = new Set(runs().map((r) => r.sup));
   assert.ok([...by].every((pid) => pid === a.child.pid || pid === b.child.pid));
@@ -115,7 +138,11 @@ test('a supervisor killed mid-request: another picks the request up and carries 
   const b = await start(1000);
   const outcome = await pending;
   assert.equal(outcome.status, 'done', outcome.message);
-  assert.deepEqual(runs().map((x) => x.sup), [a.child.pid, b.child.pid], 'run once by A (killed), then once by B');
+  assert.deepEqual(
+    runs().map((x) => x.sup),
+    [a.child.pid, b.child.pid],
+    'run once by A (killed), then once by B',
+  );
   assert.deepEqual(runs()[1].argv, ['w-1']);
   await waitFor(settled, { message: 'the request acknowledged by B' });
   assert.match(b.output(), /restart w-1 \(request .* taken over\)/);
@@ -135,7 +162,10 @@ test('kill -9 of a supervisor (itself, not its group) mid-restart: its program s
   const outcome = await pending;
   assert.equal(outcome.status, 'done', outcome.message);
   await waitFor(settled, { message: 'the request acknowledged by B' });
-  assert.deepEqual(runs().map((x) => x.sup), [a.child.pid, b.child.pid]);
+  assert.deepEqual(
+    runs().map((x) => x.sup),
+    [a.child.pid, b.child.pid],
+  );
   assert.deepEqual(runs()[1].alive, [], "A's program was stopped before B started its own");
   await waitFor(() => finished().length >= 1, { message: "B's run finished" });
   assert.deepEqual(finished(), [runs()[1].pid], "only B's run finished: A's was stopped midway");
@@ -160,11 +190,20 @@ test('a supervisor stalled (SIGSTOP) past its lock: its program is stopped befor
   assert.equal(runs()[1].sup, b.child.pid);
   assert.deepEqual(runs()[1].alive, [], "A's program was stopped before B started its own");
   // A wakes up to a program its leash stopped and a lock that is B's: it writes no result.
-  await waitFor(() => /not answered from here/.test(a.output()), { timeoutMs: 20_000, message: 'A noticed it lost the request' });
+  await waitFor(() => /not answered from here/.test(a.output()), {
+    timeoutMs: 20_000,
+    message: 'A noticed it lost the request',
+  });
   await waitFor(settled, { message: 'acknowledged' });
-  const results = (await redis.client().xrange('workerlens:command-results', '-', '+')).map(([, f]) => Object.fromEntries(chunk(f)));
+  const results = (await redis.client().xrange('workerlens:command-results', '-', '+')).map(([, f]) =>
+    Object.fromEntries(chunk(f)),
+  );
   const final = results.filter((x) => x.id === r.id && x.status !== 'accepted');
-  assert.deepEqual(final.map((x) => [x.status, x.supervisor]), [['done', b.consumer]], 'one answer, from B');
+  assert.deepEqual(
+    final.map((x) => [x.status, x.supervisor]),
+    [['done', b.consumer]],
+    'one answer, from B',
+  );
   assert.deepEqual(finished(), [runs()[1].pid], "only B's run finished");
 });
 
@@ -176,19 +215,38 @@ test('a request read but never accepted (its supervisor died at once) is not car
   await c.xgroup('CREATE', 'workerlens:commands', 'workerlens-supervisors', '0', 'MKSTREAM');
   await c.xadd('workerlens:commands', `${Date.now() - 60_000}-0`, ...toFields(r));
   // A supervisor that read it and vanished before answering anything.
-  await c.xreadgroup('GROUP', 'workerlens-supervisors', 'vanished', 'COUNT', '1', 'STREAMS', 'workerlens:commands', '>');
+  await c.xreadgroup(
+    'GROUP',
+    'workerlens-supervisors',
+    'vanished',
+    'COUNT',
+    '1',
+    'STREAMS',
+    'workerlens:commands',
+    '>',
+  );
   await start(300);
-  const results = async () => (await c.xrange('workerlens:command-results', '-', '+')).map(([, f]) => Object.fromEntries(chunk(f)));
-  await waitFor(async () => (await results()).some((x) => x.id === r.id && x.status === 'failed'), { timeoutMs: 15_000, message: 'the taken-over request answered' });
-  assert.match((await results()).find((x) => x.id === r.id)!.message, /^expired: first picked up 6\d s after it was sent/);
+  const results = async () =>
+    (await c.xrange('workerlens:command-results', '-', '+')).map(([, f]) => Object.fromEntries(chunk(f)));
+  await waitFor(async () => (await results()).some((x) => x.id === r.id && x.status === 'failed'), {
+    timeoutMs: 15_000,
+    message: 'the taken-over request answered',
+  });
+  assert.match(
+    (await results()).find((x) => x.id === r.id)!.message,
+    /^expired: first picked up 6\d s after it was sent/,
+  );
   assert.deepEqual(runs(), [], 'the restart program never ran');
   await waitFor(settled, { message: 'acknowledged' });
 });
 
 test('the supervisor running its own workers: scale from 3 to 5 adds two heartbeating workers; stopping it stops them', async () => {
-  const sup = await startSupervisorProcess(['--redis', redis.url, '--pool', JSON.stringify(poolWorkerArgv()), '--pool-size', '3', '--pool-prefix', 'w'], {
-    env: { REDIS_URL: redis.url, HEARTBEAT_MS: '100', WARMUP_MS: '0' },
-  });
+  const sup = await startSupervisorProcess(
+    ['--redis', redis.url, '--pool', JSON.stringify(poolWorkerArgv()), '--pool-size', '3', '--pool-prefix', 'w'],
+    {
+      env: { REDIS_URL: redis.url, HEARTBEAT_MS: '100', WARMUP_MS: '0' },
+    },
+  );
   const c = redis.client();
   const status = (w: string) => c.hget(`worker:state:${w}`, 'status');
   const idle = async (names: string[]) => (await Promise.all(names.map(status))).every((s) => s === 'idle');
@@ -199,13 +257,21 @@ test('the supervisor running its own workers: scale from 3 to 5 adds two heartbe
   await waitFor(() => idle(all), { timeoutMs: 20_000, message: 'five workers heartbeating' });
   assert.deepEqual((await c.smembers('active_workers')).sort(), all);
   const since = Date.now();
-  await waitFor(async () => Date.parse((await c.hget('worker:state:w-5', 'last_activity')) ?? '') > since, { message: 'w-5 keeps beating' });
+  await waitFor(async () => Date.parse((await c.hget('worker:state:w-5', 'last_activity')) ?? '') > since, {
+    message: 'w-5 keeps beating',
+  });
 
   // Stopping the supervisor stops its workers, gracefully (they say so) and for good (no orphans).
-  const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(sup.child.pid)], { encoding: 'utf8' }).stdout.split('\n').map(Number).filter(Boolean);
+  const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(sup.child.pid)], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map(Number)
+    .filter(Boolean);
   assert.equal(children.length, 5);
   await sup.stop();
-  assert.deepEqual(await Promise.all(all.map(status)), all.map(() => 'stopped'));
+  assert.deepEqual(
+    await Promise.all(all.map(status)),
+    all.map(() => 'stopped'),
+  );
   const alive = (pid: number) => {
     try {
       process.kill(pid, 0);
@@ -217,7 +283,10 @@ test('the supervisor running its own workers: scale from 3 to 5 adds two heartbe
   await waitFor(() => children.every((p) => !alive(p)), { message: 'every pool worker stopped with the supervisor' });
   // A supervisor that stopped with nothing pending leaves the group tidy.
   const consumers = (await c.xinfo('CONSUMERS', 'workerlens:commands', 'workerlens-supervisors')) as string[][];
-  assert.deepEqual(consumers.map((f) => f[1]), []);
+  assert.deepEqual(
+    consumers.map((f) => f[1]),
+    [],
+  );
 });
 
 function chunk(f: string[]): [string, string][] {

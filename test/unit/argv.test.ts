@@ -3,11 +3,22 @@ import assert from 'node:assert/strict';
 import { displayArgv, expandArgv, parseArgvTemplate, placeholdersOf } from '../../src/control/argv';
 import { HOSTILE } from '../fixtures/control/hostileNames';
 
-
 test('a template is a JSON array or plain words', () => {
-  assert.deepEqual(parseArgvTemplate('["pm2", "restart", "${worker}"]', ['worker']).argv, ['pm2', 'restart', '${worker}']);
-  assert.deepEqual(parseArgvTemplate('  systemctl restart worker@${worker} ', ['worker']).argv, ['systemctl', 'restart', 'worker@${worker}']);
-  assert.deepEqual(parseArgvTemplate(['worker-manager', 'scale', '${count}'], ['count']).argv, ['worker-manager', 'scale', '${count}']);
+  assert.deepEqual(parseArgvTemplate('["pm2", "restart", "${worker}"]', ['worker']).argv, [
+    'pm2',
+    'restart',
+    '${worker}',
+  ]);
+  assert.deepEqual(parseArgvTemplate('  systemctl restart worker@${worker} ', ['worker']).argv, [
+    'systemctl',
+    'restart',
+    'worker@${worker}',
+  ]);
+  assert.deepEqual(parseArgvTemplate(['worker-manager', 'scale', '${count}'], ['count']).argv, [
+    'worker-manager',
+    'scale',
+    '${count}',
+  ]);
   // Words are split on spaces only: quotes are not a shell's quotes here.
   assert.deepEqual(parseArgvTemplate(`echo "a b"`, []).argv, ['echo', '"a', 'b"']);
 });
@@ -17,7 +28,10 @@ test('templates with mistakes are refused in words', () => {
   assert.match(parseArgvTemplate([], ['worker']).error!, /non-empty list/);
   assert.match(parseArgvTemplate('[1, 2]', ['worker']).error!, /every argument should be a string/);
   assert.match(parseArgvTemplate('["pm2", ', ['worker']).error!, /not a valid JSON array/);
-  assert.match(parseArgvTemplate(['${worker}', 'restart'], ['worker']).error!, /program .* cannot contain a placeholder/);
+  assert.match(
+    parseArgvTemplate(['${worker}', 'restart'], ['worker']).error!,
+    /program .* cannot contain a placeholder/,
+  );
   assert.match(parseArgvTemplate(['/opt/${worker}/bin/run'], ['worker']).error!, /program/);
   assert.match(parseArgvTemplate(['pm2', 'restart', '${name}'], ['worker']).error!, /unknown placeholder \$\{name\}/);
   assert.match(parseArgvTemplate(['pm2', 'scale', '${count}'], ['worker']).error!, /\$\{count\} has no value here/);
@@ -43,11 +57,19 @@ test('a value that would become an option is refused; a template option may carr
 
 test('several placeholders in one argument, numbers, missing values, NUL', () => {
   assert.deepEqual(expandArgv(['mgr', '${worker}:${worker}'], { worker: 'a b' }).argv, ['mgr', 'a b:a b']);
-  assert.deepEqual(expandArgv(['worker-manager', 'scale', '${count}'], { count: 8 }).argv, ['worker-manager', 'scale', '8']);
+  assert.deepEqual(expandArgv(['worker-manager', 'scale', '${count}'], { count: 8 }).argv, [
+    'worker-manager',
+    'scale',
+    '8',
+  ]);
   assert.match(expandArgv(['worker-manager', 'scale', '${count}'], {}).error!, /no value for \$\{count\}/);
   assert.match(expandArgv(['pm2', 'restart', '${worker}'], { worker: 'a\0b' }).error!, /NUL/);
   // A value that itself looks like a placeholder is not expanded again.
-  assert.deepEqual(expandArgv(['pm2', 'restart', '${worker}'], { worker: '${count}' }).argv, ['pm2', 'restart', '${count}']);
+  assert.deepEqual(expandArgv(['pm2', 'restart', '${worker}'], { worker: '${count}' }).argv, [
+    'pm2',
+    'restart',
+    '${count}',
+  ]);
 });
 
 test('placeholdersOf and displayArgv', () => {

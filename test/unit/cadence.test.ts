@@ -48,7 +48,10 @@ test('estimate: before three intervals, the shortest one, unless it is longer th
   assert.equal(away.estimate(60_000), undefined, 'a 5-minute first gap is an absence, not a cadence');
 });
 
-/** Drives a Fleet with a fake clock: the worker writes a heartbeat every `beats[i]` ms; the observer polls every `pollMs`. */
+/**
+ * Drives a Fleet with a fake clock: the worker writes a heartbeat every `beats[i]` ms; the observer polls every
+ * `pollMs`.
+ */
 function simulate(
   beats: number[],
   pollMs: number,
@@ -95,7 +98,11 @@ test('a 30 s beater (seed 003) never flaps to unresponsive between beats once on
   const { healths, afterFirstInterval, fleet, at } = simulate(beats, 1000);
   // Before its second beat nothing is known about its cadence: the configured 15 s applies.
   assert.ok(healths.has('unresponsive'));
-  assert.deepEqual([...afterFirstInterval], ['healthy'], 'from the second beat on: no flapping, even before 3 intervals');
+  assert.deepEqual(
+    [...afterFirstInterval],
+    ['healthy'],
+    'from the second beat on: no flapping, even before 3 intervals',
+  );
   assert.ok(Math.abs(fleet.cadenceOf('w')! - 30_000) < 500, String(fleet.cadenceOf('w')));
   assert.equal(at(60_000), 'healthy', 'one missed beat is tolerated');
   assert.equal(at(90_000), 'unresponsive', 'three missed beats are not');
@@ -105,7 +112,10 @@ test('a 30 s beater (seed 003) never flaps to unresponsive between beats once on
 
 test('the same 30 s beater with adaptive off does flap (why adaptive exists)', () => {
   let now = T0;
-  const fleet = new Fleet({ unresponsiveAfterSeconds: 15, deadAfterSeconds: 30, slowTaskAfterMinutes: 15, adaptive: false }, () => now);
+  const fleet = new Fleet(
+    { unresponsiveAfterSeconds: 15, deadAfterSeconds: 30, slowTaskAfterMinutes: 15, adaptive: false },
+    () => now,
+  );
   const healths = new Set<Health>();
   for (let t = 0; t <= 120_000; t += 1000) {
     now = T0 + t;
@@ -117,7 +127,10 @@ test('the same 30 s beater with adaptive off does flap (why adaptive exists)', (
 });
 
 test('a 2 s beater is judged by the configured thresholds (adaptive never makes them stricter)', () => {
-  const { healths, at } = simulate(Array.from({ length: 20 }, (_, i) => (i ? 2000 : 0)), 500);
+  const { healths, at } = simulate(
+    Array.from({ length: 20 }, (_, i) => (i ? 2000 : 0)),
+    500,
+  );
   assert.deepEqual([...healths], ['healthy']);
   assert.equal(at(14_000), 'healthy');
   assert.equal(at(15_000), 'unresponsive');

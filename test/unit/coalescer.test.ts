@@ -18,7 +18,9 @@ function fakeClock() {
   const advance = (ms: number) => {
     const end = now + ms;
     for (;;) {
-      const due = [...timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+      const due = [...timers.entries()]
+        .filter(([, t]) => t.at <= end)
+        .sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
       if (!due) break;
       timers.delete(due[0]);
       now = due[1].at;
@@ -26,7 +28,14 @@ function fakeClock() {
     }
     now = end;
   };
-  return { clock, advance, get now() { return now; }, pendingTimers: () => timers.size };
+  return {
+    clock,
+    advance,
+    get now() {
+      return now;
+    },
+    pendingTimers: () => timers.size,
+  };
 }
 
 describe('Coalescer', () => {
@@ -60,10 +69,14 @@ describe('Coalescer', () => {
     co.request();
     assert.equal(shown.length, 1, 'nothing more painted inside the window');
     c.advance(200);
-    assert.deepEqual(shown, [
-      { at: 1_000_000, state: 1 },
-      { at: 1_000_200, state: 3 },
-    ], 'the window ends with one paint that shows the latest state');
+    assert.deepEqual(
+      shown,
+      [
+        { at: 1_000_000, state: 1 },
+        { at: 1_000_200, state: 3 },
+      ],
+      'the window ends with one paint that shows the latest state',
+    );
   });
 
   it('a burst of 1,000 changes a second for 5 s costs at most 1 + one paint per window, and ends on the last state', () => {
@@ -80,19 +93,25 @@ describe('Coalescer', () => {
     const windows = 5000 / 200;
     assert.ok(shown.length <= 1 + windows, `${shown.length} paints for ${windows} windows`);
     assert.ok(shown.length >= windows - 1, `it kept painting during the burst (${shown.length})`);
-    for (let i = 1; i < shown.length; i++) assert.ok(shown[i]!.at - shown[i - 1]!.at >= 200, 'paints are a window apart');
+    for (let i = 1; i < shown.length; i++)
+      assert.ok(shown[i]!.at - shown[i - 1]!.at >= 200, 'paints are a window apart');
     assert.equal(shown.at(-1)!.state, 5000, 'the last change is on screen');
     // Any one second of the burst holds at most 5 paints (1000 / 200).
-    for (let t = 1_000_000; t < 1_005_000; t += 100) assert.ok(shown.filter((s) => s.at >= t && s.at < t + 1000).length <= 5);
+    for (let t = 1_000_000; t < 1_005_000; t += 100)
+      assert.ok(shown.filter((s) => s.at >= t && s.at < t + 1000).length <= 5);
   });
 
   it('a request made while painting is not lost: it is painted at the end of the window', () => {
     const c = fakeClock();
     let paints = 0;
-    const co = new Coalescer(() => {
-      paints++;
-      if (paints === 1) co.request();
-    }, 200, c.clock);
+    const co = new Coalescer(
+      () => {
+        paints++;
+        if (paints === 1) co.request();
+      },
+      200,
+      c.clock,
+    );
     co.request();
     assert.equal(paints, 1);
     assert.equal(co.pending, true);
@@ -103,10 +122,14 @@ describe('Coalescer', () => {
   it('a paint that throws does not stop later changes from being painted', () => {
     const c = fakeClock();
     let paints = 0;
-    const co = new Coalescer(() => {
-      paints++;
-      if (paints === 1) throw new Error('view gone');
-    }, 200, c.clock);
+    const co = new Coalescer(
+      () => {
+        paints++;
+        if (paints === 1) throw new Error('view gone');
+      },
+      200,
+      c.clock,
+    );
     assert.throws(() => co.request(), /view gone/);
     co.request();
     c.advance(200);
@@ -132,7 +155,11 @@ describe('Coalescer with a window that depends on the work', () => {
     const c = fakeClock();
     let windowMs = 200;
     const at: number[] = [];
-    const co = new Coalescer(() => at.push(c.now - 1_000_000), () => windowMs, c.clock);
+    const co = new Coalescer(
+      () => at.push(c.now - 1_000_000),
+      () => windowMs,
+      c.clock,
+    );
     co.request();
     c.advance(10);
     co.request();

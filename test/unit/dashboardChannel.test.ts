@@ -28,7 +28,10 @@ describe('WebviewChannel', () => {
     assert.deepEqual(ch.pendingTypes().sort(), ['dashboard/focus', 'dashboard/notice', 'metrics/didChange']);
     ch.ready(snapshot());
     // The snapshot carries the metrics; what it does not cover follows it.
-    assert.deepEqual(sent.map((m) => m.type), ['dashboard/snapshot', 'dashboard/notice', 'dashboard/focus']);
+    assert.deepEqual(
+      sent.map((m) => m.type),
+      ['dashboard/snapshot', 'dashboard/notice', 'dashboard/focus'],
+    );
     assert.equal((sent[1] as { text: string }).text, 'second');
     assert.deepEqual(ch.pendingTypes(), []);
   });
@@ -49,7 +52,12 @@ describe('WebviewChannel', () => {
 describe('dashboard page', () => {
   it('has a strict CSP: nothing by default, our script by nonce, styles only from the extension', () => {
     const nonce = makeNonce();
-    const html = dashboardHtml({ cspSource: 'https://x.vscode-cdn.net', scriptUri: 'https://x/main.js', styleUri: 'https://x/main.css', nonce });
+    const html = dashboardHtml({
+      cspSource: 'https://x.vscode-cdn.net',
+      scriptUri: 'https://x/main.js',
+      styleUri: 'https://x/main.css',
+      nonce,
+    });
     const csp = /Content-Security-Policy" content="([^"]+)"/.exec(html)![1]!;
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, new RegExp(`script-src 'nonce-${nonce.replace(/[+/=]/g, (c) => `\\${c}`)}'`));
@@ -64,7 +72,12 @@ describe('dashboard page', () => {
 
 describe('worker rows', () => {
   const v = (id: string, health: WorkerView['health'], startedAt?: number): WorkerView => ({
-    snapshot: { id, name: id, problems: [], ...(startedAt !== undefined ? { task: { title: 't', type: 'llm', startedAt } } : {}) },
+    snapshot: {
+      id,
+      name: id,
+      problems: [],
+      ...(startedAt !== undefined ? { task: { title: 't', type: 'llm', startedAt } } : {}),
+    },
     health,
     reason: '',
     stale: false,
@@ -74,7 +87,10 @@ describe('worker rows', () => {
     const views = [v('a', 'healthy'), v('b', 'dead'), v('c', 'working', 100), v('d', 'working', 50), v('e', 'slow')];
     const p = workerRows(views, 1000, 3);
     assert.equal(p.total, 5);
-    assert.deepEqual(p.rows.map((r) => r.id), ['b', 'e', 'd']);
+    assert.deepEqual(
+      p.rows.map((r) => r.id),
+      ['b', 'e', 'd'],
+    );
     assert.equal(p.rows[2]!.task, 't (llm)');
     assert.equal(p.rows[2]!.taskStartedAt, 50);
   });

@@ -8,8 +8,8 @@ import { HEARTBEAT_FILE_FIELDS, readHeartbeat } from '../../src/sources/files/he
 test('glob: *, ?, classes and braces match one file name; * skips hidden temp files', () => {
   const json = globToRegExp('*.json');
   assert.ok(json.test('worker-1.json'));
-  assert.ok(!json.test('worker-1.json.tmp'), 'a writer\'s temp suffix does not match');
-  assert.ok(!json.test('.worker-1.json'), 'hidden files (atomic writers\' temp files) do not match *');
+  assert.ok(!json.test('worker-1.json.tmp'), "a writer's temp suffix does not match");
+  assert.ok(!json.test('.worker-1.json'), "hidden files (atomic writers' temp files) do not match *");
   assert.ok(globToRegExp('.*.json').test('.hidden.json'), 'unless the glob itself starts with a dot');
   assert.ok(globToRegExp('worker-?.log').test('worker-3.log'));
   assert.ok(!globToRegExp('worker-?.log').test('worker-12.log'));
@@ -33,8 +33,14 @@ test('glob: a log glob splits into the folder to watch and the name pattern', ()
   assert.equal(stemOf('.hidden'), '.hidden');
 });
 
-test('heartbeat preset: seed 004\'s file reads into a snapshot, id from the worker field', () => {
-  const text = JSON.stringify({ worker: 'worker-1', timestamp: '2026-02-07T21:45:30.123456', status: 'idle', model_loaded: false, tasks_completed: 42 });
+test("heartbeat preset: seed 004's file reads into a snapshot, id from the worker field", () => {
+  const text = JSON.stringify({
+    worker: 'worker-1',
+    timestamp: '2026-02-07T21:45:30.123456',
+    status: 'idle',
+    model_loaded: false,
+    tasks_completed: 42,
+  });
   const r = readHeartbeat('hb-1.json', 'hb-1', text, HEARTBEAT_FILE_FIELDS);
   assert.ok(r.ok);
   assert.equal(r.snapshot.id, 'worker-1');
@@ -47,14 +53,23 @@ test('heartbeat preset: seed 004\'s file reads into a snapshot, id from the work
 });
 
 test('heartbeat preset: without a worker field the file name is the id; zoned times stay as written', () => {
-  const r = readHeartbeat('worker-7.json', 'worker-7', '{"timestamp":"2026-02-07T21:45:30Z","status":"processing"}', HEARTBEAT_FILE_FIELDS);
+  const r = readHeartbeat(
+    'worker-7.json',
+    'worker-7',
+    '{"timestamp":"2026-02-07T21:45:30Z","status":"processing"}',
+    HEARTBEAT_FILE_FIELDS,
+  );
   assert.ok(r.ok);
   assert.equal(r.snapshot.id, 'worker-7');
   assert.equal(r.snapshot.lastHeartbeat, Date.parse('2026-02-07T21:45:30Z'));
 });
 
 test('heartbeat preset: a task with a naive start time is local too (slow detection stays right)', () => {
-  const text = JSON.stringify({ worker: 'w', timestamp: 1_770_000_000, current_task: { id: 't1', title: 'Transcribe', started_at: '2026-02-07 21:00:00' } });
+  const text = JSON.stringify({
+    worker: 'w',
+    timestamp: 1_770_000_000,
+    current_task: { id: 't1', title: 'Transcribe', started_at: '2026-02-07 21:00:00' },
+  });
   const r = readHeartbeat('w.json', 'w', text, HEARTBEAT_FILE_FIELDS);
   assert.ok(r.ok);
   assert.equal(r.snapshot.lastHeartbeat, 1_770_000_000_000, 'epoch seconds');
@@ -73,7 +88,12 @@ test('heartbeat preset: empty and cut-off files are transient (retry), a non-obj
 
 test('heartbeat preset: field overrides map another layout; bad values become problems, not throws', () => {
   const fields = { ...HEARTBEAT_FILE_FIELDS, name: 'id', lastHeartbeat: 'beat.at', completed: 'jobs' };
-  const r = readHeartbeat('x.json', 'x', JSON.stringify({ id: 'gpu-2', beat: { at: '2026-01-01T00:00:00Z' }, jobs: 'many' }), fields);
+  const r = readHeartbeat(
+    'x.json',
+    'x',
+    JSON.stringify({ id: 'gpu-2', beat: { at: '2026-01-01T00:00:00Z' }, jobs: 'many' }),
+    fields,
+  );
   assert.ok(r.ok);
   assert.equal(r.snapshot.id, 'gpu-2');
   assert.equal(r.snapshot.lastHeartbeat, Date.parse('2026-01-01T00:00:00Z'));

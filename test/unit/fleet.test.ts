@@ -13,7 +13,14 @@ function setup() {
   fleet.onChange((c) => changes.push(c));
   return { fleet, changes, tick: (ms: number) => (now += ms), now: () => now };
 }
-const w = (id: string, extra: Partial<WorkerSnapshot> = {}): WorkerSnapshot => ({ id, name: id, problems: [], status: 'idle', lastHeartbeat: T0, ...extra });
+const w = (id: string, extra: Partial<WorkerSnapshot> = {}): WorkerSnapshot => ({
+  id,
+  name: id,
+  problems: [],
+  status: 'idle',
+  lastHeartbeat: T0,
+  ...extra,
+});
 
 test('replaceAll: first read adds everyone, an identical read announces nothing', () => {
   const { fleet, changes } = setup();
@@ -100,23 +107,35 @@ test('counts: alive = healthy + working + slow', () => {
   const c = fleet.counts();
   assert.equal(c.total, 6);
   assert.equal(c.alive, 3);
-  assert.deepEqual(
-    Object.fromEntries(Object.entries(c.byHealth).filter(([, n]) => n)),
-    { healthy: 1, working: 1, slow: 1, dead: 1, crashed: 1, unknown: 1 },
-  );
+  assert.deepEqual(Object.fromEntries(Object.entries(c.byHealth).filter(([, n]) => n)), {
+    healthy: 1,
+    working: 1,
+    slow: 1,
+    dead: 1,
+    crashed: 1,
+    unknown: 1,
+  });
 });
 
 test('workers() sorted by name; setPending announces the worker; thresholds re-derive health', () => {
   const { fleet, changes } = setup();
   fleet.replaceAll([w('b', { name: 'Zed' }), w('a', { name: 'Amy', lastHeartbeat: T0 - 20_000 })]);
-  assert.deepEqual(fleet.workers().map((v) => v.snapshot.name), ['Amy', 'Zed']);
+  assert.deepEqual(
+    fleet.workers().map((v) => v.snapshot.name),
+    ['Amy', 'Zed'],
+  );
   fleet.setPending('a', 'restart requested');
   assert.deepEqual(changes.at(-1), { changed: ['a'], added: [], removed: [], connection: false });
   assert.equal(fleet.get('a')?.pending, 'restart requested');
   fleet.setPending('a', 'restart requested');
   assert.equal(changes.length, 2, 'same pending twice is not a change');
   assert.equal(fleet.get('a')?.health, 'unresponsive');
-  fleet.setThresholds({ unresponsiveAfterSeconds: 60, deadAfterSeconds: 120, slowTaskAfterMinutes: 15, adaptive: true });
+  fleet.setThresholds({
+    unresponsiveAfterSeconds: 60,
+    deadAfterSeconds: 120,
+    slowTaskAfterMinutes: 15,
+    adaptive: true,
+  });
   assert.equal(fleet.get('a')?.health, 'healthy');
 });
 
@@ -154,15 +173,26 @@ test('an outage longer than dead-after invents no deaths: health is judged as of
   fleet.reclassify();
   assert.equal(fleet.get('a')?.health, 'healthy', 'blindness is not death');
   assert.equal(fleet.get('a')?.blindSince, lastRead);
-  assert.equal(describeWorker(fleet.get('a')!, now()), 'idle · seen 46s ago · store unreachable 46s', 'the ages stay true');
-  assert.match(detailLines(fleet.get('a')!, now()).find(([k]) => k === 'Data')![1], /unreachable for 46s.*judged as of that last successful read/);
+  assert.equal(
+    describeWorker(fleet.get('a')!, now()),
+    'idle · seen 46s ago · store unreachable 46s',
+    'the ages stay true',
+  );
+  assert.match(
+    detailLines(fleet.get('a')!, now()).find(([k]) => k === 'Data')![1],
+    /unreachable for 46s.*judged as of that last successful read/,
+  );
   assert.equal(fleet.counts().byHealth.dead, 0);
 
   // The first read after the outage judges afresh: a worker that really stopped is dead now, the live one is not.
   fleet.replaceAll([w('a', { lastHeartbeat: now() }), w('gone-quiet', { lastHeartbeat: T0 })]);
   fleet.setConnection({ state: 'connected' });
   assert.equal(fleet.get('a')?.health, 'healthy');
-  assert.equal(fleet.get('gone-quiet')?.health, 'dead', 'a worker silent since before the outage is judged on the real clock again');
+  assert.equal(
+    fleet.get('gone-quiet')?.health,
+    'dead',
+    'a worker silent since before the outage is judged on the real clock again',
+  );
   assert.equal(fleet.get('a')?.blindSince, undefined);
 });
 
@@ -177,5 +207,9 @@ test('a worker already late before the outage stays as it was judged, neither be
   fleet.setConnection({ state: 'error', message: 'down' });
   tick(60_000);
   fleet.reclassify();
-  assert.equal(fleet.get('late')?.health, 'unresponsive', 'judged as of the last read (T0 + 20s): not dead, and not healthy again either');
+  assert.equal(
+    fleet.get('late')?.health,
+    'unresponsive',
+    'judged as of the last read (T0 + 20s): not dead, and not healthy again either',
+  );
 });

@@ -36,18 +36,33 @@ test('formatAge and formatBytes', () => {
 
 const NOW = Date.parse('2024-06-01T12:00:00Z');
 function view(extra: Partial<WorkerView>, snap: Partial<WorkerView['snapshot']> = {}): WorkerView {
-  return { health: 'healthy', reason: 'Idle, heartbeat fresh', stale: false, snapshot: { id: 'w1', name: 'w1', problems: [], lastHeartbeat: NOW - 4000, ...snap }, ...extra };
+  return {
+    health: 'healthy',
+    reason: 'Idle, heartbeat fresh',
+    stale: false,
+    snapshot: { id: 'w1', name: 'w1', problems: [], lastHeartbeat: NOW - 4000, ...snap },
+    ...extra,
+  };
 }
 
 test('describeWorker: the three lines of the issue', () => {
-  assert.equal(describeWorker(view({ health: 'working' }, { task: { title: 'Fix login bug', startedAt: NOW - 192_000 } }), NOW), 'working · Fix login bug · 3m 12s');
+  assert.equal(
+    describeWorker(view({ health: 'working' }, { task: { title: 'Fix login bug', startedAt: NOW - 192_000 } }), NOW),
+    'working · Fix login bug · 3m 12s',
+  );
   assert.equal(describeWorker(view({}), NOW), 'idle · seen 4s ago');
-  assert.equal(describeWorker(view({ health: 'dead' }, { lastHeartbeat: NOW - 120_000 }), NOW), 'dead · last seen 2m 0s ago');
+  assert.equal(
+    describeWorker(view({ health: 'dead' }, { lastHeartbeat: NOW - 120_000 }), NOW),
+    'dead · last seen 2m 0s ago',
+  );
 });
 
 test('describeWorker: unknown, stale, pending, task without title', () => {
   assert.equal(describeWorker(view({ health: 'unknown' }, { problems: ['bad'] }), NOW), 'unknown · unreadable record');
-  assert.equal(describeWorker(view({ health: 'unknown' }, { lastHeartbeat: undefined }), NOW), 'unknown · no heartbeat yet');
+  assert.equal(
+    describeWorker(view({ health: 'unknown' }, { lastHeartbeat: undefined }), NOW),
+    'unknown · no heartbeat yet',
+  );
   assert.equal(describeWorker(view({ stale: true }), NOW), 'idle · seen 4s ago · (stale)');
   assert.equal(describeWorker(view({ pending: 'restarting…' }), NOW), 'idle · restarting… · seen 4s ago');
   assert.equal(describeWorker(view({ health: 'slow' }, { task: { id: 't9' } }), NOW), 'slow · t9');
@@ -55,7 +70,21 @@ test('describeWorker: unknown, stale, pending, task without title', () => {
 
 test('detailLines: every known field, problems and staleness', () => {
   const rows = detailLines(
-    view({ stale: true }, { status: 'idle', completed: 3, errors: 1, specialization: 'ml', pid: 42, host: 'h', uptimeSeconds: 61, memoryBytes: 2048, problems: ['x is bad'], task: { title: 'T', id: '7', type: 'bug', repository: 'r', startedAt: NOW - 1000 } }),
+    view(
+      { stale: true },
+      {
+        status: 'idle',
+        completed: 3,
+        errors: 1,
+        specialization: 'ml',
+        pid: 42,
+        host: 'h',
+        uptimeSeconds: 61,
+        memoryBytes: 2048,
+        problems: ['x is bad'],
+        task: { title: 'T', id: '7', type: 'bug', repository: 'r', startedAt: NOW - 1000 },
+      },
+    ),
     NOW,
   );
   const map = new Map(rows);
@@ -79,26 +108,50 @@ test('connection config: validation in words, thresholds merged field by field, 
   assert.match(badEscape, /password in url has a "%"/);
   assert.ok(!badEscape.includes('50%off'));
   assert.match(validateConnection({ name: 's', type: 'supabase', url: 'abc.supabase.co' }, 0).error!, /not a URL/);
-  assert.match(validateConnection({ name: 's', type: 'supabase', url: 'ftp://abc.supabase.co' }, 0).error!, /https:\/\//);
+  assert.match(
+    validateConnection({ name: 's', type: 'supabase', url: 'ftp://abc.supabase.co' }, 0).error!,
+    /https:\/\//,
+  );
   assert.ok(validateConnection({ name: 's', type: 'supabase', url: 'https://abc.supabase.co' }, 0).config);
-  assert.match(validateConnection({ name: 'f', type: 'files', path: '/tmp/w', pattern: 7 }, 0).error!, /"pattern" should be a string/);
-  assert.match(validateConnection({ name: 's', type: 'supabase', url: 'https://a.supabase.co', preset: 'orchestrator' }, 0).error!, /preset "orchestrator" is not one for a supabase connection; use "supabase-heartbeat"/);
+  assert.match(
+    validateConnection({ name: 'f', type: 'files', path: '/tmp/w', pattern: 7 }, 0).error!,
+    /"pattern" should be a string/,
+  );
+  assert.match(
+    validateConnection({ name: 's', type: 'supabase', url: 'https://a.supabase.co', preset: 'orchestrator' }, 0).error!,
+    /preset "orchestrator" is not one for a supabase connection; use "supabase-heartbeat"/,
+  );
   assert.ok(validateConnection({ name: 'f', type: 'files', path: '/tmp/w' }, 0).config, 'preset left out');
-  assert.equal(redactUrlsIn('Invalid: redis://u:pw@h:1 and https://x.co/a'), 'Invalid: redis://u:***@h:1 and https://x.co/a');
-  assert.deepEqual(effectiveThresholds({ unresponsiveAfterSeconds: 20, deadAfterSeconds: 40 }, { deadAfterSeconds: 90, slowTaskAfterMinutes: 'x' as never }), {
-    unresponsiveAfterSeconds: 20,
-    deadAfterSeconds: 90,
-    slowTaskAfterMinutes: 15,
-    adaptive: true,
-  });
+  assert.equal(
+    redactUrlsIn('Invalid: redis://u:pw@h:1 and https://x.co/a'),
+    'Invalid: redis://u:***@h:1 and https://x.co/a',
+  );
+  assert.deepEqual(
+    effectiveThresholds(
+      { unresponsiveAfterSeconds: 20, deadAfterSeconds: 40 },
+      { deadAfterSeconds: 90, slowTaskAfterMinutes: 'x' as never },
+    ),
+    {
+      unresponsiveAfterSeconds: 20,
+      deadAfterSeconds: 90,
+      slowTaskAfterMinutes: 15,
+      adaptive: true,
+    },
+  );
   assert.equal(redactUrl('redis://user:secret@h:6379/2'), 'redis://user:***@h:6379/2');
   assert.ok(!redactUrl('redis://:secret@h:6379').includes('secret'));
 });
 
 test('freshness: the one word in the view title says whether what you see is live', () => {
-  assert.equal(freshness({ state: 'connected', liveMode: 'events stream (events:stream), reconcile every 15s' }), 'live');
+  assert.equal(
+    freshness({ state: 'connected', liveMode: 'events stream (events:stream), reconcile every 15s' }),
+    'live',
+  );
   assert.equal(freshness({ state: 'connected', liveMode: 'Realtime (postgres_changes), reconcile every 15s' }), 'live');
-  assert.equal(freshness({ state: 'connected', liveMode: 'poll every 2s (PostgREST)', message: 'Polling: Realtime refused…' }), 'polling');
+  assert.equal(
+    freshness({ state: 'connected', liveMode: 'poll every 2s (PostgREST)', message: 'Polling: Realtime refused…' }),
+    'polling',
+  );
   assert.equal(freshness({ state: 'error', message: 'Connection refused', liveMode: 'events stream' }), 'stale');
   assert.equal(freshness({ state: 'connecting' }), 'connecting');
 });

@@ -4,7 +4,12 @@ import { ADAPTIVE_FACTOR, classify, lateness } from '../../src/core/health';
 import { DEFAULT_THRESHOLDS, type HealthThresholds, type WorkerSnapshot } from '../../src/core/model';
 
 const NOW = Date.parse('2024-06-01T12:00:00Z');
-const T: HealthThresholds = { unresponsiveAfterSeconds: 15, deadAfterSeconds: 30, slowTaskAfterMinutes: 15, adaptive: true };
+const T: HealthThresholds = {
+  unresponsiveAfterSeconds: 15,
+  deadAfterSeconds: 30,
+  slowTaskAfterMinutes: 15,
+  adaptive: true,
+};
 
 function w(extra: Partial<WorkerSnapshot> = {}): WorkerSnapshot {
   return { id: 'w1', name: 'w1', problems: [], lastHeartbeat: NOW - 1000, ...extra };
@@ -20,8 +25,13 @@ test('healthy: idle with a fresh heartbeat', () => {
 
 test('working: a current task, or a busy status without task details', () => {
   assert.equal(health(w({ status: 'working', task: { id: 't1', startedAt: NOW - 60_000 } })), 'working');
-  assert.equal(health(w({ status: 'idle', task: { title: 'x' } })), 'working', 'a task without a start time is still work');
-  for (const status of ['working', 'busy', 'processing', 'active']) assert.equal(health(w({ status })), 'working', status);
+  assert.equal(
+    health(w({ status: 'idle', task: { title: 'x' } })),
+    'working',
+    'a task without a start time is still work',
+  );
+  for (const status of ['working', 'busy', 'processing', 'active'])
+    assert.equal(health(w({ status })), 'working', status);
 });
 
 test('slow: the current task is older than slowTaskAfterMinutes, boundary included', () => {
@@ -31,7 +41,11 @@ test('slow: the current task is older than slowTaskAfterMinutes, boundary includ
   assert.equal(c.health, 'slow', 'exactly at the threshold');
   assert.match(c.reason, /running for 15m 0s \(slow after 15m 0s\)/);
   assert.equal(health(w({ task: { startedAt: NOW - 3_600_000 } })), 'slow');
-  assert.equal(health(w({ task: { startedAt: NOW - 60_000 } }), { ...T, slowTaskAfterMinutes: 0.5 }), 'slow', 'threshold is configurable');
+  assert.equal(
+    health(w({ task: { startedAt: NOW - 60_000 } }), { ...T, slowTaskAfterMinutes: 0.5 }),
+    'slow',
+    'threshold is configurable',
+  );
 });
 
 test('unresponsive: exactly at unresponsiveAfterSeconds, not a millisecond before', () => {
@@ -68,7 +82,11 @@ test('recovering: restarting / recovering / starting, while the heartbeat is fre
     assert.equal(c.health, 'recovering', status);
     assert.match(c.reason, new RegExp(status));
   }
-  assert.equal(health(w({ status: 'restarting', lastHeartbeat: NOW - 40_000 })), 'dead', 'a restart that never came back is dead');
+  assert.equal(
+    health(w({ status: 'restarting', lastHeartbeat: NOW - 40_000 })),
+    'dead',
+    'a restart that never came back is dead',
+  );
 });
 
 test('crashed: crashed / error / failed, whatever the heartbeat', () => {
@@ -101,7 +119,11 @@ test('a heartbeat from the future (clock skew) is fresh, not an error', () => {
 
 test('adaptive: a learned cadence raises the late bars to k x interval, keeping the unresponsive/dead ratio', () => {
   const cadence = 30_000;
-  assert.deepEqual(lateness(T, cadence), { unresponsiveMs: ADAPTIVE_FACTOR * cadence, deadMs: 2 * ADAPTIVE_FACTOR * cadence, learned: true });
+  assert.deepEqual(lateness(T, cadence), {
+    unresponsiveMs: ADAPTIVE_FACTOR * cadence,
+    deadMs: 2 * ADAPTIVE_FACTOR * cadence,
+    learned: true,
+  });
   assert.equal(health(w({ lastHeartbeat: NOW - 29_000 }), T, NOW, cadence), 'healthy', 'between two 30 s beats');
   assert.equal(health(w({ lastHeartbeat: NOW - 89_999 }), T, NOW, cadence), 'healthy');
   const late = classify(w({ lastHeartbeat: NOW - 90_000 }), T, NOW, cadence);
@@ -122,13 +144,25 @@ test('adaptive off: the cadence is ignored', () => {
 });
 
 test('defaults are the documented ones', () => {
-  assert.deepEqual(DEFAULT_THRESHOLDS, { unresponsiveAfterSeconds: 15, deadAfterSeconds: 30, slowTaskAfterMinutes: 15, adaptive: true });
+  assert.deepEqual(DEFAULT_THRESHOLDS, {
+    unresponsiveAfterSeconds: 15,
+    deadAfterSeconds: 30,
+    slowTaskAfterMinutes: 15,
+    adaptive: true,
+  });
 });
 
 test('a heartbeat from the future is not believed: unknown, with the likely cause', () => {
-  assert.equal(health(w({ lastHeartbeat: NOW + 5_000 })), 'healthy', 'a few seconds of skew between machines is normal');
+  assert.equal(
+    health(w({ lastHeartbeat: NOW + 5_000 })),
+    'healthy',
+    'a few seconds of skew between machines is normal',
+  );
   // A worker east of UTC writing local time without a zone: two hours ahead, forever "fresh".
   const c = classify(w({ lastHeartbeat: NOW + 2 * 3_600_000 }), T, NOW);
   assert.equal(c.health, 'unknown');
-  assert.match(c.reason, /Heartbeat is 2h 0m in the future: the worker's clock is off, or it writes local time without a time zone/);
+  assert.match(
+    c.reason,
+    /Heartbeat is 2h 0m in the future: the worker's clock is off, or it writes local time without a time zone/,
+  );
 });

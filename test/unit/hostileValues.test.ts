@@ -22,7 +22,14 @@ import { HEARTBEAT_FILE_FIELDS, readHeartbeat } from '../../src/sources/files/he
  * each is shown, refused in words or masked, and never takes the rest of the fleet down.
  */
 
-const F: FieldMap = { status: 'status', lastHeartbeat: 'last_activity', task: 'current_task', completed: 'total_completed', errors: 'total_errors', name: 'name' };
+const F: FieldMap = {
+  status: 'status',
+  lastHeartbeat: 'last_activity',
+  task: 'current_task',
+  completed: 'total_completed',
+  errors: 'total_errors',
+  name: 'name',
+};
 const NOW = Date.parse('2026-02-07T21:50:00Z');
 
 function view(s: Partial<WorkerSnapshot> & { id: string }): WorkerView {
@@ -40,8 +47,13 @@ test('break 5: an impossible heartbeat (1e300, 1e400, year 275760) is refused in
   assert.equal(parseTime(1e300), undefined);
   assert.equal(parseTime('+275760-09-13T00:00:00Z'), undefined);
   // A snapshot that got an impossible time some other way still renders everywhere.
-  const fleet = [view({ id: 'ok', lastHeartbeat: NOW - 1000 }), view({ id: 'bad', lastHeartbeat: 1e300, task: { title: 't', startedAt: -1e300 } })];
-  const json = toJson(fleet, NOW, 'here', { state: 'connected' }) as { workers: { id: string; lastHeartbeat: string | null }[] };
+  const fleet = [
+    view({ id: 'ok', lastHeartbeat: NOW - 1000 }),
+    view({ id: 'bad', lastHeartbeat: 1e300, task: { title: 't', startedAt: -1e300 } }),
+  ];
+  const json = toJson(fleet, NOW, 'here', { state: 'connected' }) as {
+    workers: { id: string; lastHeartbeat: string | null }[];
+  };
   assert.deepEqual(json.workers.map((w) => w.id).sort(), ['bad', 'ok']);
   assert.doesNotThrow(() => renderTable(fleet, NOW, { color: false }));
   assert.doesNotThrow(() => detailLines(fleet[1], NOW));
@@ -60,7 +72,11 @@ test('break 6: a 1 MB worker name prints a bounded table, whole in JSON up to th
   const s = parseRecord('w1', { name: huge, status: 'idle', last_activity: NOW / 1000 }, F);
   assert.ok(s.name.length < 5000, `kept ${s.name.length} characters`);
   assert.match(s.name, /more characters\)$/);
-  const out = renderTable([view({ id: 'w1', name: huge, lastHeartbeat: NOW }), view({ id: 'w2', lastHeartbeat: NOW })], NOW, { color: false });
+  const out = renderTable(
+    [view({ id: 'w1', name: huge, lastHeartbeat: NOW }), view({ id: 'w2', lastHeartbeat: NOW })],
+    NOW,
+    { color: false },
+  );
   assert.ok(out.length < 1000, `table is ${out.length} characters`);
   assert.match(out, /^WWWW.*…/m);
   assert.match(out, /^w2 /m);
@@ -90,32 +106,53 @@ test('break 12: URL typos are refused in words before a client library throws', 
   for (const url of ['redis://h:6379/notanumber', 'redis://:%zz@h:6379', 'redis://h:99999', 'redis://h:6379/-1']) {
     const cli = parseCliArgs(['status', '--redis', url]);
     assert.equal(cli.command, 'error', url);
-    assert.ok(cli.command === 'error' && !cli.message.includes('%zz'), 'a URL that may hold a password is never quoted');
+    assert.ok(
+      cli.command === 'error' && !cli.message.includes('%zz'),
+      'a URL that may hold a password is never quoted',
+    );
     assert.ok(validateConnection({ name: 'r', type: 'redis', url }, 0).error, url);
   }
   assert.equal(parseCliArgs(['status', '--redis', 'redis://h:6379/3']).command, 'status');
 });
 
 test('break 12: a UTF-8 BOM before a heartbeat file is not "corrupt"', () => {
-  const r = readHeartbeat('w.json', 'w', `\uFEFF${JSON.stringify({ worker: 'w', timestamp: NOW / 1000, status: 'idle' })}`, HEARTBEAT_FILE_FIELDS);
+  const r = readHeartbeat(
+    'w.json',
+    'w',
+    `\uFEFF${JSON.stringify({ worker: 'w', timestamp: NOW / 1000, status: 'idle' })}`,
+    HEARTBEAT_FILE_FIELDS,
+  );
   assert.ok(r.ok, JSON.stringify(r));
   assert.deepEqual(r.snapshot.problems, []);
 });
 
 test('break 12: dates that do not exist are rejected, not rolled over', () => {
-  for (const d of ['2024-02-30T10:00:00Z', '2023-02-29 10:00:00', '2024-04-31T00:00:00+02:00']) assert.equal(parseTime(d), undefined, d);
+  for (const d of ['2024-02-30T10:00:00Z', '2023-02-29 10:00:00', '2024-04-31T00:00:00+02:00'])
+    assert.equal(parseTime(d), undefined, d);
   assert.equal(parseTime('2024-02-29T10:00:00Z'), Date.parse('2024-02-29T10:00:00Z'), 'a leap day exists');
   assert.equal(parseLocalTime('2024-02-30 10:00:00'), undefined);
-  const r = readHeartbeat('w.json', 'w', JSON.stringify({ worker: 'w', timestamp: '2024-02-30T10:00:00', status: 'idle' }), HEARTBEAT_FILE_FIELDS);
+  const r = readHeartbeat(
+    'w.json',
+    'w',
+    JSON.stringify({ worker: 'w', timestamp: '2024-02-30T10:00:00', status: 'idle' }),
+    HEARTBEAT_FILE_FIELDS,
+  );
   assert.ok(r.ok);
   assert.match(r.snapshot.problems.join(), /timestamp is not a timestamp/);
 });
 
 test('break 12: negative counters are a problem in words, not a number shown', () => {
-  const s = parseRecord('w1', { status: 'idle', last_activity: NOW / 1000, total_completed: '-5', total_errors: -1 }, F);
+  const s = parseRecord(
+    'w1',
+    { status: 'idle', last_activity: NOW / 1000, total_completed: '-5', total_errors: -1 },
+    F,
+  );
   assert.equal(s.completed, undefined);
   assert.equal(s.errors, undefined);
-  assert.match(s.problems.join(' | '), /total_completed should not be negative.*\| total_errors should not be negative/);
+  assert.match(
+    s.problems.join(' | '),
+    /total_completed should not be negative.*\| total_errors should not be negative/,
+  );
 });
 
 test('__proto__ and other Object.prototype names are plain fields', () => {
@@ -124,20 +161,31 @@ test('__proto__ and other Object.prototype names are plain fields', () => {
   assert.equal(({} as Record<string, unknown>).status, undefined);
   assert.equal(s.status, 'idle');
   const c = parseRecord('w2', {}, { ...F, status: 'constructor', name: 'toString' });
-  assert.deepEqual(c.problems, [], 'a field the record does not have is absent, not Object.prototype\'s');
-  const e = parseStreamEntry('s', '1700000000000-0', ['__proto__', 'x', 'toString', 'y', 'data', '{"constructor":"z"}']);
+  assert.deepEqual(c.problems, [], "a field the record does not have is absent, not Object.prototype's");
+  const e = parseStreamEntry('s', '1700000000000-0', [
+    '__proto__',
+    'x',
+    'toString',
+    'y',
+    'data',
+    '{"constructor":"z"}',
+  ]);
   assert.match(e.entry.message, /__proto__=x/);
   assert.match(e.entry.message, /toString=y/);
   assert.match(e.entry.message, /constructor=z/);
 });
 
-test('break 12: ESC, BEL and newlines in a worker id are written out in the supervisor\'s log, one line per event', () => {
-  const line = formatLogLine('info', 'restart worker-\u001b[31mred\u0007\nFAKE 2026 INFO done', Date.parse('2026-02-07T21:50:00Z'));
+test("break 12: ESC, BEL and newlines in a worker id are written out in the supervisor's log, one line per event", () => {
+  const line = formatLogLine(
+    'info',
+    'restart worker-\u001b[31mred\u0007\nFAKE 2026 INFO done',
+    Date.parse('2026-02-07T21:50:00Z'),
+  );
   assert.equal(line, '2026-02-07T21:50:00.000Z INFO  restart worker-\\u001B[31mred\\u0007\\u000AFAKE 2026 INFO done\n');
   assert.match(parseSupervisorArgs(['--redis', 'redis://h:99999']).error ?? '', /port 99999/);
 });
 
-test('dashboard rows and log lines carry escaped text; the worker id stays the store\'s', () => {
+test("dashboard rows and log lines carry escaped text; the worker id stays the store's", () => {
   const rows = workerRows([view({ id: 'w\u202E1', name: 'n\u202Eame', task: { title: 'a\u0007b' } })], NOW);
   assert.equal(rows.rows[0].id, 'w\u202E1');
   assert.equal(rows.rows[0].name, 'n\\u202Eame');
@@ -145,7 +193,10 @@ test('dashboard rows and log lines carry escaped text; the worker id stays the s
   const log = new LogPipeline({ maxLines: 100 });
   log.add([{ ts: NOW, level: 'info', message: 'x\u202Ey\n\tat f (a.ts:1)', source: 's', worker: 'w\u001b' }]);
   const lines = log.all();
-  assert.deepEqual(lines.map((l) => l.text), ['x\\u202Ey', '\tat f (a.ts:1)']);
+  assert.deepEqual(
+    lines.map((l) => l.text),
+    ['x\\u202Ey', '\tat f (a.ts:1)'],
+  );
   assert.equal(lines[0].worker, 'w\\u001B');
 });
 
@@ -154,6 +205,8 @@ test('break 7: the restart confirmation names a spoofing worker id as it is, esc
   const c = confirmation([newRequest('restart', { worker: 'db-backup\u202Epx' })], cmd, { connection: 'prod' });
   assert.equal(c.message, 'Restart worker "db-backup\\u202Epx" on "prod"?');
   assert.ok(!/\u202E/.test(c.detail), c.detail);
-  const o = outcomeSummary([{ request: newRequest('restart', { worker: 'a\u202Eb' }), outcome: { status: 'done', message: 'ok' } }]);
+  const o = outcomeSummary([
+    { request: newRequest('restart', { worker: 'a\u202Eb' }), outcome: { status: 'done', message: 'ok' } },
+  ]);
   assert.equal(o.text, 'Restart a\\u202Eb: done — ok');
 });

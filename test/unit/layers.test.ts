@@ -13,7 +13,16 @@ const ROOT = resolve(__dirname, '../..');
 /** Folder (relative to the repo) → folders it must never import from ('vscode' is the VS Code API). */
 const FORBIDDEN: Record<string, string[]> = {
   'src/core': ['src/sources', 'src/control', 'src/vscode', 'src/companion', 'src/cli', 'webview', 'vscode'],
-  'src/shared': ['src/core', 'src/sources', 'src/control', 'src/vscode', 'src/companion', 'src/cli', 'webview', 'vscode'],
+  'src/shared': [
+    'src/core',
+    'src/sources',
+    'src/control',
+    'src/vscode',
+    'src/companion',
+    'src/cli',
+    'webview',
+    'vscode',
+  ],
   'src/sources': ['src/control', 'src/vscode', 'src/companion', 'src/cli', 'webview', 'vscode'],
   // Control reaches the same stores, so it may use a source's client and error wording.
   'src/control': ['src/vscode', 'src/companion', 'src/cli', 'webview', 'vscode'],
@@ -74,7 +83,11 @@ describe('layers', () => {
   });
 
   it('the checker sees a planted violation (a core file importing vscode)', () => {
-    const planted = ts.preProcessFile("import * as vscode from 'vscode';\nimport { x } from '../sources/source';", true, true);
+    const planted = ts.preProcessFile(
+      "import * as vscode from 'vscode';\nimport { x } from '../sources/source';",
+      true,
+      true,
+    );
     const specs = planted.importedFiles.map((f) => target('src/core/planted.ts', f.fileName));
     assert.deepEqual(specs, ['vscode', 'src/sources/source']);
     assert.ok(FORBIDDEN['src/core']!.includes('vscode') && FORBIDDEN['src/core']!.includes('src/sources'));

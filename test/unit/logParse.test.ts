@@ -1,25 +1,39 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LogPipeline, MAX_ROW_CHARS } from '../../src/core/logLines';
-import { inferLevel, LogLineParser, parseLocalTime, parseLogLine, workerFromFileName } from '../../src/sources/files/logParse';
+import {
+  inferLevel,
+  LogLineParser,
+  parseLocalTime,
+  parseLogLine,
+  workerFromFileName,
+} from '../../src/sources/files/logParse';
 import { parseStreamEntry } from '../../src/sources/redis/streamEntry';
 
-const local = (y: number, mo: number, d: number, h: number, mi: number, s: number, ms = 0) => new Date(y, mo - 1, d, h, mi, s, ms).getTime();
+const local = (y: number, mo: number, d: number, h: number, mi: number, s: number, ms = 0) =>
+  new Date(y, mo - 1, d, h, mi, s, ms).getTime();
 
 describe('parseLogLine: the seed formats', () => {
   it('reads seed 004 worker and brain lines (no level: inferred)', () => {
-    const p = parseLogLine('[2026-02-07 21:05:50] [worker-gpu1] Worker initialized: worker-1 on GPU 1, Ollama port 11437');
+    const p = parseLogLine(
+      '[2026-02-07 21:05:50] [worker-gpu1] Worker initialized: worker-1 on GPU 1, Ollama port 11437',
+    );
     assert.equal(p.ts, local(2026, 2, 7, 21, 5, 50));
     assert.equal(p.worker, 'worker-gpu1');
     assert.equal(p.level, undefined);
     assert.equal(p.message, 'Worker initialized: worker-1 on GPU 1, Ollama port 11437');
-    const brain = parseLogLine("[2026-02-07 21:50:00] [brain] Stuck tasks detected: [{'task_id': 'a1b2c3d4', 'assigned_to': 'worker-1'}]");
+    const brain = parseLogLine(
+      "[2026-02-07 21:50:00] [brain] Stuck tasks detected: [{'task_id': 'a1b2c3d4', 'assigned_to': 'worker-1'}]",
+    );
     assert.equal(brain.worker, 'brain');
     assert.equal(brain.message, "Stuck tasks detected: [{'task_id': 'a1b2c3d4', 'assigned_to': 'worker-1'}]");
   });
 
   it('infers seed 004 levels: claim-loop noise is debug, crashes are errors, stuck tasks warnings', () => {
-    assert.equal(inferLevel("No suitable tasks - Queue: [llm:125], Preferred: ['resource'], Model loaded: False"), 'debug');
+    assert.equal(
+      inferLevel("No suitable tasks - Queue: [llm:125], Preferred: ['resource'], Model loaded: False"),
+      'debug',
+    );
     assert.equal(inferLevel('Heartbeat sent - status: idle, idle: 34s'), 'debug');
     assert.equal(inferLevel('Lock timeout: d5de16d7 (another worker has it)'), 'debug');
     assert.equal(inferLevel('Lost race: d5de16d7 (claimed by another worker)'), 'debug');
@@ -31,8 +45,17 @@ describe('parseLogLine: the seed formats', () => {
 
   it('reads Python logging formats', () => {
     const p = parseLogLine('2026-02-07 21:45:26,123 - worker.gpu1 - ERROR - Worker crashed in main loop: boom');
-    assert.deepEqual(p, { ts: local(2026, 2, 7, 21, 45, 26, 123), worker: 'worker.gpu1', level: 'error', message: 'Worker crashed in main loop: boom' });
-    assert.deepEqual(parseLogLine('WARNING:brain:load_llm task available for 62s'), { level: 'warn', worker: 'brain', message: 'load_llm task available for 62s' });
+    assert.deepEqual(p, {
+      ts: local(2026, 2, 7, 21, 45, 26, 123),
+      worker: 'worker.gpu1',
+      level: 'error',
+      message: 'Worker crashed in main loop: boom',
+    });
+    assert.deepEqual(parseLogLine('WARNING:brain:load_llm task available for 62s'), {
+      level: 'warn',
+      worker: 'brain',
+      message: 'load_llm task available for 62s',
+    });
   });
 
   it('reads level words and tags in any order after a timestamp (seed 002 shell workers)', () => {
@@ -48,12 +71,17 @@ describe('parseLogLine: the seed formats', () => {
   });
 
   it('reads JSON lines (pino numbers, structlog words) with their stack', () => {
-    const p = parseLogLine('{"time":1770498350000,"level":50,"msg":"job failed","worker":"w7","stack":"Error: x\\n    at run (/app/a.js:1:2)"}');
+    const p = parseLogLine(
+      '{"time":1770498350000,"level":50,"msg":"job failed","worker":"w7","stack":"Error: x\\n    at run (/app/a.js:1:2)"}',
+    );
     assert.equal(p.ts, 1770498350000);
     assert.equal(p.level, 'error');
     assert.equal(p.worker, 'w7');
     assert.equal(p.message, 'job failed\nError: x\n    at run (/app/a.js:1:2)');
-    assert.equal(parseLogLine('{"event":"claimed","level":"info","timestamp":"2026-02-07T21:05:50Z"}').message, 'claimed');
+    assert.equal(
+      parseLogLine('{"event":"claimed","level":"info","timestamp":"2026-02-07T21:05:50Z"}').message,
+      'claimed',
+    );
     assert.equal(parseLogLine('{not json').message, '{not json');
   });
 
@@ -79,26 +107,45 @@ describe('LogLineParser', () => {
   it('keeps a traceback with the error above it: same time, worker and level', () => {
     const p = new LogLineParser('worker-1.log', 'worker-1', () => 0);
     const lines = [
-      '[2026-02-07 21:45:26] [worker-gpu1] Worker crashed in main loop: KeyError(\'model_name\')',
+      "[2026-02-07 21:45:26] [worker-gpu1] Worker crashed in main loop: KeyError('model_name')",
       'Traceback (most recent call last):',
       '  File "/app/shared/agents/worker.py", line 142, in run',
       "KeyError: 'model_name'",
       '[2026-02-07 21:45:26] [worker-gpu1] Worker shutting down - completed 42 tasks',
     ].map((l) => p.parse(l));
-    assert.deepEqual(lines.map((e) => e.level), ['error', 'error', 'error', 'error', 'info']);
+    assert.deepEqual(
+      lines.map((e) => e.level),
+      ['error', 'error', 'error', 'error', 'info'],
+    );
     assert.ok(lines.every((e) => e.worker === 'worker-gpu1'));
     assert.ok(lines.every((e) => e.ts === local(2026, 2, 7, 21, 45, 26)));
   });
 
   it('gives unmarked lines the file worker and the clock', () => {
     const p = new LogLineParser('w.log', 'worker-9', () => 1234);
-    assert.deepEqual(p.parse('starting', '0'), { ts: 1234, level: 'info', message: 'starting', source: 'w.log', worker: 'worker-9', id: '0' });
+    assert.deepEqual(p.parse('starting', '0'), {
+      ts: 1234,
+      level: 'info',
+      message: 'starting',
+      source: 'w.log',
+      worker: 'worker-9',
+      id: '0',
+    });
   });
 });
 
 describe('parseStreamEntry: the orchestrator streams', () => {
   it('reads a work_completions entry into a log line and a completion with its duration', () => {
-    const { entry, event } = parseStreamEntry('work_completions', '1770498350000-0', ['worker_id', 'w-3', 'work_item_id', 'issue-42', 'duration', '12.5', 'timestamp', '2026-02-07T21:05:50+00:00']);
+    const { entry, event } = parseStreamEntry('work_completions', '1770498350000-0', [
+      'worker_id',
+      'w-3',
+      'work_item_id',
+      'issue-42',
+      'duration',
+      '12.5',
+      'timestamp',
+      '2026-02-07T21:05:50+00:00',
+    ]);
     assert.equal(entry.worker, 'w-3');
     assert.equal(entry.level, 'info');
     assert.equal(entry.message, 'Completed issue-42 in 12s');
@@ -109,36 +156,77 @@ describe('parseStreamEntry: the orchestrator streams', () => {
 
   it('reads a work_errors entry as an error line and a failure, with its traceback', () => {
     const { entry, event } = parseStreamEntry('work_errors', '1770498350000-1', [
-      'worker_id', 'w-1', 'work_item_id', 'issue-7', 'error', 'git worktree conflict', 'error_type', 'worktree',
-      'traceback', 'Traceback (most recent call last):\n  File "/app/w.py", line 3, in run',
+      'worker_id',
+      'w-1',
+      'work_item_id',
+      'issue-7',
+      'error',
+      'git worktree conflict',
+      'error_type',
+      'worktree',
+      'traceback',
+      'Traceback (most recent call last):\n  File "/app/w.py", line 3, in run',
     ]);
     assert.equal(entry.level, 'error');
-    assert.equal(entry.message, 'Failed issue-7: git worktree conflict error_type=worktree\nTraceback (most recent call last):\n  File "/app/w.py", line 3, in run');
+    assert.equal(
+      entry.message,
+      'Failed issue-7: git worktree conflict error_type=worktree\nTraceback (most recent call last):\n  File "/app/w.py", line 3, in run',
+    );
     assert.equal(entry.ts, 1770498350000, 'time from the stream id when no field has it');
     assert.equal(event?.kind, 'failed');
   });
 
   it('reads JSON-wrapped events (lock-free state manager) and names the event', () => {
-    const data = JSON.stringify({ event_type: 'task_completed', worker_id: 'w-2', task_id: 't9', started_at: '2026-02-07T21:00:00Z', timestamp: '2026-02-07T21:01:30Z' });
+    const data = JSON.stringify({
+      event_type: 'task_completed',
+      worker_id: 'w-2',
+      task_id: 't9',
+      started_at: '2026-02-07T21:00:00Z',
+      timestamp: '2026-02-07T21:01:30Z',
+    });
     const { entry, event } = parseStreamEntry('stream:worker_events', '1-0', ['data', data]);
     assert.equal(entry.worker, 'w-2');
     assert.equal(event?.kind, 'completed');
     assert.equal(event?.durationMs, 90_000);
-    const other = parseStreamEntry('events:stream', '2-0', ['event_type', 'worker_heartbeat', 'worker_id', 'w-2', 'status', 'idle']);
+    const other = parseStreamEntry('events:stream', '2-0', [
+      'event_type',
+      'worker_heartbeat',
+      'worker_id',
+      'w-2',
+      'status',
+      'idle',
+    ]);
     assert.equal(other.event, undefined);
     assert.equal(other.entry.message, 'worker_heartbeat status=idle');
-    assert.equal(parseStreamEntry('events:stream', '3-0', ['event', 'worker_crashed', 'worker_id', 'w-4']).entry.level, 'error');
+    assert.equal(
+      parseStreamEntry('events:stream', '3-0', ['event', 'worker_crashed', 'worker_id', 'w-4']).entry.level,
+      'error',
+    );
   });
 });
 
 describe('LogPipeline', () => {
   it('splits multi-line messages into rows, links resolvable frames, and stays within maxLines', () => {
     const p = new LogPipeline({ maxLines: 100, resolves: (path) => path.endsWith('w.py') });
-    p.add([{ ts: 1, level: 'error', message: 'Failed\n  File "/app/w.py", line 3, in run\n  File "/usr/lib/python3/x.py", line 9', source: 's', worker: 'w1' }]);
+    p.add([
+      {
+        ts: 1,
+        level: 'error',
+        message: 'Failed\n  File "/app/w.py", line 3, in run\n  File "/usr/lib/python3/x.py", line 9',
+        source: 's',
+        worker: 'w1',
+      },
+    ]);
     const rows = p.takePending();
     assert.equal(rows.length, 3);
-    assert.deepEqual(rows.map((r) => r.cont ?? false), [false, true, true]);
-    assert.deepEqual(rows[1]!.links?.map((l) => l.path), ['/app/w.py']);
+    assert.deepEqual(
+      rows.map((r) => r.cont ?? false),
+      [false, true, true],
+    );
+    assert.deepEqual(
+      rows[1]!.links?.map((l) => l.path),
+      ['/app/w.py'],
+    );
     assert.equal(rows[2]!.links, undefined, 'a frame outside the workspace is plain text');
     for (let i = 0; i < 1000; i++) p.add([{ ts: i, level: 'info', message: `line ${i}`, source: 's' }]);
     assert.equal(p.size, 100);
@@ -151,7 +239,9 @@ describe('LogPipeline', () => {
     p.add([{ ts: 1, level: 'info', message: 'x'.repeat(100_000), source: 's' }]);
     assert.equal(p.all()[0]!.text.length, MAX_ROW_CHARS + 1);
     p.clear();
-    p.add([{ ts: 1, level: 'error', message: Array.from({ length: 5000 }, (_, i) => `frame ${i}`).join('\n'), source: 's' }]);
+    p.add([
+      { ts: 1, level: 'error', message: Array.from({ length: 5000 }, (_, i) => `frame ${i}`).join('\n'), source: 's' },
+    ]);
     assert.equal(p.size, 201);
     assert.equal(p.all()[200]!.text, '… 4800 more lines');
   });

@@ -155,7 +155,8 @@ describe('MetricsStore', () => {
   it('computes p50/p95 per bucket and over the window from stream durations', () => {
     const c = clockAt(T0 + 3_600_000);
     const m = new MetricsStore({ clock: c.fn });
-    for (let i = 1; i <= 100; i++) m.recordEvent({ kind: 'completed', ts: c.now - 90_000 + i * 100, durationMs: i * 1000 });
+    for (let i = 1; i <= 100; i++)
+      m.recordEvent({ kind: 'completed', ts: c.now - 90_000 + i * 100, durationMs: i * 1000 });
     const v = m.view('1h');
     assert.ok(Math.abs(v.totals.p50s! - 50) / 50 < 0.12, `p50 ${v.totals.p50s}`);
     assert.ok(Math.abs(v.totals.p95s! - 95) / 95 < 0.12, `p95 ${v.totals.p95s}`);
@@ -189,7 +190,19 @@ describe('MetricsStore', () => {
   it('samples health as gauges, with gaps where nothing was sampled', () => {
     const c = clockAt();
     const m = new MetricsStore({ clock: c.fn });
-    const counts = { working: 3, healthy: 2, slow: 1, unresponsive: 0, dead: 1, missing: 0, recovering: 0, stopping: 0, crashed: 0, stopped: 0, unknown: 0 };
+    const counts = {
+      working: 3,
+      healthy: 2,
+      slow: 1,
+      unresponsive: 0,
+      dead: 1,
+      missing: 0,
+      recovering: 0,
+      stopping: 0,
+      crashed: 0,
+      stopped: 0,
+      unknown: 0,
+    };
     m.sampleHealth(counts);
     c.now += 5000;
     m.sampleHealth({ ...counts, working: 4 }); // same bucket: last value wins
@@ -203,17 +216,28 @@ describe('MetricsStore', () => {
   it('draws the busiest workers, keeps a bounded number of worker series, and narrows to one worker', () => {
     const c = clockAt();
     const m = new MetricsStore({ clock: c.fn, maxWorkerSeries: 3, topWorkers: 2 });
-    for (const [w, n] of [['a', 1], ['b', 5], ['c', 3], ['d', 2]] as const) {
+    for (const [w, n] of [
+      ['a', 1],
+      ['b', 5],
+      ['c', 3],
+      ['d', 2],
+    ] as const) {
       for (let i = 0; i < n; i++) m.recordEvent({ kind: 'completed', worker: w, ts: c.now });
     }
     assert.equal(m.trackedWorkerSeries, 3, 'a, the least recently active, was evicted');
     c.now += 20_000;
     const v = m.view('5m');
-    assert.deepEqual(v.throughput.workers.map((w) => w.name), ['b', 'c']);
+    assert.deepEqual(
+      v.throughput.workers.map((w) => w.name),
+      ['b', 'c'],
+    );
     assert.equal(sum(v.throughput.fleet), 11 * 6, 'the fleet still counts everyone');
     m.recordEvent({ kind: 'failed', worker: 'c', ts: T0 });
     const only = m.view('5m', 'c');
-    assert.deepEqual(only.throughput.workers.map((w) => w.name), ['c']);
+    assert.deepEqual(
+      only.throughput.workers.map((w) => w.name),
+      ['c'],
+    );
     assert.equal(only.totals.completed, 3);
     assert.equal(only.totals.errors, 1);
     assert.equal(only.worker, 'c');
@@ -227,7 +251,10 @@ describe('MetricsStore', () => {
     m.recordQueueDepth('third', 9);
     c.now += 20_000;
     const v = m.view('5m');
-    assert.deepEqual(v.queues.map((q) => q.name), ['pending', 'processing']);
+    assert.deepEqual(
+      v.queues.map((q) => q.name),
+      ['pending', 'processing'],
+    );
     assert.deepEqual(nonNull(v.queues[0]!.values), [123]);
   });
 

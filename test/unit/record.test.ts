@@ -6,7 +6,13 @@ import { DEFAULT_THRESHOLDS } from '../../src/core/model';
 import { ORCHESTRATOR_FIELDS } from '../../src/sources/redis/orchestratorPreset';
 
 const F = ORCHESTRATOR_FIELDS;
-const TASK = { id: 'task-42', title: 'Fix login bug', task_type: 'bug_fix', repository: 'acme/web', started_at: '2024-06-01T11:58:00.123456+00:00' };
+const TASK = {
+  id: 'task-42',
+  title: 'Fix login bug',
+  task_type: 'bug_fix',
+  repository: 'acme/web',
+  started_at: '2024-06-01T11:58:00.123456+00:00',
+};
 
 test('parseTime: Python ISO with microseconds and +00:00', () => {
   assert.equal(parseTime('2024-06-01T12:00:00.123456+00:00'), Date.parse('2024-06-01T12:00:00.123Z'));
@@ -15,7 +21,11 @@ test('parseTime: Python ISO with microseconds and +00:00', () => {
   assert.equal(parseTime('2024-06-01T12:00:00-0500'), Date.parse('2024-06-01T17:00:00Z'));
   assert.equal(parseTime('2024-06-01T12:00:00+05:30'), Date.parse('2024-06-01T06:30:00Z'));
   assert.equal(parseTime('2024-06-01T12:00:00-05'), Date.parse('2024-06-01T17:00:00Z'));
-  assert.equal(parseTime('2024-06-01T12:00:00.999999z'), Date.parse('2024-06-01T12:00:00.999Z'), 'truncated, never rounded up a second');
+  assert.equal(
+    parseTime('2024-06-01T12:00:00.999999z'),
+    Date.parse('2024-06-01T12:00:00.999Z'),
+    'truncated, never rounded up a second',
+  );
 });
 
 test('parseTime: naive ISO (utcnow().isoformat()) is UTC; a space separator works', () => {
@@ -40,26 +50,53 @@ test('parseTime: epoch seconds and milliseconds, as numbers or strings, fraction
 });
 
 test('parseTime: rubbish is undefined, not a wrong date', () => {
-  for (const v of ['yesterday', '', 'null', '2024-13-45T99:99:99', '2024-06-01T24:00:00', '2024-06-01T12:00:00 UTC', '12:00:00', -5, 0, NaN, Infinity, true, {}, [], null, undefined]) {
+  for (const v of [
+    'yesterday',
+    '',
+    'null',
+    '2024-13-45T99:99:99',
+    '2024-06-01T24:00:00',
+    '2024-06-01T12:00:00 UTC',
+    '12:00:00',
+    -5,
+    0,
+    NaN,
+    Infinity,
+    true,
+    {},
+    [],
+    null,
+    undefined,
+  ]) {
     assert.equal(parseTime(v), undefined, JSON.stringify(v));
   }
 });
 
 test('hash form: every field a string, current_task a JSON string', () => {
-  const s = parseRecord('w1', {
-    status: 'working',
-    specialization: 'backend',
-    last_activity: '2024-06-01T12:00:00.654321+00:00',
-    total_completed: '12',
-    total_errors: '1',
-    current_task: JSON.stringify(TASK),
-  }, F);
+  const s = parseRecord(
+    'w1',
+    {
+      status: 'working',
+      specialization: 'backend',
+      last_activity: '2024-06-01T12:00:00.654321+00:00',
+      total_completed: '12',
+      total_errors: '1',
+      current_task: JSON.stringify(TASK),
+    },
+    F,
+  );
   assert.deepEqual(s, {
     id: 'w1',
     name: 'w1',
     status: 'working',
     lastHeartbeat: Date.parse('2024-06-01T12:00:00.654Z'),
-    task: { id: 'task-42', title: 'Fix login bug', type: 'bug_fix', repository: 'acme/web', startedAt: Date.parse('2024-06-01T11:58:00.123Z') },
+    task: {
+      id: 'task-42',
+      title: 'Fix login bug',
+      type: 'bug_fix',
+      repository: 'acme/web',
+      startedAt: Date.parse('2024-06-01T11:58:00.123Z'),
+    },
     completed: 12,
     errors: 1,
     specialization: 'backend',
@@ -80,7 +117,16 @@ test('hash form: current_task absent, "null", "None" or empty means idle', () =>
 });
 
 test('whole JSON object form: numbers stay numbers, task nested as an object or null', () => {
-  const rec = JSON.parse(JSON.stringify({ status: 'WORKING', specialization: 'ml', last_activity: '2024-06-01T12:00:00+00:00', total_completed: 3, total_errors: 0, current_task: TASK }));
+  const rec = JSON.parse(
+    JSON.stringify({
+      status: 'WORKING',
+      specialization: 'ml',
+      last_activity: '2024-06-01T12:00:00+00:00',
+      total_completed: 3,
+      total_errors: 0,
+      current_task: TASK,
+    }),
+  );
   const s = parseRecord('w2', rec, F);
   assert.equal(s.status, 'working', 'status is lower-cased');
   assert.equal(s.completed, 3);
@@ -93,36 +139,67 @@ test('whole JSON object form: numbers stay numbers, task nested as an object or 
 });
 
 test('task started_at null and missing task fields are fine; alternative task keys are read', () => {
-  const s = parseRecord('w1', { status: 'working', last_activity: '2024-06-01T12:00:00', current_task: JSON.stringify({ id: 7, title: 'x', started_at: null }) }, F);
+  const s = parseRecord(
+    'w1',
+    {
+      status: 'working',
+      last_activity: '2024-06-01T12:00:00',
+      current_task: JSON.stringify({ id: 7, title: 'x', started_at: null }),
+    },
+    F,
+  );
   assert.deepEqual(s.task, { id: '7', title: 'x' });
-  const alt = parseRecord('w1', { last_activity: '2024-06-01T12:00:00', current_task: { task_id: 't', name: 'n', type: 'k', repo: 'r', startedAt: 1717243200000 } }, F);
+  const alt = parseRecord(
+    'w1',
+    {
+      last_activity: '2024-06-01T12:00:00',
+      current_task: { task_id: 't', name: 'n', type: 'k', repo: 'r', startedAt: 1717243200000 },
+    },
+    F,
+  );
   assert.deepEqual(alt.task, { id: 't', title: 'n', type: 'k', repository: 'r', startedAt: 1717243200000 });
 });
 
 test('name, pid, host and dotted paths', () => {
-  const s = parseRecord('w1', { name: ' Builder 1 ', status: 'idle', last_activity: '2024-06-01T12:00:00', pid: '4242', host: 'box-1' }, F);
+  const s = parseRecord(
+    'w1',
+    { name: ' Builder 1 ', status: 'idle', last_activity: '2024-06-01T12:00:00', pid: '4242', host: 'box-1' },
+    F,
+  );
   assert.equal(s.name, 'Builder 1');
   assert.equal(s.pid, 4242);
   assert.equal(s.host, 'box-1');
-  const dotted = parseRecord('w1', { meta: JSON.stringify({ hb: '2024-06-01T12:00:00Z' }) }, { ...F, lastHeartbeat: 'meta.hb' });
+  const dotted = parseRecord(
+    'w1',
+    { meta: JSON.stringify({ hb: '2024-06-01T12:00:00Z' }) },
+    { ...F, lastHeartbeat: 'meta.hb' },
+  );
   assert.equal(dotted.lastHeartbeat, Date.parse('2024-06-01T12:00:00Z'));
 });
 
 test('bad JSON in current_task: the problem in words, the worker unknown', () => {
-  const s = parseRecord('w1', { status: 'working', last_activity: '2024-06-01T12:00:00', current_task: '{"id": "t1", oops' }, F);
+  const s = parseRecord(
+    'w1',
+    { status: 'working', last_activity: '2024-06-01T12:00:00', current_task: '{"id": "t1", oops' },
+    F,
+  );
   assert.equal(s.problems.length, 1);
   assert.match(s.problems[0], /current_task is not valid JSON: "\{\\"id\\": \\"t1\\", oops"/);
   assert.equal(classify(s, DEFAULT_THRESHOLDS, Date.now()).health, 'unknown');
 });
 
 test('wrong types: each problem named, with the field and what was found', () => {
-  const s = parseRecord('w1', {
-    status: 3,
-    last_activity: 'yesterday',
-    total_completed: 'many',
-    total_errors: { n: 1 },
-    current_task: '[1,2]',
-  }, F);
+  const s = parseRecord(
+    'w1',
+    {
+      status: 3,
+      last_activity: 'yesterday',
+      total_completed: 'many',
+      total_errors: { n: 1 },
+      current_task: '[1,2]',
+    },
+    F,
+  );
   assert.deepEqual(s.problems, [
     'status should be text but is number 3',
     'last_activity is not a timestamp: "yesterday"',
@@ -136,10 +213,14 @@ test('wrong types: each problem named, with the field and what was found', () =>
 });
 
 test('a bad task start time and a scalar task are problems', () => {
-  assert.deepEqual(parseRecord('w', { last_activity: '2024-06-01T12:00:00', current_task: JSON.stringify({ started_at: 'soon' }) }, F).problems, [
-    'current_task.started_at is not a timestamp: "soon"',
+  assert.deepEqual(
+    parseRecord('w', { last_activity: '2024-06-01T12:00:00', current_task: JSON.stringify({ started_at: 'soon' }) }, F)
+      .problems,
+    ['current_task.started_at is not a timestamp: "soon"'],
+  );
+  assert.deepEqual(parseRecord('w', { last_activity: '2024-06-01T12:00:00', current_task: 5 }, F).problems, [
+    'current_task should be an object but is number 5',
   ]);
-  assert.deepEqual(parseRecord('w', { last_activity: '2024-06-01T12:00:00', current_task: 5 }, F).problems, ['current_task should be an object but is number 5']);
 });
 
 test('a long bad value is truncated in the message, never dumped whole', () => {

@@ -45,25 +45,37 @@ test('event entries: the documented field names', () => {
 });
 
 test('event entries: a key field naming the state key, plain or prefixed', () => {
-  assert.deepEqual(workerIdsFromEntry(['type', 'state_change', 'key', 'worker:state:w5', 'version', '3'], STATE), ['w5']);
+  assert.deepEqual(workerIdsFromEntry(['type', 'state_change', 'key', 'worker:state:w5', 'version', '3'], STATE), [
+    'w5',
+  ]);
   assert.deepEqual(workerIdsFromEntry(['op', 'set', 'key', 'lockfree:worker:state:w6'], STATE), ['w6']);
 });
 
 test('event entries: inside a JSON data/payload field', () => {
-  assert.deepEqual(workerIdsFromEntry(['type', 'worker_update', 'data', JSON.stringify({ worker_id: 'w7', status: 'idle' })], STATE), ['w7']);
+  assert.deepEqual(
+    workerIdsFromEntry(['type', 'worker_update', 'data', JSON.stringify({ worker_id: 'w7', status: 'idle' })], STATE),
+    ['w7'],
+  );
   assert.deepEqual(workerIdsFromEntry(['payload', JSON.stringify({ key: 'worker:state:w8' })], STATE), ['w8']);
 });
 
 test('event entries: `id` only as a last resort; nothing found is an empty list', () => {
   assert.deepEqual(workerIdsFromEntry(['id', 'w9', 'event', 'heartbeat'], STATE), ['w9']);
-  assert.deepEqual(workerIdsFromEntry(['id', 'task-1', 'worker_id', 'w10'], STATE), ['w10'], 'a named worker wins over id');
+  assert.deepEqual(
+    workerIdsFromEntry(['id', 'task-1', 'worker_id', 'w10'], STATE),
+    ['w10'],
+    'a named worker wins over id',
+  );
   assert.deepEqual(workerIdsFromEntry(['metric', 'cpu', 'value', '0.5'], STATE), []);
   assert.deepEqual(workerIdsFromEntry(['data', '{not json'], STATE), []);
   assert.deepEqual(workerIdsFromEntry(['odd'], STATE), [], 'an odd field list does not throw');
 });
 
 test('event entries: several workers in one entry, each once', () => {
-  assert.deepEqual(workerIdsFromEntry(['worker_id', 'a', 'key', 'worker:state:b', 'data', '{"worker":"a"}'], STATE).sort(), ['a', 'b']);
+  assert.deepEqual(
+    workerIdsFromEntry(['worker_id', 'a', 'key', 'worker:state:b', 'data', '{"worker":"a"}'], STATE).sort(),
+    ['a', 'b'],
+  );
 });
 
 test('keyspace flags: K plus h, $ or A', () => {
@@ -72,18 +84,33 @@ test('keyspace flags: K plus h, $ or A', () => {
 });
 
 test('refused commands (push path quietly not available) vs connection trouble', () => {
-  assert.equal(isRefusedCommand(new Error("NOPERM User viewer has no permissions to run the 'config|get' command")), true);
+  assert.equal(
+    isRefusedCommand(new Error("NOPERM User viewer has no permissions to run the 'config|get' command")),
+    true,
+  );
   assert.equal(isRefusedCommand(new Error("ERR unknown command 'CONFIG', with args beginning with: 'GET'")), true);
   assert.equal(isRefusedCommand(new Error("ERR unknown subcommand 'GET'.")), true);
   assert.equal(isRefusedCommand(new Error("Stream isn't writeable and enableOfflineQueue options is false")), false);
-  assert.equal(isRefusedCommand(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })), false);
+  assert.equal(
+    isRefusedCommand(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })),
+    false,
+  );
 });
 
 test('Redis errors in words, never with the password', () => {
   const where = 'redis://:***@h:6379';
-  assert.match(describeRedisError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), where), /refused the connection .* is redis-server running/);
-  assert.match(describeRedisError(new Error('WRONGPASS invalid username-password pair or user is disabled.'), where), /rejected the password \(WRONGPASS\)/);
-  assert.match(describeRedisError(new Error('Ready check failed: NOAUTH Authentication required.'), where), /needs a password \(NOAUTH\)/);
+  assert.match(
+    describeRedisError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), where),
+    /refused the connection .* is redis-server running/,
+  );
+  assert.match(
+    describeRedisError(new Error('WRONGPASS invalid username-password pair or user is disabled.'), where),
+    /rejected the password \(WRONGPASS\)/,
+  );
+  assert.match(
+    describeRedisError(new Error('Ready check failed: NOAUTH Authentication required.'), where),
+    /needs a password \(NOAUTH\)/,
+  );
   assert.match(describeRedisError(Object.assign(new Error('x'), { code: 'ETIMEDOUT' }), where), /Timed out/);
   assert.match(describeRedisError(new Error('getaddrinfo ENOTFOUND nohost'), where), /Cannot resolve/);
 });

@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { findStackLinks } from '../../src/core/stackLinks';
 import { LinkResolver } from '../../src/vscode/dashboard/linkResolver';
 
-const linked = (text: string) => findStackLinks(text).map((l) => ({ text: text.slice(l.start, l.end), path: l.path, line: l.line, column: l.column }));
+const linked = (text: string) =>
+  findStackLinks(text).map((l) => ({ text: text.slice(l.start, l.end), path: l.path, line: l.line, column: l.column }));
 
 describe('findStackLinks', () => {
   it('finds Python traceback frames, skipping frozen/builtin ones', () => {
@@ -12,14 +13,18 @@ describe('findStackLinks', () => {
       { text: '/app/shared/agents/worker.py', path: '/app/shared/agents/worker.py', line: 142, column: undefined },
     ]);
     assert.deepEqual(linked('  File "<frozen importlib._bootstrap>", line 1007, in _find_and_load'), []);
-    assert.deepEqual(linked('  File "worker.py", line 3'), [{ text: 'worker.py', path: 'worker.py', line: 3, column: undefined }]);
+    assert.deepEqual(linked('  File "worker.py", line 3'), [
+      { text: 'worker.py', path: 'worker.py', line: 3, column: undefined },
+    ]);
   });
 
   it('finds Node frames, with and without a function name, spaces in the path included', () => {
     assert.deepEqual(linked('    at runTask (/srv/my app/src/jobs.js:12:5)'), [
       { text: '/srv/my app/src/jobs.js:12:5', path: '/srv/my app/src/jobs.js', line: 12, column: 5 },
     ]);
-    assert.deepEqual(linked('    at /srv/app/index.mjs:7:19'), [{ text: '/srv/app/index.mjs:7:19', path: '/srv/app/index.mjs', line: 7, column: 19 }]);
+    assert.deepEqual(linked('    at /srv/app/index.mjs:7:19'), [
+      { text: '/srv/app/index.mjs:7:19', path: '/srv/app/index.mjs', line: 7, column: 19 },
+    ]);
     assert.deepEqual(linked('    at async Promise.all (index 0)'), []);
     assert.deepEqual(linked('    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)'), []);
     assert.deepEqual(linked('    at Object.<anonymous> (file:///home/me/x.js:1:2)'), [
@@ -28,10 +33,18 @@ describe('findStackLinks', () => {
   });
 
   it('finds plain path:line[:col] and tsc-style path(line,col)', () => {
-    assert.deepEqual(linked('error at src/worker.ts:42 while claiming'), [{ text: 'src/worker.ts:42', path: 'src/worker.ts', line: 42, column: undefined }]);
-    assert.deepEqual(linked('src/a.ts(10,3): error TS2322'), [{ text: 'src/a.ts(10,3)', path: 'src/a.ts', line: 10, column: 3 }]);
-    assert.deepEqual(linked('panic: boom\n\t/go/src/app/main.go:27 +0x1d'), [{ text: '/go/src/app/main.go:27', path: '/go/src/app/main.go', line: 27, column: undefined }]);
-    assert.deepEqual(linked('C:\\work\\app\\job.py:9: warning'), [{ text: 'C:\\work\\app\\job.py:9', path: 'C:\\work\\app\\job.py', line: 9, column: undefined }]);
+    assert.deepEqual(linked('error at src/worker.ts:42 while claiming'), [
+      { text: 'src/worker.ts:42', path: 'src/worker.ts', line: 42, column: undefined },
+    ]);
+    assert.deepEqual(linked('src/a.ts(10,3): error TS2322'), [
+      { text: 'src/a.ts(10,3)', path: 'src/a.ts', line: 10, column: 3 },
+    ]);
+    assert.deepEqual(linked('panic: boom\n\t/go/src/app/main.go:27 +0x1d'), [
+      { text: '/go/src/app/main.go:27', path: '/go/src/app/main.go', line: 27, column: undefined },
+    ]);
+    assert.deepEqual(linked('C:\\work\\app\\job.py:9: warning'), [
+      { text: 'C:\\work\\app\\job.py:9', path: 'C:\\work\\app\\job.py', line: 9, column: undefined },
+    ]);
   });
 
   it('leaves times, hosts, ports, URLs and versions alone', () => {
@@ -50,7 +63,10 @@ describe('findStackLinks', () => {
   it('returns several links in order, never overlapping', () => {
     const text = 'see a.py:1 and b/c.ts:2:3 then File "d.py", line 4';
     const links = findStackLinks(text);
-    assert.deepEqual(links.map((l) => l.path), ['a.py', 'b/c.ts', 'd.py']);
+    assert.deepEqual(
+      links.map((l) => l.path),
+      ['a.py', 'b/c.ts', 'd.py'],
+    );
     for (let i = 1; i < links.length; i++) assert.ok(links[i]!.start >= links[i - 1]!.end);
   });
 });
@@ -58,7 +74,11 @@ describe('findStackLinks', () => {
 describe('LinkResolver', () => {
   const root = '/ws/repo';
   const files = new Set([join(root, 'shared/agents/worker.py'), join(root, 'src/jobs.js'), '/etc/passwd']);
-  const resolver = () => new LinkResolver(() => [root], (p) => files.has(p));
+  const resolver = () =>
+    new LinkResolver(
+      () => [root],
+      (p) => files.has(p),
+    );
 
   it('accepts a path inside the workspace, absolute or relative', () => {
     const r = resolver();
@@ -84,7 +104,11 @@ describe('LinkResolver', () => {
     let calls = 0;
     let now = 0;
     const present = new Set<string>();
-    const r = new LinkResolver(() => [root], (p) => (calls++, present.has(p)), () => now);
+    const r = new LinkResolver(
+      () => [root],
+      (p) => (calls++, present.has(p)),
+      () => now,
+    );
     assert.equal(r.resolve('late.py'), undefined);
     const after = calls;
     assert.equal(r.resolve('late.py'), undefined);

@@ -5,15 +5,26 @@ import { SUPABASE_HEARTBEAT_COLUMNS } from '../../src/sources/supabase/supabaseP
 
 test('the column PostgreSQL or PostgREST names as missing is read from its message, quoted or not', () => {
   assert.equal(missingColumnIn({ code: '42703', message: 'column hp_worker_status.pid does not exist' }), 'pid');
-  assert.equal(missingColumnIn({ code: '42703', message: 'column hp_worker_status."jobsDone" does not exist' }), 'jobsDone');
+  assert.equal(
+    missingColumnIn({ code: '42703', message: 'column hp_worker_status."jobsDone" does not exist' }),
+    'jobsDone',
+  );
   assert.equal(missingColumnIn({ code: '42703', message: 'column "memory" does not exist' }), 'memory');
-  assert.equal(missingColumnIn({ code: 'PGRST204', message: "Could not find the 'uptime' column of 'hp_worker_status' in the schema cache" }), 'uptime');
+  assert.equal(
+    missingColumnIn({
+      code: 'PGRST204',
+      message: "Could not find the 'uptime' column of 'hp_worker_status' in the schema cache",
+    }),
+    'uptime',
+  );
   assert.equal(missingColumnIn({ code: '42P01', message: 'relation "public.nope" does not exist' }), undefined);
   assert.equal(missingColumnIn(undefined), undefined);
 });
 
-test('the preset\'s optional columns are left out one by one; the worker name and hand-mapped columns never are', () => {
-  const cols = new TableColumns({ ...SUPABASE_HEARTBEAT_COLUMNS, memory: 'meta.rss' }, 'worker_name', { memory: 'meta.rss' });
+test("the preset's optional columns are left out one by one; the worker name and hand-mapped columns never are", () => {
+  const cols = new TableColumns({ ...SUPABASE_HEARTBEAT_COLUMNS, memory: 'meta.rss' }, 'worker_name', {
+    memory: 'meta.rss',
+  });
   assert.equal(cols.select, 'worker_name,status,last_heartbeat,pid,uptime,meta,jobs_processed,errors');
   assert.equal(cols.leaveOut('pid'), true);
   assert.equal(cols.leaveOut('pid'), false, 'already left out: the error is not about it any more');
@@ -41,6 +52,14 @@ test('either the status or the heartbeat column may be missing, not both', () =>
 
 test('one row with every column leaves out all the optional ones it lacks at once, never a required one', () => {
   const cols = new TableColumns({ ...SUPABASE_HEARTBEAT_COLUMNS, pid: 'meta.pid' }, 'worker_name', { pid: 'meta.pid' });
-  assert.deepEqual(cols.leaveOutAllBut(['worker_name', 'status', 'last_heartbeat', 'errors']), ['uptime', 'memory', 'jobs_processed']);
-  assert.equal(cols.select, 'worker_name,status,last_heartbeat,meta,errors', 'meta was mapped by hand: asked for, so its absence is said');
+  assert.deepEqual(cols.leaveOutAllBut(['worker_name', 'status', 'last_heartbeat', 'errors']), [
+    'uptime',
+    'memory',
+    'jobs_processed',
+  ]);
+  assert.equal(
+    cols.select,
+    'worker_name,status,last_heartbeat,meta,errors',
+    'meta was mapped by hand: asked for, so its absence is said',
+  );
 });

@@ -39,7 +39,10 @@ export async function runAll(): Promise<SuiteResult> {
     try {
       await Promise.race([
         Promise.resolve().then(t.fn),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${t.timeoutMs} ms`)), t.timeoutMs))),
+        new Promise(
+          (_, reject) =>
+            (timer = setTimeout(() => reject(new Error(`timed out after ${t.timeoutMs} ms`)), t.timeoutMs)),
+        ),
       ]);
       result.passed++;
       result.names.push(`✔ ${t.name}`);

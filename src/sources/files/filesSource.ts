@@ -82,7 +82,10 @@ export class FilesSource implements WorkerSource {
     this.match = globToRegExp(opts.pattern || '*.json');
     this.retryDelays = opts.retryDelaysMs ?? [50, 150, 400];
     this.reconcileMs = opts.reconcileMs ?? Math.max(opts.pollMs * 5, 10_000);
-    this.watcher = new FolderWatcher(this.dir, (names) => void this.enqueue(() => (names === 'all' ? this.scan() : this.readNames(names))));
+    this.watcher = new FolderWatcher(
+      this.dir,
+      (names) => void this.enqueue(() => (names === 'all' ? this.scan() : this.readNames(names))),
+    );
   }
 
   start(sink: SourceSink): void {
@@ -110,7 +113,11 @@ export class FilesSource implements WorkerSource {
    */
   followActivity(on: boolean): void {
     if (!on || !this.sink) return;
-    this.sink.activityStatus(this.opts.logs ? `Logs: ${this.opts.logs}` : 'Logs: no log files configured ("logs" in the connection\'s settings).');
+    this.sink.activityStatus(
+      this.opts.logs
+        ? `Logs: ${this.opts.logs}`
+        : 'Logs: no log files configured ("logs" in the connection\'s settings).',
+    );
   }
 
   /** A full rescan; resolves once files caught mid-write have been re-read (or reported). */
@@ -184,7 +191,9 @@ export class FilesSource implements WorkerSource {
       sink.log('warn', `No file events for ${this.dir} (${this.watcher.failure}); polling instead.`);
     }
     this.noEvents = watching ? undefined : this.watcher.failure;
-    const liveMode = watching ? `file events, reconcile every ${seconds(this.reconcileMs)}` : `poll every ${seconds(this.opts.pollMs)}`;
+    const liveMode = watching
+      ? `file events, reconcile every ${seconds(this.reconcileMs)}`
+      : `poll every ${seconds(this.opts.pollMs)}`;
     sink.setConnection({ state: 'connected', liveMode });
     if (this.lastProblem) sink.log('info', `Reading ${this.dir} again.`);
     this.lastProblem = undefined;
@@ -204,13 +213,17 @@ export class FilesSource implements WorkerSource {
   /** An event batch: re-read just these files and send only the workers they changed. */
   private async readNames(names: string[], isRetry = false): Promise<void> {
     const affected = new Set<string>();
-    await eachLimited(names.filter((n) => this.match.test(n)), READ_CONCURRENCY, async (name) => {
-      const before = this.files.get(name)?.id;
-      const r = await this.readOne(name, false, isRetry);
-      if (before !== undefined && (r === 'removed' || r === 'changed')) affected.add(before);
-      if (r === 'removed') this.forget(name);
-      else if (r === 'changed') affected.add(this.files.get(name)!.id);
-    });
+    await eachLimited(
+      names.filter((n) => this.match.test(n)),
+      READ_CONCURRENCY,
+      async (name) => {
+        const before = this.files.get(name)?.id;
+        const r = await this.readOne(name, false, isRetry);
+        if (before !== undefined && (r === 'removed' || r === 'changed')) affected.add(before);
+        if (r === 'removed') this.forget(name);
+        else if (r === 'changed') affected.add(this.files.get(name)!.id);
+      },
+    );
     if (!affected.size || this.disposed || this.lastProblem) return;
     const shown = this.shown();
     const changed: WorkerSnapshot[] = [];
@@ -248,13 +261,22 @@ export class FilesSource implements WorkerSource {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return 'removed'; // deleted, or renamed away by an atomic writer
-      return this.settle(name, entry, undefined, { problem: `${name} cannot be read: ${code ?? (err as Error).message}`, transient: true }, isRetry);
+      return this.settle(
+        name,
+        entry,
+        undefined,
+        { problem: `${name} cannot be read: ${code ?? (err as Error).message}`, transient: true },
+        isRetry,
+      );
     }
     const e = entry ?? { id: stemOf(name), mtimeMs: 0, size: 0, ino: 0, retries: 0 };
     Object.assign(e, { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino });
     this.files.set(name, e);
     if (tooLarge !== undefined) {
-      return this.settle(name, e, undefined, { problem: `${name} is ${tooLarge}, too large for a heartbeat file`, transient: false });
+      return this.settle(name, e, undefined, {
+        problem: `${name} is ${tooLarge}, too large for a heartbeat file`,
+        transient: false,
+      });
     }
     const r = readHeartbeat(name, stemOf(name), text, this.fields);
     return r.ok ? this.settle(name, e, r.snapshot) : this.settle(name, e, undefined, r, isRetry);
@@ -266,7 +288,13 @@ export class FilesSource implements WorkerSource {
    * "unreadable" only when still bad after the last retry. Events during the
    * schedule do not hurry it: a writer flushing in several chunks sends several.
    */
-  private settle(name: string, entry: FileEntry | undefined, snapshot?: WorkerSnapshot, bad?: { problem: string; transient: boolean }, isRetry = false): ReadResult {
+  private settle(
+    name: string,
+    entry: FileEntry | undefined,
+    snapshot?: WorkerSnapshot,
+    bad?: { problem: string; transient: boolean },
+    isRetry = false,
+  ): ReadResult {
     const e = entry ?? { id: stemOf(name), mtimeMs: 0, size: 0, ino: 0, retries: 0 };
     this.files.set(name, e);
     if (snapshot) {
@@ -309,7 +337,6 @@ export class FilesSource implements WorkerSource {
     }
     return new Map([...best].map(([id, e]) => [id, e.snapshot!]));
   }
-
 }
 
 function describeFolderError(err: unknown, dir: string): string {

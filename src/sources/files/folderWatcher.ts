@@ -51,7 +51,10 @@ export class FolderWatcher {
       this.failure = undefined;
       return true;
     } catch (err) {
-      this.failure = (err as NodeJS.ErrnoException).code === 'ENOSPC' ? 'the system limit on file watches is reached' : (err as Error).message;
+      this.failure =
+        (err as NodeJS.ErrnoException).code === 'ENOSPC'
+          ? 'the system limit on file watches is reached'
+          : (err as Error).message;
       return false;
     }
   }

@@ -68,7 +68,12 @@ export function naiveTimesAsLocal(record: Record<string, unknown>, depth = 0): R
     const m = typeof v === 'string' ? NAIVE_ISO.exec(v.trim()) : null;
     if (m && +m[3] >= 1 && +m[3] <= daysInMonth(+m[1], +m[2])) {
       // ECMAScript reads a zone-less date-time as local time; it takes milliseconds at most.
-      const t = Date.parse((v as string).trim().replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1'));
+      const t = Date.parse(
+        (v as string)
+          .trim()
+          .replace(' ', 'T')
+          .replace(/(\.\d{3})\d+/, '$1'),
+      );
       out[k] = Number.isNaN(t) ? v : t;
     } else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 2) {
       out[k] = naiveTimesAsLocal(v as Record<string, unknown>, depth + 1);

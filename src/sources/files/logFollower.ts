@@ -75,7 +75,10 @@ export class LogFollower {
     }
     this.match = match;
     this.globError = problem;
-    this.watcher = new FolderWatcher(dir, (names) => void this.enqueue(() => (names === 'all' ? this.scan(false) : this.checkNames(names))));
+    this.watcher = new FolderWatcher(
+      dir,
+      (names) => void this.enqueue(() => (names === 'all' ? this.scan(false) : this.checkNames(names))),
+    );
   }
 
   start(): void {
@@ -121,12 +124,18 @@ export class LogFollower {
     try {
       const st = await stat(this.dir);
       this.watcher.ensure(st.ino);
-      names = (await readdir(this.dir, { withFileTypes: true })).filter((d) => d.isFile() && this.match.test(d.name)).map((d) => d.name);
+      names = (await readdir(this.dir, { withFileTypes: true }))
+        .filter((d) => d.isFile() && this.match.test(d.name))
+        .map((d) => d.name);
       this.problem = undefined;
     } catch (err) {
       this.watcher.stop();
       const code = (err as NodeJS.ErrnoException).code;
-      this.report(code === 'ENOENT' ? `Log folder ${this.dir} does not exist yet; waiting for it.` : `Cannot read log folder ${this.dir}: ${code ?? err}`);
+      this.report(
+        code === 'ENOENT'
+          ? `Log folder ${this.dir} does not exist yet; waiting for it.`
+          : `Cannot read log folder ${this.dir}: ${code ?? err}`,
+      );
       names = [];
     }
     const entries: LogEntry[] = [];
@@ -180,13 +189,21 @@ export class LogFollower {
     }
     if (!st || !st.isFile()) return;
     if (!f) {
-      if (this.followed.size >= MAX_FILES) return this.report(`More than ${MAX_FILES} log files match ${this.opts.glob}; following the first ${MAX_FILES}.`);
+      if (this.followed.size >= MAX_FILES)
+        return this.report(
+          `More than ${MAX_FILES} log files match ${this.opts.glob}; following the first ${MAX_FILES}.`,
+        );
       const backlog = this.opts.backlogBytes ?? 16 * 1024;
       const handle = await open(full, 'r');
       let start = initial ? Math.max(0, st.size - backlog) : 0;
       let lineStart = start === 0;
       if (initial && this.opts.since !== undefined && start > 0) {
-        ({ start, lineStart } = await historyStart(handle, start, this.opts.since, st.size - (this.opts.maxCatchUpBytes ?? 4 * 1024 * 1024)));
+        ({ start, lineStart } = await historyStart(
+          handle,
+          start,
+          this.opts.since,
+          st.size - (this.opts.maxCatchUpBytes ?? 4 * 1024 * 1024),
+        ));
       }
       const parser = new LogLineParser(full, workerOf(name));
       f = { handle, ino: st.ino, pos: start, pending: Buffer.alloc(0), skipFirstLine: !lineStart, parser };
@@ -216,7 +233,13 @@ export class LogFollower {
     if (size - f.pos > limit) {
       const keep = this.opts.backlogBytes ?? 16 * 1024;
       const skipped = size - keep - f.pos;
-      out.push({ ts: Date.now(), worker: workerOf(name), level: 'warn', source: join(this.dir, name), message: `… ${Math.round(skipped / 1024)} KiB of log skipped (written faster than it could be followed)` });
+      out.push({
+        ts: Date.now(),
+        worker: workerOf(name),
+        level: 'warn',
+        source: join(this.dir, name),
+        message: `… ${Math.round(skipped / 1024)} KiB of log skipped (written faster than it could be followed)`,
+      });
       f.pos = size - keep;
       f.pending = Buffer.alloc(0);
       f.skipFirstLine = true;
@@ -225,7 +248,9 @@ export class LogFollower {
       const buf = Buffer.alloc(Math.min(CHUNK, size - f.pos));
       const { bytesRead } = await f.handle.read(buf, 0, buf.length, f.pos);
       if (bytesRead === 0) break;
-      const data = f.pending.length ? Buffer.concat([f.pending, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+      const data = f.pending.length
+        ? Buffer.concat([f.pending, buf.subarray(0, bytesRead)])
+        : buf.subarray(0, bytesRead);
       const dataStart = f.pos - f.pending.length;
       f.pos += bytesRead;
       // Split on the newline byte: it never occurs inside a UTF-8 sequence, so offsets stay exact.
@@ -277,11 +302,16 @@ const BACK_CHUNK = 64 * 1024;
  * line stamped before `since` (log files are written in time order), never before `floor`.
  * Returns the offset of a line start (or `from` as it was, mid-line, when nothing older was found).
  */
-async function historyStart(handle: FileHandle, from: number, since: number, floor: number): Promise<{ start: number; lineStart: boolean }> {
+async function historyStart(
+  handle: FileHandle,
+  from: number,
+  since: number,
+  floor: number,
+): Promise<{ start: number; lineStart: boolean }> {
   let start = from;
   let lineStart = false;
   const buf = Buffer.alloc(BACK_CHUNK);
-  for (let end = from; end > 0 && end > floor; ) {
+  for (let end = from; end > 0 && end > floor;) {
     const at = Math.max(0, floor, end - BACK_CHUNK);
     const { bytesRead } = await handle.read(buf, 0, end - at, at);
     const chunk = buf.subarray(0, bytesRead);

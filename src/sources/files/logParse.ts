@@ -68,7 +68,8 @@ export function parseLogLine(line: string): ParsedLine {
  * is seed 004's own "DEBUG (enable during troubleshooting)" set, so the level filter
  * can hide claim-loop noise; checked first because "Lock timeout" is routine.
  */
-const DEBUG_PREFIX = /^(Heartbeat sent|Attempting claim|Lost race|Lock timeout|No suitable tasks|Queue empty|Claim attempt)\b/i;
+const DEBUG_PREFIX =
+  /^(Heartbeat sent|Attempting claim|Lost race|Lock timeout|No suitable tasks|Queue empty|Claim attempt)\b/i;
 const ERROR_WORDS = /\b(crash(ed|es)?|exception|traceback|error|fatal|failed|failure|panic)\b/i;
 const WARN_WORDS = /\b(warn(ing)?|stuck|stale|timeout|timed out|retry(ing)?|unresponsive|dead)\b/i;
 
@@ -81,7 +82,11 @@ export function inferLevel(message: string): LogLevel {
 
 /** A line that continues the entry above it: indented, a traceback header or its final exception line. */
 function isContinuation(line: string): boolean {
-  return /^\s+\S/.test(line) || /^Traceback \(most recent call last\)/.test(line) || /^[A-Za-z_.]*(Error|Exception|Interrupt)\b:?/.test(line);
+  return (
+    /^\s+\S/.test(line) ||
+    /^Traceback \(most recent call last\)/.test(line) ||
+    /^[A-Za-z_.]*(Error|Exception|Interrupt)\b:?/.test(line)
+  );
 }
 
 /**
@@ -140,7 +145,8 @@ export function parseLocalTime(s: string): number | undefined {
   if (!m) return undefined;
   const [, y, mo, d, h, mi, se, ms] = m;
   // new Date() would roll 2024-02-30 over to 1 March, or 25:00 to the next day.
-  if (+mo! < 1 || +mo! > 12 || +d! < 1 || +d! > daysInMonth(+y!, +mo!) || +h! > 23 || +mi! > 59 || +se! > 59) return undefined;
+  if (+mo! < 1 || +mo! > 12 || +d! < 1 || +d! > daysInMonth(+y!, +mo!) || +h! > 23 || +mi! > 59 || +se! > 59)
+    return undefined;
   const t = new Date(+y!, +mo! - 1, +d!, +h!, +mi!, +se!, ms ? Number(ms.padEnd(3, '0')) : 0).getTime();
   return isSaneTime(t) ? t : undefined;
 }
@@ -158,9 +164,10 @@ function parseJsonLine(raw: string): ParsedLine | undefined {
   if (msg === undefined) return undefined;
   const out: ParsedLine = { message: typeof msg === 'string' ? msg : JSON.stringify(msg) };
   const ts = r.time ?? r.ts ?? r.timestamp ?? r['@timestamp'];
-  if (ts !== undefined) out.ts = typeof ts === 'string' ? parseLocalTime(ts) ?? parseTime(ts) : parseTime(ts);
+  if (ts !== undefined) out.ts = typeof ts === 'string' ? (parseLocalTime(ts) ?? parseTime(ts)) : parseTime(ts);
   const lvl = r.level ?? r.levelname ?? r.severity ?? r.lvl;
-  if (typeof lvl === 'number') out.level = lvl >= 50 ? 'error' : lvl >= 40 ? 'warn' : lvl >= 30 ? 'info' : 'debug'; // pino/bunyan numbers
+  if (typeof lvl === 'number')
+    out.level = lvl >= 50 ? 'error' : lvl >= 40 ? 'warn' : lvl >= 30 ? 'info' : 'debug'; // pino/bunyan numbers
   else if (lvl !== undefined) out.level = normaliseLevel(lvl);
   const worker = r.worker ?? r.worker_id ?? r.workerId ?? r.worker_name ?? r.name ?? r.logger;
   if (typeof worker === 'string' && worker) out.worker = worker;

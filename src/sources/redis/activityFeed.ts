@@ -57,7 +57,8 @@ export class RedisActivity {
         sink.logs(batch.map((b) => b.entry));
         for (const b of batch) if (b.event) sink.event(b.event);
       },
-      onState: (s) => sink.activityStatus(s.state === 'following' ? `Logs: ${streams.join(', ')}` : `Logs: ${s.message ?? s.state}`),
+      onState: (s) =>
+        sink.activityStatus(s.state === 'following' ? `Logs: ${streams.join(', ')}` : `Logs: ${s.message ?? s.state}`),
     });
     this.follower.start();
     if (!streams.length) sink.activityStatus('Logs: no log streams configured (keys.logStreams).');

@@ -65,7 +65,10 @@ export class EventsFollower {
   start(): void {
     const blockMs = this.opts.blockMs ?? 5000;
     // The command timeout must outlast the block, or every quiet period looks like a failure.
-    const client = createClient(this.opts.url, this.opts.password, { connectionName: 'worker-lens:events', commandTimeout: blockMs + 5000 });
+    const client = createClient(this.opts.url, this.opts.password, {
+      connectionName: 'worker-lens:events',
+      commandTimeout: blockMs + 5000,
+    });
     this.client = client;
     client.on('error', () => undefined); // reconnects on its own; the main connection reports errors
     client.on('ready', () => this.wake?.());
@@ -87,11 +90,21 @@ export class EventsFollower {
           this.opts.log('debug', 'Events stream: none of the configured keys is a stream; not following.');
           return this.setStatus('unavailable');
         }
-        if (wasDown && this.initialised) this.opts.log('debug', `Events stream: resuming after reconnect from ${this.describePositions()}`);
+        if (wasDown && this.initialised)
+          this.opts.log('debug', `Events stream: resuming after reconnect from ${this.describePositions()}`);
         wasDown = false;
         this.setStatus(this.namesWorkers ? 'active' : 'listening');
         const ids = this.streams.map((s) => this.positions.get(s) ?? '0-0');
-        const reply = (await client.call('XREAD', 'COUNT', String(this.opts.count ?? 1000), 'BLOCK', String(blockMs), 'STREAMS', ...this.streams, ...ids)) as XReadReply | null;
+        const reply = (await client.call(
+          'XREAD',
+          'COUNT',
+          String(this.opts.count ?? 1000),
+          'BLOCK',
+          String(blockMs),
+          'STREAMS',
+          ...this.streams,
+          ...ids,
+        )) as XReadReply | null;
         if (reply) this.handle(reply);
       } catch (err) {
         if (this.disposed) return;
@@ -117,7 +130,8 @@ export class EventsFollower {
     res.forEach(([err, entries], i) => {
       const stream = this.streams[i];
       if (err) {
-        if (/WRONGTYPE/.test(err.message)) this.opts.log('warn', `Events stream: "${stream}" is not a stream; not following it.`);
+        if (/WRONGTYPE/.test(err.message))
+          this.opts.log('warn', `Events stream: "${stream}" is not a stream; not following it.`);
         else throw err;
         return;
       }

@@ -36,19 +36,26 @@ export async function probeKeyspace(client: Redis, enable: boolean): Promise<Key
     const reply = (await client.call('CONFIG', 'GET', 'notify-keyspace-events')) as string[];
     flags = reply?.[1] ?? '';
   } catch (err) {
-    if (isRefusedCommand(err)) return { available: false, flags: '', reason: `CONFIG GET is not allowed here (${firstLine(err)})` };
+    if (isRefusedCommand(err))
+      return { available: false, flags: '', reason: `CONFIG GET is not allowed here (${firstLine(err)})` };
     throw err;
   }
   if (coversWorkerState(flags)) return { available: true, flags, reason: `notify-keyspace-events is "${flags}"` };
-  if (!enable) return { available: false, flags, reason: `notify-keyspace-events is "${flags}" (off for hashes and strings)` };
+  if (!enable)
+    return { available: false, flags, reason: `notify-keyspace-events is "${flags}" (off for hashes and strings)` };
   const merged = [...new Set((flags + OPT_IN_FLAGS).split(''))].join('');
   try {
     await client.call('CONFIG', 'SET', 'notify-keyspace-events', merged);
   } catch (err) {
-    if (isRefusedCommand(err)) return { available: false, flags, reason: `CONFIG SET is not allowed here (${firstLine(err)})` };
+    if (isRefusedCommand(err))
+      return { available: false, flags, reason: `CONFIG SET is not allowed here (${firstLine(err)})` };
     throw err;
   }
-  return { available: true, flags: merged, reason: `notify-keyspace-events set to "${merged}" (enableKeyspaceNotifications)` };
+  return {
+    available: true,
+    flags: merged,
+    reason: `notify-keyspace-events set to "${merged}" (enableKeyspaceNotifications)`,
+  };
 }
 
 export interface KeyspaceFollowerOptions {

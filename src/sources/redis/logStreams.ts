@@ -137,7 +137,11 @@ export class LogStreamFollower {
       const known = this.ids.get(s);
       // Exclusive start `(id` (Redis ≥ 6.2): entries after where a previous follower stopped.
       // A stream id's first part is its time in ms, so "since" is a lower bound on ids.
-      const oldest = known ? `(${known}` : this.opts.since !== undefined ? String(Math.max(0, Math.floor(this.opts.since))) : '-';
+      const oldest = known
+        ? `(${known}`
+        : this.opts.since !== undefined
+          ? String(Math.max(0, Math.floor(this.opts.since)))
+          : '-';
       const rows = n > 0 ? ((await client.call('XREVRANGE', s, '+', oldest, 'COUNT', String(n))) as Entry[]) : [];
       if (rows.length) this.ids.set(s, rows[0]![0]);
       else if (!known) this.ids.set(s, n > 0 ? '0-0' : await newestId(client, s));
@@ -172,7 +176,15 @@ export class LogStreamFollower {
   private async readOnce(client: Redis, blockMs: number): Promise<void> {
     const streams = this.following();
     if (!streams.length) return sleep(blockMs); // nothing left to follow: idle, not a busy loop
-    const args = ['COUNT', String(this.opts.count ?? 1000), 'BLOCK', String(blockMs), 'STREAMS', ...streams, ...streams.map((s) => this.ids.get(s) ?? '0-0')];
+    const args = [
+      'COUNT',
+      String(this.opts.count ?? 1000),
+      'BLOCK',
+      String(blockMs),
+      'STREAMS',
+      ...streams,
+      ...streams.map((s) => this.ids.get(s) ?? '0-0'),
+    ];
     const res = (await client.call('XREAD', ...args)) as [string, Entry[]][] | null;
     if (!res || this.disposed) return;
     const batch: ParsedStreamEntry[] = [];

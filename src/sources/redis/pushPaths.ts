@@ -108,7 +108,8 @@ export class PushPaths {
         this.note('No push path: polling');
       }
     } catch (err) {
-      if (!this.disposed) this.opts.log('debug', `Choosing a push path failed, will retry on reconnect: ${(err as Error).message}`);
+      if (!this.disposed)
+        this.opts.log('debug', `Choosing a push path failed, will retry on reconnect: ${(err as Error).message}`);
     } finally {
       this.choosing = false;
       this.notify();

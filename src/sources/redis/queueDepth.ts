@@ -32,7 +32,9 @@ export async function readQueueDepths(client: Redis, queues: readonly QueueSpec[
   const out = new Map<string, number>();
   if (!queues.length) return out;
   // A failed TYPE (disconnected, no permission) is no answer, not an empty queue.
-  const types = ((await client.pipeline(queues.map((q) => ['type', q.key])).exec()) ?? []).map((r) => (r[0] ? undefined : String(r[1])));
+  const types = ((await client.pipeline(queues.map((q) => ['type', q.key])).exec()) ?? []).map((r) =>
+    r[0] ? undefined : String(r[1]),
+  );
   const cmds = queues.map((q, i) => {
     const t = types[i];
     return t === 'string' ? ['get', q.key] : t && LENGTH[t] ? [LENGTH[t]!.toLowerCase(), q.key] : undefined;

@@ -51,7 +51,10 @@ export async function readChanged(
   return { workers, gone };
 }
 
-export type Raw = { kind: 'hash'; value: Record<string, string> } | { kind: 'string'; value: string | null } | { kind: 'error'; message: string };
+export type Raw =
+  | { kind: 'hash'; value: Record<string, string> }
+  | { kind: 'string'; value: string | null }
+  | { kind: 'error'; message: string };
 
 async function readRaw(
   client: Redis,
@@ -122,7 +125,11 @@ async function readRaw(
     const snap = toSnapshot(id, raw, keys, fields);
     if (counters) {
       const j = i * (counterKeys.length / ids.length);
-      applyCounters(snap, keys.completedCounter ? counters[j] : undefined, keys.errorsCounter ? counters[keys.completedCounter ? j + 1 : j] : undefined);
+      applyCounters(
+        snap,
+        keys.completedCounter ? counters[j] : undefined,
+        keys.errorsCounter ? counters[keys.completedCounter ? j + 1 : j] : undefined,
+      );
     }
     return snap;
   });
@@ -160,10 +167,16 @@ export function toSnapshot(id: string, raw: Raw, keys: RedisKeys, fields: FieldM
   try {
     parsed = JSON.parse(raw.value);
   } catch {
-    return unreadable(id, `${key} is not valid JSON (${JSON.stringify(raw.value.slice(0, 40))}${raw.value.length > 40 ? '…' : ''})`);
+    return unreadable(
+      id,
+      `${key} is not valid JSON (${JSON.stringify(raw.value.slice(0, 40))}${raw.value.length > 40 ? '…' : ''})`,
+    );
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    return unreadable(id, `${key} holds JSON that is not an object (${Array.isArray(parsed) ? 'a list' : JSON.stringify(parsed)})`);
+    return unreadable(
+      id,
+      `${key} holds JSON that is not an object (${Array.isArray(parsed) ? 'a list' : JSON.stringify(parsed)})`,
+    );
   }
   return parseRecord(id, parsed as Record<string, unknown>, fields);
 }

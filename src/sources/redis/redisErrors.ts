@@ -2,17 +2,22 @@
 export function describeRedisError(err: unknown, where: string): string {
   const e = err as { code?: string; message?: string };
   const msg = e?.message ?? String(err);
-  if (e?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(msg)) return `Redis refused the connection at ${where}: is redis-server running?`;
+  if (e?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(msg))
+    return `Redis refused the connection at ${where}: is redis-server running?`;
   if (/WRONGPASS|invalid password|invalid username-password/i.test(msg)) {
     return `Redis at ${where} rejected the password (WRONGPASS). Set it again with "Workers: Set Password or Key…" or the connection's secretEnv.`;
   }
-  if (/NOAUTH/.test(msg)) return `Redis at ${where} needs a password (NOAUTH). Set it with "Workers: Set Password or Key…" or the connection's secretEnv.`;
+  if (/NOAUTH/.test(msg))
+    return `Redis at ${where} needs a password (NOAUTH). Set it with "Workers: Set Password or Key…" or the connection's secretEnv.`;
   if (/NOPERM/.test(msg)) return `The Redis user at ${where} lacks a permission: ${msg}`;
   if (e?.code === 'ETIMEDOUT' || /timed? ?out/i.test(msg)) return `Timed out talking to Redis at ${where}.`;
   if (e?.code === 'ENOTFOUND' || /ENOTFOUND|EAI_AGAIN/.test(msg)) return `Cannot resolve the Redis host of ${where}.`;
-  if (/Connection is closed|Stream isn't writeable|enableOfflineQueue/i.test(msg)) return `Not connected to Redis at ${where}; retrying.`;
-  if (/max retries per request|ECONNRESET|EPIPE/i.test(msg)) return `Lost the connection to Redis at ${where} in the middle of a read; retrying.`;
-  if (/^BUSY/.test(msg)) return `Redis at ${where} is busy running a script (BUSY) and answers nothing else until it ends or SCRIPT KILL stops it.`;
+  if (/Connection is closed|Stream isn't writeable|enableOfflineQueue/i.test(msg))
+    return `Not connected to Redis at ${where}; retrying.`;
+  if (/max retries per request|ECONNRESET|EPIPE/i.test(msg))
+    return `Lost the connection to Redis at ${where} in the middle of a read; retrying.`;
+  if (/^BUSY/.test(msg))
+    return `Redis at ${where} is busy running a script (BUSY) and answers nothing else until it ends or SCRIPT KILL stops it.`;
   if (/^LOADING/.test(msg)) return `Redis at ${where} is loading its dataset (LOADING); retrying.`;
   return `Redis error at ${where}: ${msg}`;
 }
@@ -24,7 +29,10 @@ export function describeRedisError(err: unknown, where: string): string {
  */
 export function isRefusedCommand(err: unknown): boolean {
   const msg = (err as { message?: string })?.message ?? String(err);
-  return /NOPERM|unknown command|unknown subcommand|not allowed|disabled/i.test(msg) && !/Connection|Stream isn't writeable/i.test(msg);
+  return (
+    /NOPERM|unknown command|unknown subcommand|not allowed|disabled/i.test(msg) &&
+    !/Connection|Stream isn't writeable/i.test(msg)
+  );
 }
 
 /**
@@ -38,7 +46,14 @@ export function isStoreUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string; name?: string };
   const msg = e?.message ?? String(err);
   if (e?.name === 'MaxRetriesPerRequestError') return true;
-  if (e?.code && /^(ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|ECONNABORTED|EHOSTUNREACH|ENETUNREACH)$/.test(e.code)) return true;
-  return /Connection is closed|Stream isn't writeable|max retries per request|offline queue|Command timed out|ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED/i.test(msg)
-    || /^(BUSY|LOADING|MASTERDOWN|NOAUTH|WRONGPASS|CLUSTERDOWN|TRYAGAIN|READONLY You can't write against a read only replica)/.test(msg);
+  if (e?.code && /^(ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|ECONNABORTED|EHOSTUNREACH|ENETUNREACH)$/.test(e.code))
+    return true;
+  return (
+    /Connection is closed|Stream isn't writeable|max retries per request|offline queue|Command timed out|ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED/i.test(
+      msg,
+    ) ||
+    /^(BUSY|LOADING|MASTERDOWN|NOAUTH|WRONGPASS|CLUSTERDOWN|TRYAGAIN|READONLY You can't write against a read only replica)/.test(
+      msg,
+    )
+  );
 }

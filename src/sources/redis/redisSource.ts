@@ -191,7 +191,9 @@ export class RedisSource implements WorkerSource {
     }
     const started = performance.now();
     try {
-      const workers = (await readAllBySort(client, this.keys, this.fields, this.sortState, this.typeHints)) ?? (await this.readAllPipelined(client));
+      const workers =
+        (await readAllBySort(client, this.keys, this.fields, this.sortState, this.typeHints)) ??
+        (await this.readAllPipelined(client));
       if (this.disposed) return;
       const ids = workers.map((w) => w.id);
       this.known = new Set(ids);
@@ -208,11 +210,16 @@ export class RedisSource implements WorkerSource {
     }
   }
 
-  /** The fallback full read where SORT is not allowed: SMEMBERS, then one pipeline (a second for JSON-string workers). */
+  /**
+   * The fallback full read where SORT is not allowed: SMEMBERS, then one pipeline (a second for JSON-string workers).
+   */
   private async readAllPipelined(client: Redis) {
     if (this.sortState.unavailable && !this.sortFallbackLogged) {
       this.sortFallbackLogged = true;
-      this.sink?.log('info', `Full reads use a pipeline (one-command SORT read unavailable: ${this.sortState.unavailable})`);
+      this.sink?.log(
+        'info',
+        `Full reads use a pipeline (one-command SORT read unavailable: ${this.sortState.unavailable})`,
+      );
     }
     const ids = (await client.smembers(this.keys.activeSet)).sort();
     return readWorkers(client, ids, this.keys, this.fields, { typeHints: this.typeHints });
@@ -233,7 +240,9 @@ export class RedisSource implements WorkerSource {
           for (const id of members) if (!this.known.has(id)) ids.add(id);
           for (const id of this.known) if (!members.has(id)) left.push(id);
         }
-        const { workers, gone } = await readChanged(client, [...ids], this.keys, this.fields, { typeHints: this.typeHints });
+        const { workers, gone } = await readChanged(client, [...ids], this.keys, this.fields, {
+          typeHints: this.typeHints,
+        });
         if (this.disposed) return;
         for (const w of workers) this.known.add(w.id);
         for (const id of [...left, ...gone]) {
@@ -243,7 +252,8 @@ export class RedisSource implements WorkerSource {
         sink.update(workers, [...left, ...gone]);
         sink.log('debug', `Re-read ${ids.size} changed workers in ${(performance.now() - started).toFixed(1)} ms`);
       } catch (err) {
-        if (!this.disposed) sink.log('debug', `Re-reading changed workers failed: ${describeRedisError(err, this.where)}`);
+        if (!this.disposed)
+          sink.log('debug', `Re-reading changed workers failed: ${describeRedisError(err, this.where)}`);
       }
     });
   }
@@ -276,7 +286,12 @@ export class RedisSource implements WorkerSource {
     if (this.disposed || !this.sink) return; // start() begins it when asked before
     if (on) {
       this.activity ??= new RedisActivity(
-        { url: this.opts.url, password: this.opts.password, logStreams: this.opts.logStreams ?? ORCHESTRATOR_LOG_STREAMS, queues: this.opts.queues ?? [] },
+        {
+          url: this.opts.url,
+          password: this.opts.password,
+          logStreams: this.opts.logStreams ?? ORCHESTRATOR_LOG_STREAMS,
+          queues: this.opts.queues ?? [],
+        },
         this.sink,
       );
       this.activity.start();

@@ -17,7 +17,13 @@ import { isRefusedCommand } from './redisErrors';
  * and the key layout must put `{id}` where a `*` pattern can stand. Then this returns
  * undefined and the caller falls back to the pipelined read.
  */
-export async function readAllBySort(client: Redis, keys: RedisKeys, fields: FieldMap, state: SortState, typeHints?: TypeHints): Promise<WorkerSnapshot[] | undefined> {
+export async function readAllBySort(
+  client: Redis,
+  keys: RedisKeys,
+  fields: FieldMap,
+  state: SortState,
+  typeHints?: TypeHints,
+): Promise<WorkerSnapshot[] | undefined> {
   if (state.unavailable) return undefined;
   const plan = planFor(keys, fields);
   if (!plan) {
@@ -51,13 +57,28 @@ export async function readAllBySort(client: Redis, keys: RedisKeys, fields: Fiel
     }
     if (whole === null && Object.keys(hash).length === 0) blank.push(out.length);
     else typeHints?.set(id, whole !== null ? 'string' : 'hash');
-    const snap = toSnapshot(id, whole !== null ? { kind: 'string', value: whole } : { kind: 'hash', value: hash }, keys, fields);
+    const snap = toSnapshot(
+      id,
+      whole !== null ? { kind: 'string', value: whole } : { kind: 'hash', value: hash },
+      keys,
+      fields,
+    );
     const j = i + 2 + plan.hashFields.length;
-    applyCounters(snap, plan.completed ? reply[j] : undefined, plan.errors ? reply[plan.completed ? j + 1 : j] : undefined);
+    applyCounters(
+      snap,
+      plan.completed ? reply[j] : undefined,
+      plan.errors ? reply[plan.completed ? j + 1 : j] : undefined,
+    );
     out.push(snap);
   }
   if (blank.length) {
-    const again = await readWorkers(client, blank.map((i) => out[i].id), keys, fields, { typeHints });
+    const again = await readWorkers(
+      client,
+      blank.map((i) => out[i].id),
+      keys,
+      fields,
+      { typeHints },
+    );
     blank.forEach((i, j) => (out[i] = again[j]));
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -97,7 +118,8 @@ interface Plan {
 }
 
 function planFor(keys: RedisKeys, fields: FieldMap): Plan | undefined {
-  const pattern = (template: string) => (template.split('{id}').length === 2 && !/[*?[\]]/.test(template) ? template.replace('{id}', '*') : undefined);
+  const pattern = (template: string) =>
+    template.split('{id}').length === 2 && !/[*?[\]]/.test(template) ? template.replace('{id}', '*') : undefined;
   const state = pattern(keys.state);
   if (!state || /->/.test(state)) return undefined;
   // Top-level field names only: a dotted mapping ("meta.pid") reads inside the field "meta".

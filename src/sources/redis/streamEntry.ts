@@ -61,7 +61,12 @@ export function parseStreamEntry(stream: string, id: string, fields: readonly st
   const type = pick(TYPE);
   const levelRaw = pick(['level', 'severity', 'levelname']);
   const kind = workKind(stream, type);
-  const level: LogLevel = levelRaw !== undefined ? normaliseLevel(levelRaw) : kind === 'failed' ? 'error' : levelFromWords(`${stream} ${type ?? ''}`);
+  const level: LogLevel =
+    levelRaw !== undefined
+      ? normaliseLevel(levelRaw)
+      : kind === 'failed'
+        ? 'error'
+        : levelFromWords(`${stream} ${type ?? ''}`);
 
   const durationMs = readDuration(rec, used, ts);
   const task = pick(TASK);
@@ -69,7 +74,8 @@ export function parseStreamEntry(stream: string, id: string, fields: readonly st
   const stack = pick(STACK);
 
   let message: string;
-  if (kind === 'completed') message = `Completed ${task ?? 'task'}${durationMs !== undefined ? ` in ${formatDuration(durationMs)}` : ''}`;
+  if (kind === 'completed')
+    message = `Completed ${task ?? 'task'}${durationMs !== undefined ? ` in ${formatDuration(durationMs)}` : ''}`;
   else if (kind === 'failed') message = `Failed ${task ?? 'task'}${said ? `: ${said}` : ''}`;
   else message = [type, said].filter(Boolean).join(': ') || '(event)';
   if (kind === 'completed' && said) message += ` — ${said}`;
@@ -97,7 +103,8 @@ function workKind(stream: string, type: string | undefined): WorkEvent['kind'] |
   if (/complet|finish|done|success/i.test(stream)) return 'completed';
   const t = type ?? '';
   if (/(task|work|job)[_.\s-]?(failed|error|errored)|^(failed|failure)$/i.test(t)) return 'failed';
-  if (/(task|work|job)[_.\s-]?(completed|complete|done|finished|succeeded)|^(completed|completion)$/i.test(t)) return 'completed';
+  if (/(task|work|job)[_.\s-]?(completed|complete|done|finished|succeeded)|^(completed|completion)$/i.test(t))
+    return 'completed';
   return undefined;
 }
 

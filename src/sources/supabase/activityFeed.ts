@@ -36,12 +36,16 @@ export class SupabaseActivity {
       key: this.opts.key,
       table,
       lastId: this.resumeId,
-      // The dashboard opens on the table's recent history (its newest 1000 rows of the last 6 h), counted in the charts.
+      // The dashboard opens on the table's recent history (its newest 1000 rows of the last 6 h), counted in the
+      // charts.
       backfill: 1000,
       since: Date.now() - HISTORY_MS,
       onEntries: (entries) => this.sink.logs(entries),
       onEvents: (events) => events.forEach((e) => this.sink.event(e)),
-      onState: (s) => this.sink.activityStatus(s.state === 'following' ? `Logs: the ${table} table` : `Logs: ${s.message ?? s.state}`),
+      onState: (s) =>
+        this.sink.activityStatus(
+          s.state === 'following' ? `Logs: the ${table} table` : `Logs: ${s.message ?? s.state}`,
+        ),
     });
     this.follower.start();
   }

@@ -88,7 +88,11 @@ export class LogTableFollower {
 
   private async backfill(): Promise<void> {
     const since = this.opts.since;
-    const rows = await this.select((q) => (since !== undefined ? q.gte('created_at', new Date(since).toISOString()) : q).order('id', { ascending: false }).limit(this.opts.backfill ?? 200));
+    const rows = await this.select((q) =>
+      (since !== undefined ? q.gte('created_at', new Date(since).toISOString()) : q)
+        .order('id', { ascending: false })
+        .limit(this.opts.backfill ?? 200),
+    );
     this.deliver(rows.reverse());
     // Ids skipped over here are rows from before the window, not rows in flight: asking for them
     // again would bring the old rows back as late ones.
@@ -106,7 +110,11 @@ export class LogTableFollower {
     for (const [id, since] of this.gaps) if (now - since > GAP_WAIT_MS) this.gaps.delete(id);
     for (;;) {
       const late = [...this.gaps.keys()];
-      const rows = await this.select((q) => (late.length ? q.or(`id.gt.${this.lastId!},id.in.(${late.join(',')})`) : q.gt('id', this.lastId!)).order('id').limit(PAGE));
+      const rows = await this.select((q) =>
+        (late.length ? q.or(`id.gt.${this.lastId!},id.in.(${late.join(',')})`) : q.gt('id', this.lastId!))
+          .order('id')
+          .limit(PAGE),
+      );
       this.deliver(rows);
       if (rows.length < PAGE || this.disposed) return;
     }
@@ -128,9 +136,19 @@ export class LogTableFollower {
     this.lastId = id;
   }
 
-  private async select(shape: (q: ReturnType<ReturnType<SupabaseClient['from']>['select']>) => PromiseLike<{ data: unknown; error: unknown; status: number }>): Promise<Row[]> {
-    const { data, error, status } = await shape(this.client.from(this.opts.table).select('id,worker,level,message,created_at'));
-    if (error) throw Object.assign(new Error((error as { message?: string }).message ?? String(error)), { code: (error as { code?: string }).code, status });
+  private async select(
+    shape: (
+      q: ReturnType<ReturnType<SupabaseClient['from']>['select']>,
+    ) => PromiseLike<{ data: unknown; error: unknown; status: number }>,
+  ): Promise<Row[]> {
+    const { data, error, status } = await shape(
+      this.client.from(this.opts.table).select('id,worker,level,message,created_at'),
+    );
+    if (error)
+      throw Object.assign(new Error((error as { message?: string }).message ?? String(error)), {
+        code: (error as { code?: string }).code,
+        status,
+      });
     return (data ?? []) as Row[];
   }
 

@@ -49,14 +49,17 @@ export class RealtimeFollower {
     const channel = this.client.channel(`worker-lens:${this.schema}.${this.table}`);
     this.channel = channel;
     channel
-      .on('postgres_changes', { event: '*', schema: this.schema, table: this.table }, (p) => this.onChange(p as unknown as ChangePayload))
+      .on('postgres_changes', { event: '*', schema: this.schema, table: this.table }, (p) =>
+        this.onChange(p as unknown as ChangePayload),
+      )
       .on('system', {}, (p: SystemPayload) => this.onSystem(channel, p))
       .subscribe((status, err) => {
         if (this.disposed || channel !== this.channel) return;
         // SUBSCRIBED is only the join reply: wait for the system message to trust it.
         if (status === 'SUBSCRIBED') return;
         if (status === 'TIMED_OUT') this.goFallback('Realtime did not answer the subscription in time');
-        else if (status === 'CHANNEL_ERROR') this.goFallback(`Realtime connection lost${err?.message ? ` (${err.message})` : ''}; reconnecting`);
+        else if (status === 'CHANNEL_ERROR')
+          this.goFallback(`Realtime connection lost${err?.message ? ` (${err.message})` : ''}; reconnecting`);
         else if (status === 'CLOSED') {
           // Closed by the server (we never close a channel we still follow): join again later.
           this.goFallback('Realtime closed the channel');

@@ -98,7 +98,10 @@ export class SupabaseSource implements WorkerSource {
             // realtime-js retries a lost socket every 1–10 s, each retry failing the same way:
             // only a new reason (or leaving live, which clears it) is logged and read at once.
             if (reason === this.fallbackReason) return;
-            this.sink?.log('warn', `${reason}. Polling every ${Math.round(this.opts.pollMs / 1000)}s meanwhile.${detail ? ` ${detail}` : ''}`);
+            this.sink?.log(
+              'warn',
+              `${reason}. Polling every ${Math.round(this.opts.pollMs / 1000)}s meanwhile.${detail ? ` ${detail}` : ''}`,
+            );
             this.fallbackReason = reason;
             this.announce();
             this.schedule(0);
@@ -135,7 +138,10 @@ export class SupabaseSource implements WorkerSource {
     this.followingActivity = on;
     if (this.disposed || !this.sink) return; // start() begins it when asked before
     if (on) {
-      this.activity ??= new SupabaseActivity({ url: this.opts.url, key: this.opts.key, table: this.opts.logTable }, this.sink);
+      this.activity ??= new SupabaseActivity(
+        { url: this.opts.url, key: this.opts.key, table: this.opts.logTable },
+        this.sink,
+      );
       this.activity.start();
     } else void this.activity?.stop();
   }
@@ -198,16 +204,23 @@ export class SupabaseSource implements WorkerSource {
       if (this.disposed) return;
       const gone = this.columns.livenessGone;
       if (left.length && !gone) {
-        sink.log('info', `${this.table} at ${this.where} has no ${names(left)} column${left.length > 1 ? 's' : ''}: read without ${left.length > 1 ? 'them' : 'it'} (optional${this.table === SUPABASE_HEARTBEAT_TABLE ? '; sql/supabase-setup.sql adds them' : ''}). Looked for again every reconcile.`);
+        sink.log(
+          'info',
+          `${this.table} at ${this.where} has no ${names(left)} column${left.length > 1 ? 's' : ''}: read without ${left.length > 1 ? 'them' : 'it'} (optional${this.table === SUPABASE_HEARTBEAT_TABLE ? '; sql/supabase-setup.sql adds them' : ''}). Looked for again every reconcile.`,
+        );
       }
-      if (gone) message = `${this.table} has ${gone.length > 1 ? `neither ${names(gone, 'nor')}` : `no ${gone[0]} column`}: nothing tells whether a worker is alive. Map "status" or "lastHeartbeat" in the connection's "columns", or add them with sql/supabase-setup.sql.`;
+      if (gone)
+        message = `${this.table} has ${gone.length > 1 ? `neither ${names(gone, 'nor')}` : `no ${gone[0]} column`}: nothing tells whether a worker is alive. Map "status" or "lastHeartbeat" in the connection's "columns", or add them with sql/supabase-setup.sql.`;
       else if (!Array.isArray(rows)) message = this.describeRead(rows);
       else {
         sink.replaceAll(rows.map((r, i) => this.toSnapshot(r, i)));
         this.lastError = undefined;
         this.hasRead = true;
         this.announce();
-        sink.log('debug', `Read ${rows.length} workers from ${this.table} in ${(performance.now() - started).toFixed(1)} ms`);
+        sink.log(
+          'debug',
+          `Read ${rows.length} workers from ${this.table} in ${(performance.now() - started).toFixed(1)} ms`,
+        );
         return;
       }
     } catch (err) {
@@ -221,7 +234,8 @@ export class SupabaseSource implements WorkerSource {
 
   /** While optional columns are left out, once a reconcile interval: were any added since? */
   private async recheckColumns(): Promise<void> {
-    if (this.columns.missing.length === 0 || performance.now() - this.lastRecheck < (this.opts.reconcileMs ?? 15_000)) return;
+    if (this.columns.missing.length === 0 || performance.now() - this.lastRecheck < (this.opts.reconcileMs ?? 15_000))
+      return;
     this.lastRecheck = performance.now();
     const back = this.columns.readmit((await this.sampleColumns()) ?? []);
     if (back.length) this.sink?.log('info', `${this.table} at ${this.where} now has ${names(back)}: read from now on`);
@@ -255,7 +269,7 @@ export class SupabaseSource implements WorkerSource {
   private async readPages(): Promise<Record<string, unknown>[] | ReadError> {
     const rows: Record<string, unknown>[] = [];
     let total: number | undefined;
-    for (let from = 0; ; ) {
+    for (let from = 0; ;) {
       const { data, error, status, count } = await this.client
         .from(this.table)
         .select(this.columns.select, from === 0 ? { count: 'exact' } : undefined)
@@ -294,7 +308,8 @@ export class SupabaseSource implements WorkerSource {
     const raw = row[this.idColumn];
     // A number or bigint key is a name too (an integer id column).
     const id = typeof raw === 'number' || typeof raw === 'bigint' ? String(raw) : raw;
-    if (typeof id !== 'string' || !id) return unreadable(`row-${i + 1}`, `${this.table} row ${i + 1} has no ${this.idColumn}`);
+    if (typeof id !== 'string' || !id)
+      return unreadable(`row-${i + 1}`, `${this.table} row ${i + 1} has no ${this.idColumn}`);
     return parseRecord(id, row, this.fields);
   }
 

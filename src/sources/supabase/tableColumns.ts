@@ -26,11 +26,17 @@ export class TableColumns {
   /** Optional columns the table was found to lack: left out of the select. */
   private readonly skipped = new Set<string>();
 
-  constructor(fields: FieldMap, readonly idColumn: string, handMapped: Partial<FieldMap>) {
+  constructor(
+    fields: FieldMap,
+    readonly idColumn: string,
+    handMapped: Partial<FieldMap>,
+  ) {
     const top = (c: string | undefined) => c?.split('.')[0];
     this.wanted = [...new Set([idColumn, ...Object.values(fields).map(top)].filter((c): c is string => Boolean(c)))];
     this.required = new Set([idColumn, ...Object.values(handMapped).map(top)].filter((c): c is string => Boolean(c)));
-    this.liveness = [...new Set([top(fields.status), top(fields.lastHeartbeat)].filter((c): c is string => Boolean(c)))];
+    this.liveness = [
+      ...new Set([top(fields.status), top(fields.lastHeartbeat)].filter((c): c is string => Boolean(c))),
+    ];
   }
 
   /** The `select` for PostgREST: every wanted column not known to be missing. */

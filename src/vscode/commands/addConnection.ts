@@ -11,7 +11,11 @@ import * as settings from '../settings';
 export async function addConnection(secrets: Secrets): Promise<void> {
   const type = await vscode.window.showQuickPick(
     [
-      { label: 'Redis', description: 'orchestrator preset: worker:state:{id}, active_workers', value: 'redis' as const },
+      {
+        label: 'Redis',
+        description: 'orchestrator preset: worker:state:{id}, active_workers',
+        value: 'redis' as const,
+      },
       { label: 'Supabase', description: 'supabase-heartbeat preset: hp_worker_status', value: 'supabase' as const },
       { label: 'Heartbeat files', description: 'a folder of JSON heartbeat files', value: 'files' as const },
     ],
@@ -23,14 +27,22 @@ export async function addConnection(secrets: Secrets): Promise<void> {
     title: 'Add Connection (2/3): name',
     value: type.value === 'redis' ? 'redis' : type.value,
     validateInput: (v) =>
-      !v.trim() ? 'A name is needed' : taken.has(v.trim()) ? 'A connection with this name exists (its password or key: "Workers: Set Password or Key…")' : undefined,
+      !v.trim()
+        ? 'A name is needed'
+        : taken.has(v.trim())
+          ? 'A connection with this name exists (its password or key: "Workers: Set Password or Key…")'
+          : undefined,
   });
   if (!name) return;
   const conn: ConnectionConfig = { name: name.trim(), type: type.value };
   let secret: string | undefined;
 
   if (type.value === 'files') {
-    const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Folder of heartbeat files' });
+    const folder = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      title: 'Folder of heartbeat files',
+    });
     if (!folder?.[0]) return;
     Object.assign(conn, { path: folder[0].fsPath, preset: 'heartbeat-files' });
   } else {
@@ -49,8 +61,10 @@ export async function addConnection(secrets: Secrets): Promise<void> {
       const table = await vscode.window.showInputBox({
         title: `Add Connection (4/${steps}): heartbeat table`,
         value: SUPABASE_HEARTBEAT_TABLE,
-        prompt: 'One row per worker, with seed 003\'s columns (worker_name, status, last_heartbeat…). Other column names: map them in "columns" in settings.',
-        validateInput: (v) => (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(v.trim()) ? undefined : 'A table name: letters, digits and _'),
+        prompt:
+          'One row per worker, with seed 003\'s columns (worker_name, status, last_heartbeat…). Other column names: map them in "columns" in settings.',
+        validateInput: (v) =>
+          /^[A-Za-z_][A-Za-z0-9_$]*$/.test(v.trim()) ? undefined : 'A table name: letters, digits and _',
       });
       if (!table) return;
       // Only a table other than the preset's is written: settings stay as short as they can.
@@ -59,7 +73,9 @@ export async function addConnection(secrets: Secrets): Promise<void> {
     secret =
       password ??
       (await vscode.window.showInputBox({
-        title: isRedis ? 'Redis password (leave empty for none)' : 'Supabase key: the anon key to watch (a signed-in user\'s key to also restart and scale)',
+        title: isRedis
+          ? 'Redis password (leave empty for none)'
+          : "Supabase key: the anon key to watch (a signed-in user's key to also restart and scale)",
         password: true,
         prompt: 'Kept in the OS secret store, never in settings.',
       }));

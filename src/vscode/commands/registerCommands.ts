@@ -17,27 +17,61 @@ export function registerCommands(
   context: vscode.ExtensionContext,
   deps: { manager: ConnectionManager; secrets: Secrets; log: vscode.LogOutputChannel; dashboard: DashboardPanel },
 ): void {
-  const guard = <A extends unknown[]>(name: string, fn: (...args: A) => Promise<void> | void) => async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (err) {
-      // Never throw into the extension host: say what went wrong instead.
-      deps.log.error(`${name} failed: ${String(err)}`);
-      void vscode.window.showErrorMessage(`Worker Lens: ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  };
+  const guard =
+    <A extends unknown[]>(name: string, fn: (...args: A) => Promise<void> | void) =>
+    async (...args: A) => {
+      try {
+        await fn(...args);
+      } catch (err) {
+        // Never throw into the extension host: say what went wrong instead.
+        deps.log.error(`${name} failed: ${String(err)}`);
+        void vscode.window.showErrorMessage(
+          `Worker Lens: ${name} failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    };
   const control = { manager: deps.manager, secrets: deps.secrets, log: deps.log };
   context.subscriptions.push(
-    vscode.commands.registerCommand(Commands.restartWorker, guard('Restart Worker', (n?: TreeNode, ns?: TreeNode[]) => restartWorker(control, n, ns))),
-    vscode.commands.registerCommand(Commands.restartUnhealthy, guard('Restart Unhealthy Workers', () => restartUnhealthy(control))),
-    vscode.commands.registerCommand(Commands.scaleWorkers, guard('Scale Workers', () => scaleWorkers(control))),
-    vscode.commands.registerCommand(Commands.refresh, guard('Refresh', () => refresh(deps.manager))),
-    vscode.commands.registerCommand(Commands.addConnection, guard('Add Connection', () => addConnection(deps.secrets))),
-    vscode.commands.registerCommand(Commands.selectConnection, guard('Select Connection', () => selectConnection(deps.manager))),
-    vscode.commands.registerCommand(Commands.setSecret, guard('Set Password or Key', () => setSecret(deps.manager, deps.secrets))),
-    vscode.commands.registerCommand(Commands.openDashboard, guard('Open Dashboard', (n?: TreeNode) => deps.dashboard.open(workerOf(n)))),
-    vscode.commands.registerCommand(Commands.showLogs, guard('Show Logs', (n?: TreeNode) => deps.dashboard.showLogs(workerOf(n)))),
-    vscode.commands.registerCommand(Commands.exportMetrics, guard('Export Metrics', () => deps.dashboard.exportMetrics())),
+    vscode.commands.registerCommand(
+      Commands.restartWorker,
+      guard('Restart Worker', (n?: TreeNode, ns?: TreeNode[]) => restartWorker(control, n, ns)),
+    ),
+    vscode.commands.registerCommand(
+      Commands.restartUnhealthy,
+      guard('Restart Unhealthy Workers', () => restartUnhealthy(control)),
+    ),
+    vscode.commands.registerCommand(
+      Commands.scaleWorkers,
+      guard('Scale Workers', () => scaleWorkers(control)),
+    ),
+    vscode.commands.registerCommand(
+      Commands.refresh,
+      guard('Refresh', () => refresh(deps.manager)),
+    ),
+    vscode.commands.registerCommand(
+      Commands.addConnection,
+      guard('Add Connection', () => addConnection(deps.secrets)),
+    ),
+    vscode.commands.registerCommand(
+      Commands.selectConnection,
+      guard('Select Connection', () => selectConnection(deps.manager)),
+    ),
+    vscode.commands.registerCommand(
+      Commands.setSecret,
+      guard('Set Password or Key', () => setSecret(deps.manager, deps.secrets)),
+    ),
+    vscode.commands.registerCommand(
+      Commands.openDashboard,
+      guard('Open Dashboard', (n?: TreeNode) => deps.dashboard.open(workerOf(n))),
+    ),
+    vscode.commands.registerCommand(
+      Commands.showLogs,
+      guard('Show Logs', (n?: TreeNode) => deps.dashboard.showLogs(workerOf(n))),
+    ),
+    vscode.commands.registerCommand(
+      Commands.exportMetrics,
+      guard('Export Metrics', () => deps.dashboard.exportMetrics()),
+    ),
   );
 }
 

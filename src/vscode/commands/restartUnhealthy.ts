@@ -4,7 +4,11 @@ import type { TreeNode } from '../workerTree';
 import { carryOut, controlReady, controlUi, type ControlDeps } from '../controlFlow';
 
 /** Restart Unhealthy Workers: every dead and crashed worker, all listed in the confirmation. */
-export async function restartUnhealthy(deps: ControlDeps, _node?: TreeNode, _nodes?: readonly TreeNode[]): Promise<void> {
+export async function restartUnhealthy(
+  deps: ControlDeps,
+  _node?: TreeNode,
+  _nodes?: readonly TreeNode[],
+): Promise<void> {
   const ready = controlReady(deps);
   if (!ready) return;
   const targets = deps.manager.fleet.workers().filter((w) => RESTART_WHEN.has(w.health));

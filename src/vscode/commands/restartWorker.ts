@@ -20,7 +20,11 @@ export async function restartWorker(deps: ControlDeps, node?: TreeNode, nodes?: 
       return;
     }
     const picked = await controlUi().pickWorkers(
-      workers.map((w) => ({ id: w.snapshot.id, label: displayText(w.snapshot.name), description: `${HEALTH_WORD[w.health]}${w.snapshot.name !== w.snapshot.id ? ` · ${displayText(w.snapshot.id)}` : ''}` })),
+      workers.map((w) => ({
+        id: w.snapshot.id,
+        label: displayText(w.snapshot.name),
+        description: `${HEALTH_WORD[w.health]}${w.snapshot.name !== w.snapshot.id ? ` · ${displayText(w.snapshot.id)}` : ''}`,
+      })),
       `Restart which worker on "${ready.connection.name}"?`,
     );
     if (!picked?.length) return;

@@ -19,7 +19,10 @@ export async function selectConnection(manager: ConnectionManager): Promise<void
       detail: c.url ? redactUrl(c.url) : c.path,
       picked: c.name === manager.active?.name,
     })),
-    { title: 'Worker Lens: show which workers?', placeHolder: manager.active ? `Now showing ${manager.active.name}` : undefined },
+    {
+      title: 'Worker Lens: show which workers?',
+      placeHolder: manager.active ? `Now showing ${manager.active.name}` : undefined,
+    },
   );
   if (picked) await settings.setActiveConnection(picked.label);
 }

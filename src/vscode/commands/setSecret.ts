@@ -20,7 +20,9 @@ export async function setSecret(manager: ConnectionManager, secrets: Secrets): P
       ? { label: withSecrets[0].name, conn: withSecrets[0] }
       : await vscode.window.showQuickPick(
           // The active connection first: it is the one whose password was just refused.
-          [...withSecrets].sort((a, b) => Number(b.name === active) - Number(a.name === active)).map((c) => ({ label: c.name, description: c.type, conn: c })),
+          [...withSecrets]
+            .sort((a, b) => Number(b.name === active) - Number(a.name === active))
+            .map((c) => ({ label: c.name, description: c.type, conn: c })),
           { title: 'Set Password or Key: which connection?' },
         );
   if (!picked) return;
@@ -34,5 +36,7 @@ export async function setSecret(manager: ConnectionManager, secrets: Secrets): P
   // The secret store's change event reloads the active connection (extension.ts).
   if (secret) await secrets.set(conn.name, secret);
   else await secrets.delete(conn.name);
-  void vscode.window.showInformationMessage(`Worker Lens: ${secret ? 'saved' : 'removed'} the ${conn.type === 'redis' ? 'password' : 'key'} of "${conn.name}".`);
+  void vscode.window.showInformationMessage(
+    `Worker Lens: ${secret ? 'saved' : 'removed'} the ${conn.type === 'redis' ? 'password' : 'key'} of "${conn.name}".`,
+  );
 }

@@ -8,7 +8,10 @@ import type { LinkResolver } from './linkResolver';
  * `workerLens.exportMetrics`: the current chart window to a CSV or JSON file chosen in
  * a Save dialog (the extension picks the format from the file name). Returns the file, if written.
  */
-export async function exportMetrics(view: MetricsView, connection: string | undefined): Promise<vscode.Uri | undefined> {
+export async function exportMetrics(
+  view: MetricsView,
+  connection: string | undefined,
+): Promise<vscode.Uri | undefined> {
   const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-');
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const name = `worker-metrics-${view.window}-${stamp}.csv`;
@@ -22,9 +25,14 @@ export async function exportMetrics(view: MetricsView, connection: string | unde
   const json = uri.path.toLowerCase().endsWith('.json');
   const text = json ? metricsToJson(view, { connection }) : metricsToCsv(view);
   await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
-  void vscode.window.showInformationMessage(`Worker Lens: exported ${view.times.length} buckets to ${path.basename(uri.fsPath)}.`, 'Open').then((c) => {
-    if (c === 'Open') void vscode.window.showTextDocument(uri);
-  });
+  void vscode.window
+    .showInformationMessage(
+      `Worker Lens: exported ${view.times.length} buckets to ${path.basename(uri.fsPath)}.`,
+      'Open',
+    )
+    .then((c) => {
+      if (c === 'Open') void vscode.window.showTextDocument(uri);
+    });
   return uri;
 }
 
@@ -34,13 +42,22 @@ export async function exportMetrics(view: MetricsView, connection: string | unde
  * workspace search by file name picks the match sharing the longest path suffix.
  * Returns why nothing opened, or undefined when it did.
  */
-export async function openLink(resolver: LinkResolver, p: string, line: number, column?: number): Promise<string | undefined> {
+export async function openLink(
+  resolver: LinkResolver,
+  p: string,
+  line: number,
+  column?: number,
+): Promise<string | undefined> {
   let file = resolver.resolve(p);
   if (!file) file = await findBySuffix(p);
   if (!file) return `${p} is not a file in this workspace.`;
   const pos = new vscode.Position(Math.max(0, Math.floor(line) - 1), Math.max(0, Math.floor(column ?? 1) - 1));
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
-  await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), viewColumn: vscode.ViewColumn.One, preview: true });
+  await vscode.window.showTextDocument(doc, {
+    selection: new vscode.Range(pos, pos),
+    viewColumn: vscode.ViewColumn.One,
+    preview: true,
+  });
   return undefined;
 }
 
@@ -53,7 +70,12 @@ async function findBySuffix(p: string): Promise<string | undefined> {
   for (const uri of found) {
     const parts = uri.fsPath.split(/[\\/]+/);
     let score = 0;
-    while (score < segs.length && score < parts.length && parts[parts.length - 1 - score] === segs[segs.length - 1 - score]) score++;
+    while (
+      score < segs.length &&
+      score < parts.length &&
+      parts[parts.length - 1 - score] === segs[segs.length - 1 - score]
+    )
+      score++;
     if (!best || score > best.score) best = { file: uri.fsPath, score };
   }
   return best?.file;

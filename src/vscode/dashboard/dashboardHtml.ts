@@ -28,11 +28,13 @@ export function dashboardHtml(o: DashboardHtmlOptions): string {
     `font-src ${src}`,
     `script-src 'nonce-${attr(o.nonce)}'`,
   ].join('; ');
-  const windowButton = (key: string, label: string) => `<button type="button" data-window="${key}" aria-pressed="false">${label}</button>`;
+  const windowButton = (key: string, label: string) =>
+    `<button type="button" data-window="${key}" aria-pressed="false">${label}</button>`;
   const chart = (id: string, title: string, unit: string, hidden = false) =>
     `<figure class="chart" id="fig-${id}"${hidden ? ' hidden' : ''}><figcaption>${title} <small>${unit}</small></figcaption>` +
     `<div class="canvas-box"><canvas id="chart-${id}" role="img" aria-label="${title}"></canvas></div></figure>`;
-  const th = (key: string, label: string, cls = '') => `<th data-key="${key}" class="${cls}" tabindex="0" aria-sort="none">${label}</th>`;
+  const th = (key: string, label: string, cls = '') =>
+    `<th data-key="${key}" class="${cls}" tabindex="0" aria-sort="none">${label}</th>`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

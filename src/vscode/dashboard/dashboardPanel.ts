@@ -4,7 +4,15 @@ import type { ConnectionConfig } from '../../core/connectionConfig';
 import type { LiveSession } from '../../core/liveSession';
 import type { LogPipeline } from '../../core/logLines';
 import type { MetricsStore } from '../../core/metrics';
-import { WINDOWS, type ConnectionInfo, type MetricsView, type Section, type TransitionRow, type WebviewMessage, type WindowChoice } from '../../shared/protocol';
+import {
+  WINDOWS,
+  type ConnectionInfo,
+  type MetricsView,
+  type Section,
+  type TransitionRow,
+  type WebviewMessage,
+  type WindowChoice,
+} from '../../shared/protocol';
 import { logMaxLines } from '../settings';
 import { exportMetrics, openLink } from './dashboardActions';
 import { dashboardHtml, makeNonce } from './dashboardHtml';
@@ -62,13 +70,17 @@ export class DashboardPanel implements vscode.Disposable {
     });
     // Lines the source delivered into the session's pipeline: to the page at once when quiet.
     const offLogs = session.onLogs(() => this.logsPainter.request());
-    const offActivity = session.onActivityStatus(() => this.channel?.notify({ type: 'connection/didChange', connection: this.connectionInfo() }));
+    const offActivity = session.onActivityStatus(() =>
+      this.channel?.notify({ type: 'connection/didChange', connection: this.connectionInfo() }),
+    );
     // Another store: the session emptied its logs and charts; the page shows them emptied.
     const offReset = session.onReset(() => {
       this.channel?.notify({ type: 'logs/didReset', lines: [], config: { maxLines: this.logs.maxLines } });
       this.channel?.notify({ type: 'timeline/didChange', timeline: [] });
     });
-    const offTransitions = session.transitions.onTransitions(() => this.channel?.notify({ type: 'timeline/didChange', timeline: this.timeline() }));
+    const offTransitions = session.transitions.onTransitions(() =>
+      this.channel?.notify({ type: 'timeline/didChange', timeline: this.timeline() }),
+    );
     this.disposables.push(
       { dispose: offFleet },
       { dispose: offLogs },
@@ -81,7 +93,11 @@ export class DashboardPanel implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('workerLens.logs.maxLines')) return;
         this.logs.setMaxLines(logMaxLines());
-        this.channel?.notify({ type: 'logs/didReset', lines: this.logs.all(), config: { maxLines: this.logs.maxLines } });
+        this.channel?.notify({
+          type: 'logs/didReset',
+          lines: this.logs.all(),
+          config: { maxLines: this.logs.maxLines },
+        });
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => deps.resolver.reset()),
     );
@@ -99,10 +115,16 @@ export class DashboardPanel implements vscode.Disposable {
   open(worker?: string, section?: Section): void {
     if (this.panel) this.panel.reveal();
     else {
-      const panel = vscode.window.createWebviewPanel(DashboardPanel.viewType, 'Worker Lens', vscode.ViewColumn.Active, this.webviewOptions());
+      const panel = vscode.window.createWebviewPanel(
+        DashboardPanel.viewType,
+        'Worker Lens',
+        vscode.ViewColumn.Active,
+        this.webviewOptions(),
+      );
       this.adopt(panel);
     }
-    if (worker !== undefined || section) this.channel?.notify({ type: 'dashboard/focus', ...(worker !== undefined ? { worker } : {}), section });
+    if (worker !== undefined || section)
+      this.channel?.notify({ type: 'dashboard/focus', ...(worker !== undefined ? { worker } : {}), section });
   }
 
   /** `workerLens.showLogs`: the logs section, narrowed to the worker when one is given. */
@@ -183,7 +205,10 @@ export class DashboardPanel implements vscode.Disposable {
       }
     } catch (err) {
       this.deps.log.warn(`Dashboard: ${m.type} failed: ${String(err)}`);
-      this.channel?.notify({ type: 'dashboard/notice', text: `${m.type} failed: ${err instanceof Error ? err.message : String(err)}` });
+      this.channel?.notify({
+        type: 'dashboard/notice',
+        text: `${m.type} failed: ${err instanceof Error ? err.message : String(err)}`,
+      });
     }
   }
 
@@ -207,12 +232,14 @@ export class DashboardPanel implements vscode.Disposable {
 
   /** While the page is away, lines wait in the pipeline: the snapshot on its return carries them. */
   private pushLogs(): void {
-    if (this.channel?.isLive && this.logs.hasPending) this.channel.notify({ type: 'logs/didAppend', lines: this.logs.takePending() });
+    if (this.channel?.isLive && this.logs.hasPending)
+      this.channel.notify({ type: 'logs/didAppend', lines: this.logs.takePending() });
   }
 
   /** The same for rows: the snapshot carries the fleet as it is then. */
   private pushWorkers(): void {
-    if (this.channel?.isLive) this.channel.notify({ type: 'workers/didChange', ...workerRows(this.deps.session.fleet.workers(), Date.now()) });
+    if (this.channel?.isLive)
+      this.channel.notify({ type: 'workers/didChange', ...workerRows(this.deps.session.fleet.workers(), Date.now()) });
   }
 
   private pause(): void {
@@ -241,7 +268,12 @@ export class DashboardPanel implements vscode.Disposable {
 
   private connectionInfo(): ConnectionInfo {
     const c = this.deps.session.fleet.connection;
-    return { state: c.state, message: c.message, liveMode: c.liveMode, logSource: this.deps.session.activityStatus || undefined };
+    return {
+      state: c.state,
+      message: c.message,
+      liveMode: c.liveMode,
+      logSource: this.deps.session.activityStatus || undefined,
+    };
   }
 
   dispose(): void {

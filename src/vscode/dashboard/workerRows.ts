@@ -14,7 +14,12 @@ export function workerRows(views: readonly WorkerView[], now: number, max = MAX_
   if (list.length > max) {
     const rank = (v: WorkerView) => ALL_HEALTH.indexOf(v.health);
     list = [...views]
-      .sort((a, b) => rank(a) - rank(b) || (a.snapshot.task?.startedAt ?? now) - (b.snapshot.task?.startedAt ?? now) || a.snapshot.name.localeCompare(b.snapshot.name))
+      .sort(
+        (a, b) =>
+          rank(a) - rank(b) ||
+          (a.snapshot.task?.startedAt ?? now) - (b.snapshot.task?.startedAt ?? now) ||
+          a.snapshot.name.localeCompare(b.snapshot.name),
+      )
       .slice(0, max);
   }
   return { now, total: views.length, rows: list.map(toRow) };
@@ -23,7 +28,13 @@ export function workerRows(views: readonly WorkerView[], now: number, max = MAX_
 function toRow(v: WorkerView): WorkerRow {
   const s = v.snapshot;
   // The id stays as the store has it (it names the worker in requests); what is shown is escaped.
-  const row: WorkerRow = { id: s.id, name: displayText(s.name, 200), health: v.health, reason: displayText(v.reason, 400), stale: v.stale };
+  const row: WorkerRow = {
+    id: s.id,
+    name: displayText(s.name, 200),
+    health: v.health,
+    reason: displayText(v.reason, 400),
+    stale: v.stale,
+  };
   const t = s.task;
   if (t) {
     const task = t.title ?? t.id ?? t.type ?? 'task';

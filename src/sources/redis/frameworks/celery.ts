@@ -83,7 +83,8 @@ export function celeryLayout(): FrameworkLayout {
     id: 'celery',
     label: 'Celery',
     leftListingMeans: 'dead',
-    // Every worker binds its remote-control queue (pidbox); the events binding exists only where someone consumes events.
+    // Every worker binds its remote-control queue (pidbox); the events binding exists only where someone consumes
+    // events.
     lookedFor:
       'Celery (keys _kombu.binding.celery.pidbox, _kombu.binding.celeryev; events need workers started with -E)',
     detect: async (client) => (await client.exists('_kombu.binding.celery.pidbox', '_kombu.binding.celeryev')) > 0,

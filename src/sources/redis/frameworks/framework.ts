@@ -85,7 +85,9 @@ export function hostOfAddr(addr: string): string | undefined {
   return i > 0 ? addr.slice(0, i) : addr || undefined;
 }
 
-/** Scans for at least one key matching a pattern, giving up after `budget` SCAN steps (a huge keyspace is not walked). */
+/**
+ * Scans for at least one key matching a pattern, giving up after `budget` SCAN steps (a huge keyspace is not walked).
+ */
 export async function anyKey(client: Redis, pattern: string, budget = 20): Promise<boolean> {
   let cursor = '0';
   for (let i = 0; i < budget; i++) {

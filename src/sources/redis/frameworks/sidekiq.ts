@@ -100,7 +100,9 @@ function snapshotOf(
   };
 }
 
-/** The oldest running job, by its class (ActiveJob's wrapped class when there is one), with how many more run beside it. */
+/**
+ * The oldest running job, by its class (ActiveJob's wrapped class when there is one), with how many more run beside it.
+ */
 function taskOf(jobs: Record<string, string>, problems: string[]): TaskInfo | undefined {
   const tasks: TaskInfo[] = [];
   for (const [thread, raw] of Object.entries(jobs)) {
