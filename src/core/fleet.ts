@@ -59,6 +59,12 @@ export class Fleet {
     return () => this.listeners.delete(listener);
   }
 
+  /** The last successful read before the store went away (while it is away). */
+  private blindFrom?: number;
+  /** How long the last outage lasted, and when it ended (see endBlindness). */
+  private pauseMs = 0;
+  private resumedAt = -Infinity;
+
   get connection(): ConnectionState {
     return this.conn;
   }
@@ -97,6 +103,8 @@ export class Fleet {
     const flipped =
       state.state !== this.conn.state || state.message !== this.conn.message || state.liveMode !== this.conn.liveMode;
     const blindFlipped = (state.state === 'error') !== (this.conn.state === 'error');
+    if (blindFlipped && state.state === 'error') this.blindFrom = this.lastUpdate;
+    else if (blindFlipped) this.endBlindness(this.clock());
     this.conn = state;
     // Blind → seeing (or back): health is judged at another time from now on; the connection event tells every view to
     // redraw.
@@ -119,6 +127,8 @@ export class Fleet {
   }
 
   private applyUpdates(snapshots: WorkerSnapshot[], removed: string[]): void {
+    // A read that succeeds is the store back, whether or not the source said so first.
+    if (this.conn.state === 'error') this.endBlindness(this.clock());
     this.lastUpdate = this.clock();
     const now = this.judgeAt();
     const changed: string[] = [];
@@ -165,7 +175,25 @@ export class Fleet {
     this.emit({ changed: [id], added: [], removed: [], connection: false });
   }
 
+  /**
+   * The store is readable again after `pauseMs` of blindness. Workers that write to the
+   * store could not beat while it was down: until a worker's first heartbeat after the
+   * return, the outage does not count against its age (it is judged as if the clock had
+   * stopped while the store was away), so a store outage never shows as a fleet of deaths
+   * in the seconds after it ends. A worker that really stopped is dead once dead-after
+   * has passed, outage excluded.
+   */
+  private endBlindness(now: number): void {
+    if (this.blindFrom === undefined) return;
+    this.pauseMs = Math.max(0, now - this.blindFrom);
+    this.resumedAt = now;
+    this.blindFrom = undefined;
+  }
+
   private classifyEntry(e: Entry, now: number): void {
+    const hb = e.snapshot.lastHeartbeat;
+    // While blind, `now` is already the last successful read (judgeAt).
+    if (this.blindFrom === undefined && hb !== undefined && hb < this.resumedAt) now -= this.pauseMs;
     const c = classify(e.snapshot, this.thresholds, now, this.cadenceFor(e));
     e.health = c.health;
     e.reason = c.reason;

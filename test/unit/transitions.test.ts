@@ -127,13 +127,15 @@ test('nothing is judged while the store is unreachable, and the state found afte
   beating.add('b');
   tick(5);
   assert.deepEqual(watcher.timeline(), []);
-  assert.equal(fleet.get('a')?.health, 'dead');
-  // From here on, transitions are news again.
+  // The outage does not count against a's age (it could not have beaten into an unreachable store):
+  // nothing is known of it yet, so nothing is said.
+  assert.equal(fleet.get('a')?.health, 'healthy');
+  // From here on, transitions are news again: a stays silent past dead-after while the store answers.
   beating.delete('b');
   tick(40);
   assert.deepEqual(
     batches.map((x) => x.transitions.map((t) => `${t.name}:${t.to}`)),
-    [['b:dead']],
+    [['a:dead'], ['b:dead']],
   );
 });
 
