@@ -10,7 +10,7 @@ import { readAllBySort, type SortState } from '../src/sources/redis/sortRead';
 import { RedisSource } from '../src/sources/redis/redisSource';
 import type { PushMode } from '../src/sources/redis/pushPaths';
 import type { SourceSink } from '../src/sources/source';
-import { IGNORE_ACTIVITY } from '../src/core/sourceSink';
+import { fleetSink } from '../src/core/sourceSink';
 
 /** One measured figure, as bench/results.json stores it. */
 export interface BenchRow {
@@ -87,13 +87,7 @@ export async function observe(url: string, push: PushMode, pollMs: number) {
       if (task?.startsWith('B-') && !seenAt.has(task)) seenAt.set(task, now);
     }
   });
-  const sink: SourceSink = {
-    ...IGNORE_ACTIVITY,
-    replaceAll: (w) => fleet.replaceAll(w),
-    update: (w, r) => fleet.update(w, r),
-    setConnection: (s) => fleet.setConnection(s),
-    log: () => undefined,
-  };
+  const sink: SourceSink = fleetSink(fleet);
   const source = new RedisSource({ url, pollMs, reconcileMs: 15_000, push });
   source.start(sink);
   const deadline = Date.now() + 30_000;

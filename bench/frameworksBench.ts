@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Fleet } from '../src/core/fleet';
-import { IGNORE_ACTIVITY } from '../src/core/sourceSink';
+import { fleetSink } from '../src/core/sourceSink';
 import { FrameworkSource } from '../src/sources/redis/frameworks/frameworkSource';
 import { layoutsFor } from '../src/sources/redis/frameworks/layouts';
 import type { FrameworkId } from '../src/sources/redis/frameworks/framework';
@@ -50,13 +50,7 @@ async function killToDead(
   const fleet = new Fleet();
   const p = start(workers);
   const source = new FrameworkSource({ url: redis.url, frameworks: [id], pollMs: 1000 });
-  source.start({
-    ...IGNORE_ACTIVITY,
-    replaceAll: (w) => fleet.replaceAll(w),
-    update: (w, r) => fleet.update(w, r),
-    setConnection: (c) => fleet.setConnection(c),
-    log: () => undefined,
-  });
+  source.start(fleetSink(fleet));
   const mine = () => {
     fleet.reclassify();
     return fleet.workers().find((w) => w.snapshot.name === p.name || w.snapshot.name.startsWith(`${p.name}@`));

@@ -13,7 +13,7 @@ import { SUPABASE_HEARTBEAT_THRESHOLDS } from '../sources/supabase/supabasePrese
 import type { SourceSink, WorkerSource } from '../sources/source';
 import type { StatusArgs } from './args';
 import { exitCodeFor, headerLine, renderTable, summaryLine, toJson } from './render';
-import { IGNORE_ACTIVITY } from '../core/sourceSink';
+import { fleetSink } from '../core/sourceSink';
 import { TransitionWatcher, type Transition } from '../core/transitions';
 import { transitionLine } from './render';
 
@@ -47,13 +47,10 @@ export async function runStatus(args: StatusArgs, io: CliIo): Promise<number> {
   const preset = args.source?.kind === 'supabase' ? SUPABASE_HEARTBEAT_THRESHOLDS : {};
   const fleet = new Fleet(effectiveThresholds(preset, args.thresholds));
   const debug = Boolean(io.env.WORKER_LENS_DEBUG);
-  const sink: SourceSink = {
-    ...IGNORE_ACTIVITY,
-    replaceAll: (w) => fleet.replaceAll(w),
-    update: (w, removed) => fleet.update(w, removed),
-    setConnection: (c) => fleet.setConnection(c),
-    log: (level, message) => void (debug && io.err.write(`[${level}] ${message}\n`)),
-  };
+  const sink: SourceSink = fleetSink(
+    fleet,
+    (level, message) => void (debug && io.err.write(`[${level}] ${message}\n`)),
+  );
   const color = args.color ?? (Boolean(io.out.isTTY) && !io.env.NO_COLOR && io.env.TERM !== 'dumb');
   try {
     source.start(sink);

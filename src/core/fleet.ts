@@ -2,6 +2,7 @@ import { Cadence } from './cadence';
 import { classify } from './health';
 import {
   ALIVE,
+  ALL_HEALTH,
   DEFAULT_THRESHOLDS,
   type Health,
   type HealthThresholds,
@@ -232,19 +233,8 @@ export class Fleet {
   }
 
   counts(): { total: number; alive: number; byHealth: Record<Health, number> } {
-    const byHealth = {
-      working: 0,
-      healthy: 0,
-      slow: 0,
-      unresponsive: 0,
-      dead: 0,
-      missing: 0,
-      recovering: 0,
-      stopping: 0,
-      crashed: 0,
-      stopped: 0,
-      unknown: 0,
-    };
+    // Every health name, once: a state added to the protocol is counted here without an edit.
+    const byHealth = Object.fromEntries(ALL_HEALTH.map((h) => [h, 0])) as Record<Health, number>;
     let alive = 0;
     for (const e of this.entries.values()) {
       byHealth[e.health]++;

@@ -1,4 +1,4 @@
-import type { ConnectionState } from './fleet';
+import type { ConnectionState, Fleet } from './fleet';
 import type { LogEntry } from './logEntry';
 import type { WorkEvent } from './metrics';
 import type { WorkerSnapshot } from './model';
@@ -33,3 +33,17 @@ export const IGNORE_ACTIVITY: Pick<SourceSink, 'logs' | 'event' | 'queueDepth' |
   queueDepth: () => undefined,
   activityStatus: () => undefined,
 };
+
+/**
+ * A sink that feeds a Fleet and drops activity: what the CLI, the benchmarks and the worker-path tests
+ * build. `log` defaults to silence.
+ */
+export function fleetSink(fleet: Fleet, log: SourceSink['log'] = () => undefined): SourceSink {
+  return {
+    ...IGNORE_ACTIVITY,
+    replaceAll: (w) => fleet.replaceAll(w),
+    update: (w, removed) => fleet.update(w, removed),
+    setConnection: (s) => fleet.setConnection(s),
+    log,
+  };
+}

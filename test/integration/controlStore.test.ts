@@ -13,7 +13,7 @@ import { HOSTILE } from '../fixtures/control/hostileNames';
 import { waitFor } from '../harness/freePort';
 import { startRedis, type RedisServer } from '../harness/redisServer';
 import { poolWorkerArgv, RECORD_ARGV } from '../harness/supervisorProcess';
-import { IGNORE_ACTIVITY } from '../../src/core/sourceSink';
+import { fleetSink } from '../../src/core/sourceSink';
 
 /*
  * Store mode end to end against a real redis-server: the extension's requester XADDs
@@ -114,13 +114,7 @@ test('restart round trip: a wedged worker goes dead, the supervisor replaces its
   });
   const source = new RedisSource({ url: redis.url, pollMs: 100, push: 'off' });
   cleanups.push(() => source.dispose());
-  source.start({
-    ...IGNORE_ACTIVITY,
-    replaceAll: (w) => fleet.replaceAll(w),
-    update: (w, r) => fleet.update(w, r),
-    setConnection: (c) => fleet.setConnection(c),
-    log: () => undefined,
-  });
+  source.start(fleetSink(fleet));
   const health = (id: string) => (fleet.reclassify(), fleet.get(id)?.health);
   await waitFor(() => health('w-1') === 'dead' && health('w-2') === 'healthy', {
     timeoutMs: 20_000,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWorker } from '../../src/core/describe';
 import { Fleet } from '../../src/core/fleet';
-import { IGNORE_ACTIVITY } from '../../src/core/sourceSink';
+import { fleetSink } from '../../src/core/sourceSink';
 import { FilesSource } from '../../src/sources/files/filesSource';
 import { waitFor } from '../harness/freePort';
 
@@ -30,13 +30,7 @@ test('heartbeat folder gone for longer than dead-after (an unmounted share): nob
     await source.dispose();
     rmSync(root, { recursive: true, force: true });
   });
-  source.start({
-    ...IGNORE_ACTIVITY,
-    replaceAll: (w) => fleet.replaceAll(w),
-    update: (w, r) => fleet.update(w, r),
-    setConnection: (s) => fleet.setConnection(s),
-    log: () => undefined,
-  });
+  source.start(fleetSink(fleet));
   await waitFor(() => fleet.connection.state === 'connected' && fleet.get('w1')?.health === 'healthy', {
     message: 'w1 read',
   });

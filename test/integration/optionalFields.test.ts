@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Fleet } from '../../src/core/fleet';
-import { IGNORE_ACTIVITY } from '../../src/core/sourceSink';
+import { fleetSink } from '../../src/core/sourceSink';
 import { FilesSource } from '../../src/sources/files/filesSource';
 import { RedisSource } from '../../src/sources/redis/redisSource';
 import { waitFor } from '../harness/freePort';
@@ -106,13 +106,7 @@ test('heartbeat files holding only the worker and a timestamp (or null extras) a
       specialization: null,
     }),
   );
-  source.start({
-    ...IGNORE_ACTIVITY,
-    replaceAll: (w) => fleet.replaceAll(w),
-    update: (w, r) => fleet.update(w, r),
-    setConnection: (c) => fleet.setConnection(c),
-    log: () => undefined,
-  });
+  source.start(fleetSink(fleet));
   await waitFor(() => fleet.size === 3, { message: () => `3 workers (have ${fleet.size})` });
   const health = Object.fromEntries(
     fleet
