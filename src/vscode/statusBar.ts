@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
 import { displayText } from '../core/checked';
 import { HEALTH_WORD } from '../core/describe';
-import { Coalescer } from '../core/coalescer';
+import { Coalescer, FLOOD_WINDOW_MS } from '../core/coalescer';
 import type { Fleet } from '../core/fleet';
 import { FAILING, UNHEALTHY } from '../core/model';
 
 const MAX_LISTED = 15;
-/** Repaints at least this far apart: a change on a quiet fleet shows at once, a burst ≤ 5×/s. */
+/** Repaints at least this far apart: a change on a quiet fleet shows at once, a burst ≤ 5×/s (≤ 2×/s in a flood). */
 const WINDOW_MS = 200;
 
 /**
@@ -17,7 +17,7 @@ const WINDOW_MS = 200;
 export class FleetStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('workerLens.status', vscode.StatusBarAlignment.Left, 50);
   private readonly unsubscribe: () => void;
-  private readonly painter = new Coalescer(() => this.render(), WINDOW_MS);
+  private readonly painter = new Coalescer(() => this.render(), WINDOW_MS, undefined, FLOOD_WINDOW_MS);
 
   constructor(
     private readonly fleet: Fleet,

@@ -4,7 +4,7 @@ import { describeWorker, detailLines, freshness, HEALTH_TITLE, workerChildRows }
 import type { Fleet, FleetChange } from '../core/fleet';
 import type { LiveSession } from '../core/liveSession';
 import { formatAge } from '../core/format';
-import { Coalescer } from '../core/coalescer';
+import { Coalescer, FLOOD_WINDOW_MS } from '../core/coalescer';
 import { ALL_HEALTH, UNHEALTHY, type Health, type WorkerView } from '../core/model';
 import { healthIcon } from './healthStyle';
 import * as settings from './settings';
@@ -17,9 +17,10 @@ export type TreeNode =
 
 /**
  * Repaints are at least this far apart (ms): a change on a quiet view is painted at once,
- * a burst coalesces (≤ 4 repaints a second). Longer than the 200 ms for which VS Code's
- * extension host holds back a tree refresh that follows another (its debounce on
- * onDidChangeTreeData), so each repaint reaches the screen at once instead of waiting there.
+ * a burst coalesces (≤ 4 repaints a second; ≤ 2 while a flood lasts, FLOOD_WINDOW_MS).
+ * Longer than the 200 ms for which VS Code's extension host holds back a tree refresh that
+ * follows another (its debounce on onDidChangeTreeData), so each repaint reaches the screen
+ * at once instead of waiting there.
  */
 const TREE_WINDOW_MS = 250;
 /** Ages on rows ("seen 4s ago") are refreshed this long after the last repaint. */
@@ -50,7 +51,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
   private readonly shown = new Map<string, { health: Health; description: string }>();
   private pendingIds = new Set<string>();
   private pendingFull = false;
-  private readonly painter = new Coalescer(() => this.flush(), TREE_WINDOW_MS);
+  private readonly painter = new Coalescer(() => this.flush(), TREE_WINDOW_MS, undefined, FLOOD_WINDOW_MS);
   private visible = false;
   private ageTimer?: NodeJS.Timeout;
   private readonly fleet: Fleet;

@@ -171,4 +171,31 @@ describe('Coalescer with a window that depends on the work', () => {
     c.advance(2000);
     assert.deepEqual(at, [0, 200, 1200, 2200]);
   });
+
+  it('under a sustained flood paints at most once per burst window, and a lone change after it still paints at once', () => {
+    const c = fakeClock();
+    const painted: number[] = [];
+    const co = new Coalescer(() => painted.push(c.now - 1_000_000), 250, c.clock, 500);
+    // 1,000 changes a second for 3 s.
+    for (let i = 0; i < 3000; i++) {
+      co.request();
+      c.advance(1);
+    }
+    c.advance(1000);
+    // The first at once, the second at the end of the normal window, then one per 500 ms.
+    assert.deepEqual(painted.slice(0, 4), [0, 250, 750, 1250]);
+    assert.ok(painted.length <= 2 + Math.ceil(3000 / 500), `${painted.length} paints in 3 s: ${painted}`);
+    assert.ok(painted.at(-1)! >= 2999, 'the last change was painted');
+    const before = painted.length;
+    c.advance(2000);
+    co.request();
+    assert.equal(painted.length, before + 1, 'a change on the quiet view after the flood is painted at once');
+    // A single late change inside the window is not a burst: the window after it stays 250 ms.
+    c.advance(100);
+    co.request();
+    c.advance(250);
+    c.advance(260);
+    co.request();
+    assert.equal(painted.length, before + 3, 'painted at once 260 ms after a single trailing paint');
+  });
 });

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { Coalescer } from '../../core/coalescer';
+import { Coalescer, FLOOD_WINDOW_MS } from '../../core/coalescer';
 import type { ConnectionConfig } from '../../core/connectionConfig';
 import type { LiveSession } from '../../core/liveSession';
 import type { LogPipeline } from '../../core/logLines';
@@ -54,8 +54,10 @@ export class DashboardPanel implements vscode.Disposable {
   private readonly workersPainter = new Coalescer(
     () => this.pushWorkers(),
     () => (this.deps.session.fleet.size > LARGE_TABLE ? 1000 : WINDOW_MS),
+    undefined,
+    FLOOD_WINDOW_MS,
   );
-  private readonly logsPainter = new Coalescer(() => this.pushLogs(), WINDOW_MS);
+  private readonly logsPainter = new Coalescer(() => this.pushLogs(), WINDOW_MS, undefined, FLOOD_WINDOW_MS);
   private timers: NodeJS.Timeout[] = [];
   private readonly disposables: vscode.Disposable[] = [];
 
