@@ -52,6 +52,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
     showCollapseAll: true,
     canSelectMany: true,
   });
+  // The "Show more" rows of a large group (a tree item's own command: not in the palette).
+  context.subscriptions.push(vscode.commands.registerCommand('workerLens.showMore', (n: TreeNode) => tree.showMore(n)));
   const statusBar = new FleetStatusBar(manager.fleet, () => manager.active?.name, drift);
   manager.session.transitions.setMinimumMs(settings.alertMinimumMs());
   const alerts = new AlertNotifier({
@@ -99,7 +101,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Worker
       ];
       if (sourceSettings.some((s) => e.affectsConfiguration(s))) void manager.reload();
       else if (e.affectsConfiguration('workerLens.health')) manager.applyThresholds();
-      if (e.affectsConfiguration('workerLens.groupBy')) tree.refreshAll();
+      if (e.affectsConfiguration('workerLens.groupBy') || e.affectsConfiguration('workerLens.subgroupBy'))
+        tree.refreshAll();
       if (e.affectsConfiguration('workerLens.alerts.minimumSeconds'))
         manager.session.transitions.setMinimumMs(settings.alertMinimumMs());
       if (e.affectsConfiguration('workerLens')) updateRestartable();

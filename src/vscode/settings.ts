@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_LOG_LINES } from '../shared/protocol';
+import { SUBGROUP_BY, type SubgroupBy } from '../core/treeGroups';
 import * as vscode from 'vscode';
 import { expandPath } from '../sources/files/glob';
 import { effectiveThresholds, validateConnection, type ConnectionConfig } from '../core/connectionConfig';
@@ -67,6 +68,12 @@ export function workspaceBase(): string | undefined {
 
 export function groupBy(): 'health' | 'none' {
   return cfg().get<string>('groupBy') === 'none' ? 'none' : 'health';
+}
+
+/** How a group of more than 200 workers is split into a second level (see core/treeGroups.ts). */
+export function subgroupBy(): SubgroupBy {
+  const v = cfg().get<string>('subgroupBy');
+  return SUBGROUP_BY.find((s) => s === v) ?? 'auto';
 }
 
 export function thresholds(conn?: ConnectionConfig): HealthThresholds {

@@ -5,15 +5,13 @@ import type { Fleet, FleetChange } from '../core/fleet';
 import type { LiveSession } from '../core/liveSession';
 import { formatAge } from '../core/format';
 import { Coalescer, FLOOD_WINDOW_MS } from '../core/coalescer';
-import { ALL_HEALTH, UNHEALTHY, type Health, type WorkerView } from '../core/model';
+import { PAGE } from '../core/treeGroups';
+import { UNHEALTHY, type Health, type WorkerView } from '../core/model';
+import { nodeId, TreeLayout, type TreeNode } from '../core/treeLayout';
 import { healthIcon } from './healthStyle';
 import * as settings from './settings';
 
-export type TreeNode =
-  | { kind: 'group'; health: Health }
-  | { kind: 'worker'; id: string }
-  | { kind: 'detail'; workerId: string; key: string }
-  | { kind: 'message' };
+export type { TreeNode } from '../core/treeLayout';
 
 /**
  * Repaints are at least this far apart (ms): a change on a quiet view is painted at once,
@@ -44,9 +42,7 @@ const LARGE_GROUP = 50;
 export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
-  private readonly workerNodes = new Map<string, TreeNode & { kind: 'worker' }>();
-  private readonly groupNodes = new Map<Health, TreeNode & { kind: 'group' }>();
-  private readonly messageNode: TreeNode = { kind: 'message' };
+  private readonly layout: TreeLayout;
   /** What each row last showed, to fire only rows whose text changed. */
   private readonly shown = new Map<string, { health: Health; description: string }>();
   private pendingIds = new Set<string>();
@@ -68,6 +64,11 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     private readonly extras?: RowExtras,
   ) {
     this.fleet = session.fleet;
+    this.layout = new TreeLayout(this.fleet, {
+      groupBy: settings.groupBy,
+      subgroupBy: settings.subgroupBy,
+      errorRow: () => this.fleet.connection.state === 'error' && this.fleet.size > 0,
+    });
     this.unsubscribe = this.fleet.onChange((c) => this.onFleetChange(c));
     this.offExtras = extras?.onDidChange(() => this.refreshAll());
   }
@@ -84,7 +85,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
   async reveal(id: string): Promise<void> {
     const w = this.fleet.get(id);
     if (!w || !this.view) return;
-    await this.view.reveal(this.workerNode(w, Date.now()), { select: true, focus: true, expand: false });
+    await this.view.reveal(this.layout.workerNode(id), { select: true, focus: true, expand: false });
   }
 
   /** The view's title now ("Workers · live"), for tests. */
@@ -112,7 +113,14 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
 
   /** Structure changed (grouping setting): repaint everything. */
   refreshAll(): void {
+    this.layout.invalidate();
     this.schedule(true);
+  }
+
+  /** A "Show more" row was clicked: list the next page under its group. */
+  showMore(node: TreeNode): void {
+    if (node.kind !== 'more') return;
+    this.emitter.fire(this.layout.showMore(node));
   }
 
   private setTicking(on: boolean): void {
@@ -151,8 +159,9 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
 
   private onFleetChange(c: FleetChange): void {
     // Gone workers leave no node behind: fleets whose ids churn (pid-named workers) stay bounded.
+    this.layout.invalidate();
     for (const id of c.removed) {
-      this.workerNodes.delete(id);
+      this.layout.forget(id);
       this.shown.delete(id);
     }
     if (c.added.length || c.removed.length || c.connection) {
@@ -190,7 +199,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
       this.emitter.fire(undefined);
     } else {
       for (const id of ids) {
-        const node = this.workerNodes.get(id);
+        const node = this.layout.shownWorker(id);
         if (node) this.emitter.fire(node);
       }
     }
@@ -226,33 +235,15 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
   }
 
   getChildren(node?: TreeNode): TreeNode[] {
-    const now = Date.now();
-    if (!node) {
-      const top: TreeNode[] = this.fleet.connection.state === 'error' && this.fleet.size > 0 ? [this.messageNode] : [];
-      if (settings.groupBy() === 'none') return [...top, ...this.fleet.workers().map((w) => this.workerNode(w, now))];
-      const counts = this.fleet.counts().byHealth;
-      return [...top, ...ALL_HEALTH.filter((h) => counts[h] > 0).map((h) => this.groupNode(h))];
-    }
-    if (node.kind === 'group') {
-      return this.fleet
-        .workers()
-        .filter((w) => w.health === node.health)
-        .map((w) => this.workerNode(w, now));
-    }
-    if (node.kind === 'worker') {
+    if (node?.kind === 'worker') {
       const w = this.fleet.get(node.id);
-      return w ? this.childRows(w, now).map(([key]) => ({ kind: 'detail', workerId: node.id, key })) : [];
+      return w ? this.childRows(w, Date.now()).map(([key]) => ({ kind: 'detail', workerId: node.id, key })) : [];
     }
-    return [];
+    return this.layout.children(node);
   }
 
   getParent(node: TreeNode): TreeNode | undefined {
-    if (node.kind === 'detail') return this.workerNodes.get(node.workerId);
-    if (node.kind === 'worker' && settings.groupBy() === 'health') {
-      const w = this.fleet.get(node.id);
-      return w && this.groupNode(w.health);
-    }
-    return undefined;
+    return this.layout.parent(node);
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
@@ -260,7 +251,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     switch (node.kind) {
       case 'message': {
         const item = new vscode.TreeItem('Cannot reach the store — Retry', vscode.TreeItemCollapsibleState.None);
-        item.id = 'message:retry';
+        item.id = nodeId(node);
         item.description = this.fleet.connection.message;
         item.tooltip = `${this.fleet.connection.message ?? ''}\nThe workers below are the last known state (stale). Click to retry now.`;
         item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('workerLens.warning'));
@@ -276,10 +267,28 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
             ? vscode.TreeItemCollapsibleState.Expanded
             : vscode.TreeItemCollapsibleState.Collapsed;
         const item = new vscode.TreeItem(`${HEALTH_TITLE[node.health]} (${n})`, state);
-        item.id = `group:${node.health}`;
+        item.id = nodeId(node);
         item.accessibilityInformation = { label: `${HEALTH_TITLE[node.health]} (${n})` };
         item.iconPath = healthIcon(node.health);
         item.contextValue = `group;${node.health};`;
+        return item;
+      }
+      case 'subgroup': {
+        const info = this.layout.subgroupInfo(node);
+        const text = info ? `${displayText(info.label, 200)} (${info.count})` : node.key;
+        const item = new vscode.TreeItem(text, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = nodeId(node);
+        if (node.group !== 'all') item.iconPath = healthIcon(node.group);
+        item.contextValue = 'subgroup';
+        return item;
+      }
+      case 'more': {
+        const left = this.layout.remaining(node);
+        const item = new vscode.TreeItem(`Show ${Math.min(PAGE, left)} more…`, vscode.TreeItemCollapsibleState.None);
+        item.id = nodeId(node);
+        item.description = `${left} not listed`;
+        item.command = { command: 'workerLens.showMore', title: 'Show more', arguments: [node] };
+        item.contextValue = 'more';
         return item;
       }
       case 'worker':
@@ -288,7 +297,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
         const w = this.fleet.get(node.workerId);
         const row = w && this.childRows(w, now).find(([key]) => key === node.key);
         const item = new vscode.TreeItem(row ? row[1] : node.key, vscode.TreeItemCollapsibleState.None);
-        item.id = `detail:${node.workerId}:${node.key}`;
+        item.id = nodeId(node);
         item.description = row?.[2];
         item.contextValue = 'detail';
         return item;
@@ -327,24 +336,6 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     for (const [k, v] of detailLines(w, Date.now())) md.appendMarkdown(`${k}: `).appendText(v).appendMarkdown('  \n');
     item.tooltip = md;
     return item;
-  }
-
-  private workerNode(w: WorkerView, _now: number): TreeNode {
-    let node = this.workerNodes.get(w.snapshot.id);
-    if (!node) {
-      node = { kind: 'worker', id: w.snapshot.id };
-      this.workerNodes.set(w.snapshot.id, node);
-    }
-    return node;
-  }
-
-  private groupNode(h: Health): TreeNode {
-    let node = this.groupNodes.get(h);
-    if (!node) {
-      node = { kind: 'group', health: h };
-      this.groupNodes.set(h, node);
-    }
-    return node;
   }
 
   private childRows(w: WorkerView, now: number): [string, string, string][] {
