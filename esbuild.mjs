@@ -22,6 +22,8 @@ const builds = [
   },
   // The in-VS-Code test suite is never shipped (.vscodeignore leaves dist/test out).
   !production && { ...node, entryPoints: ['test/vscode/index.ts'], outfile: 'dist/test/vscode/index.js' },
+  // The extension-host side of `npm run bench:vscode-scale`; never shipped either.
+  !production && { ...node, entryPoints: ['bench/inHost/scaleProbe.ts'], outfile: 'dist/test/bench/scaleProbe.js' },
 ].filter((b) => b && existsSync(b.entryPoints[0]));
 
 if (watch) {

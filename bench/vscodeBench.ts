@@ -71,7 +71,7 @@ async function writeFleet(r: Redis): Promise<void> {
   await p.exec();
 }
 
-function packageVsix(): string {
+export function packageVsix(): string {
   const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: REPO, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`npm run package failed:\n${r.stdout}\n${r.stderr}`);
   // The production bundle replaced the dev build the tests load: build it again.

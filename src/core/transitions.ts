@@ -55,6 +55,11 @@ export class TransitionWatcher {
   /** A different health seen, not yet lasted long enough. */
   private readonly candidates = new Map<string, { health: Health; since: number }>();
   private rebaseline = true;
+  /**
+   * Workers whose health may have moved since the last evaluation (the fleet said so): only
+   * these and the candidates are looked at, so a tick costs the changes, not the fleet size.
+   */
+  private readonly dirty = new Set<string>();
   private pending: Transition[] = [];
   private pendingSince = 0;
   private readonly history: Transition[] = [];
@@ -74,6 +79,10 @@ export class TransitionWatcher {
     this.keep = opts.keep ?? 200;
     this.unsubscribe = fleet.onChange((c) => {
       if (c.connection && fleet.connection.state !== 'connected') this.forget();
+      if (this.rebaseline) return;
+      for (const id of c.changed) this.dirty.add(id);
+      for (const id of c.added) this.dirty.add(id);
+      for (const id of c.removed) this.dirty.add(id);
     });
   }
 
@@ -127,40 +136,40 @@ export class TransitionWatcher {
     }
     if (this.rebaseline) {
       this.baseline = new Map();
+      this.dirty.clear();
       this.fleet.forEachHealth((id, _name, health) => this.baseline.set(id, health));
       this.rebaseline = false;
       return;
     }
     const confirmed: Transition[] = [];
-    let seen = 0;
-    this.fleet.forEachHealth((id, name, health) => {
-      seen++;
+    const look = [...this.dirty, ...this.candidates.keys()];
+    this.dirty.clear();
+    for (const id of new Set(look)) {
+      const w = this.fleet.get(id);
       const was = this.baseline.get(id);
+      if (!w) {
+        // Gone from the fleet: forgotten.
+        this.baseline.delete(id);
+        this.candidates.delete(id);
+        continue;
+      }
+      const health = w.health;
       // A worker that appears starts where it is found: its arrival is not a transition.
       if (was === undefined) {
         this.baseline.set(id, health);
-        return;
+        continue;
       }
       if (health === was) {
-        if (this.candidates.size) this.candidates.delete(id);
-        return;
+        this.candidates.delete(id);
+        continue;
       }
       let c = this.candidates.get(id);
       if (!c || c.health !== health) this.candidates.set(id, (c = { health, since: now }));
-      if (now - c.since < this.minimumMs) return;
+      if (now - c.since < this.minimumMs) continue;
       this.baseline.set(id, health);
       this.candidates.delete(id);
       const kind = kindOf(was, health);
-      if (kind) confirmed.push({ id, name, from: was, to: health, kind, at: c.since });
-    });
-    // Workers gone from the fleet: forgotten (only looked for when some went).
-    if (seen < this.baseline.size) {
-      for (const id of this.baseline.keys()) {
-        if (!this.fleet.get(id)) {
-          this.baseline.delete(id);
-          this.candidates.delete(id);
-        }
-      }
+      if (kind) confirmed.push({ id, name: w.snapshot.name, from: was, to: health, kind, at: c.since });
     }
     if (confirmed.length) {
       this.history.push(...confirmed);

@@ -1,4 +1,4 @@
-import type { WorkerView } from './model';
+import type { WorkerSnapshot } from './model';
 
 /**
  * The Workers view's second level. A health group of 50,000 rows is not something anyone
@@ -29,16 +29,16 @@ export interface Subgroup {
 export interface Split {
   by: Exclude<SubgroupBy, 'auto' | 'none'>;
   subgroups: Subgroup[];
-  /** Which subgroup each worker is in (for reveal: a row's parent). */
-  keyOf: Map<string, string>;
+  /** Which subgroup a worker is in (for reveal: a row's parent); worked out when first asked. */
+  keyOf(id: string): string | undefined;
 }
 
 const FRAMEWORKS: Record<string, string> = { rq: 'RQ', sidekiq: 'Sidekiq', celery: 'Celery', bullmq: 'BullMQ' };
 
 /** The framework a worker belongs to, from its id's prefix (`rq:…`); the orchestrator layout has none. */
-export function frameworkOf(w: WorkerView): string {
-  const p = w.snapshot.id.slice(0, w.snapshot.id.indexOf(':'));
-  return FRAMEWORKS[p] ?? 'Other';
+export function frameworkOf(w: WorkerSnapshot): string {
+  const colon = w.id.indexOf(':');
+  return (colon > 0 && FRAMEWORKS[w.id.slice(0, colon)]) || 'Other';
 }
 
 /**
@@ -54,53 +54,75 @@ export function namePrefix(name: string): string {
   return digit > 0 ? head : name;
 }
 
-const KEYS: Record<'framework' | 'host' | 'queue' | 'prefix', (w: WorkerView) => [key: string, label: string]> = {
-  framework: (w) => {
-    const f = frameworkOf(w);
-    return [f, f];
-  },
-  host: (w) => {
-    const h = w.snapshot.host;
-    return h ? [`h:${h}`, h] : ['none', '(no host)'];
-  },
-  queue: (w) => {
-    const q = w.snapshot.specialization;
-    return q ? [`q:${q}`, q] : ['none', '(no queue)'];
-  },
-  prefix: (w) => {
-    const p = namePrefix(w.snapshot.name);
-    return [`p:${p}`, `${p}…`];
-  },
+type KeyName = 'framework' | 'host' | 'queue' | 'prefix';
+
+/** The subgroup a worker falls in under each key (a plain string, so counting them allocates nothing). */
+const KEY: Record<KeyName, (w: WorkerSnapshot) => string> = {
+  framework: frameworkOf,
+  host: (w) => w.host ?? '',
+  queue: (w) => w.specialization ?? '',
+  prefix: (w) => namePrefix(w.name),
 };
 
-function byKey(workers: readonly WorkerView[], by: keyof typeof KEYS): Split {
+/** What a subgroup's row says for its key. */
+const LABEL: Record<KeyName, (key: string) => string> = {
+  framework: (k) => k,
+  host: (k) => k || '(no host)',
+  queue: (k) => k || '(no queue)',
+  prefix: (k) => `${k}…`,
+};
+
+function byKey(workers: readonly WorkerSnapshot[], by: KeyName): Split {
   const groups = new Map<string, Subgroup>();
-  const keyOf = new Map<string, string>();
+  const keyOf = KEY[by];
   for (const w of workers) {
-    const [key, label] = KEYS[by](w);
+    const key = keyOf(w);
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { key, label, ids: [] }));
-    g.ids.push(w.snapshot.id);
-    keyOf.set(w.snapshot.id, key);
+    if (!g) groups.set(key, (g = { key, label: LABEL[by](key), ids: [] }));
+    g.ids.push(w.id);
   }
   const subgroups = [...groups.values()].sort((a, b) => a.label.localeCompare(b.label));
-  return { by, subgroups, keyOf };
+  return { by, subgroups, keyOf: lazyKeyOf(subgroups) };
+}
+
+/** How many subgroups `by` would make, counting no further than `limit` + 1. */
+function distinct(workers: readonly WorkerSnapshot[], by: KeyName, limit: number): number {
+  const keys = new Set<string>();
+  const keyOf = KEY[by];
+  for (const w of workers) {
+    keys.add(keyOf(w));
+    if (keys.size > limit) break;
+  }
+  return keys.size;
 }
 
 /** Consecutive runs of names, at most MAX_SUBGROUPS of them: "gpu-00000 … gpu-00999". */
-function byRange(workers: readonly WorkerView[]): Split {
+function byRange(workers: readonly WorkerSnapshot[]): Split {
   const size = Math.max(PAGE, Math.ceil(workers.length / MAX_SUBGROUPS));
   const subgroups: Subgroup[] = [];
-  const keyOf = new Map<string, string>();
   for (let i = 0; i < workers.length; i += size) {
     const run = workers.slice(i, i + size);
-    const key = `r:${i / size}`;
-    const first = run[0]!.snapshot.name;
-    const last = run[run.length - 1]!.snapshot.name;
-    subgroups.push({ key, label: first === last ? first : `${first} … ${last}`, ids: run.map((w) => w.snapshot.id) });
-    for (const w of run) keyOf.set(w.snapshot.id, key);
+    const first = run[0]!.name;
+    const last = run[run.length - 1]!.name;
+    subgroups.push({
+      key: `r:${i / size}`,
+      label: first === last ? first : `${first} … ${last}`,
+      ids: run.map((w) => w.id),
+    });
   }
-  return { by: 'range', subgroups, keyOf };
+  return { by: 'range', subgroups, keyOf: lazyKeyOf(subgroups) };
+}
+
+/** Worker → subgroup, built on the first question (a reveal), not for every read of a large group. */
+function lazyKeyOf(subgroups: readonly Subgroup[]): (id: string) => string | undefined {
+  let map: Map<string, string> | undefined;
+  return (id) => {
+    if (!map) {
+      map = new Map();
+      for (const g of subgroups) for (const w of g.ids) map.set(w, g.key);
+    }
+    return map.get(id);
+  };
 }
 
 /**
@@ -108,13 +130,13 @@ function byRange(workers: readonly WorkerView[]): Split {
  * small enough, or the user chose no second level. `auto` takes the first of framework,
  * host, queue and name prefix that gives 2 to MAX_SUBGROUPS subgroups, else name ranges.
  */
-export function splitGroup(workers: readonly WorkerView[], by: SubgroupBy): Split | undefined {
+export function splitGroup(workers: readonly WorkerSnapshot[], by: SubgroupBy): Split | undefined {
   if (by === 'none' || workers.length <= SPLIT_OVER) return undefined;
   if (by === 'range') return byRange(workers);
   if (by !== 'auto') return byKey(workers, by);
   for (const k of ['framework', 'host', 'queue', 'prefix'] as const) {
-    const s = byKey(workers, k);
-    if (s.subgroups.length >= 2 && s.subgroups.length <= MAX_SUBGROUPS) return s;
+    const n = distinct(workers, k, MAX_SUBGROUPS);
+    if (n >= 2 && n <= MAX_SUBGROUPS) return byKey(workers, k);
   }
   return byRange(workers);
 }

@@ -1,5 +1,5 @@
 import type { Fleet } from './fleet';
-import { ALL_HEALTH, type Health, type WorkerView } from './model';
+import { ALL_HEALTH, type Health, type WorkerSnapshot } from './model';
 import { PAGE, splitGroup, type Split, type SubgroupBy } from './treeGroups';
 
 /** A group of workers: a health group, or (groupBy none) the whole fleet. */
@@ -28,8 +28,9 @@ export interface LayoutOptions {
  */
 export class TreeLayout {
   private generation = 0;
-  private all?: { generation: number; workers: WorkerView[] };
-  private readonly cache = new Map<GroupKey, { generation: number; workers: WorkerView[]; split?: Split }>();
+  /** Each group's workers in name order, made in one pass over the fleet per generation. */
+  private buckets?: { generation: number; byGroup: Map<GroupKey, WorkerSnapshot[]> };
+  private readonly cache = new Map<GroupKey, { generation: number; workers: WorkerSnapshot[]; split?: Split }>();
   /** Rows listed under a group or subgroup (by node id) after its "Show more" was clicked. */
   private readonly limits = new Map<string, number>();
   private readonly workerNodes = new Map<string, TreeNode & { kind: 'worker' }>();
@@ -81,7 +82,7 @@ export class TreeLayout {
     const w = this.fleet.get(node.id);
     if (!w) return undefined;
     const g: GroupKey = this.opts.groupBy() === 'none' ? 'all' : w.health;
-    const key = this.group(g).split?.keyOf.get(node.id);
+    const key = this.group(g).split?.keyOf(node.id);
     if (key !== undefined) return this.subgroupNode(g, key);
     return g === 'all' ? undefined : this.groupNode(g);
   }
@@ -132,10 +133,10 @@ export class TreeLayout {
     const { workers, split } = this.group(g);
     if (split) return split.subgroups.map((s) => this.subgroupNode(g, s.key));
     const parent = g === 'all' ? undefined : this.groupNode(g);
-    if (!parent) return workers.map((w) => this.workerNode(w.snapshot.id));
+    if (!parent) return workers.map((w) => this.workerNode(w.id));
     return this.page(
       parent,
-      workers.map((w) => w.snapshot.id),
+      workers.map((w) => w.id),
     );
   }
 
@@ -153,16 +154,28 @@ export class TreeLayout {
     return node;
   }
 
-  private group(g: GroupKey): { workers: WorkerView[]; split?: Split } {
+  private group(g: GroupKey): { workers: WorkerSnapshot[]; split?: Split } {
     const hit = this.cache.get(g);
     if (hit && hit.generation === this.generation) return hit;
-    if (this.all?.generation !== this.generation)
-      this.all = { generation: this.generation, workers: this.fleet.workers() };
-    const all = this.all.workers;
-    const workers = g === 'all' ? all : all.filter((w) => w.health === g);
+    const workers = this.bucketed().get(g) ?? [];
     const entry = { generation: this.generation, workers, split: splitGroup(workers, this.opts.subgroupBy()) };
     this.cache.set(g, entry);
     return entry;
+  }
+
+  private bucketed(): Map<GroupKey, WorkerSnapshot[]> {
+    if (this.buckets?.generation === this.generation) return this.buckets.byGroup;
+    const byGroup = new Map<GroupKey, WorkerSnapshot[]>();
+    const all: WorkerSnapshot[] = [];
+    byGroup.set('all', all);
+    this.fleet.forEachByName((snapshot, health) => {
+      all.push(snapshot);
+      let list = byGroup.get(health);
+      if (!list) byGroup.set(health, (list = []));
+      list.push(snapshot);
+    });
+    this.buckets = { generation: this.generation, byGroup };
+    return byGroup;
   }
 }
 

@@ -58,7 +58,7 @@ describe('the Workers view at scale: a second level and "Show more"', () => {
     assert.equal(l.children(first).length, 2 * PAGE + 1);
     // A worker's parent is its subgroup (reveal from an alert works at any size).
     const w = l.workerNode('gpu-000041');
-    assert.deepEqual(l.parent(w), { kind: 'subgroup', group: 'healthy', key: 'h:node-1' });
+    assert.deepEqual(l.parent(w), { kind: 'subgroup', group: 'healthy', key: 'node-1' });
   });
 
   it('one host, one name prefix: name ranges of at most 100 subgroups', () => {
