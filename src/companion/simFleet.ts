@@ -5,6 +5,15 @@
  * back through "recovering", some stop heartbeating.
  */
 
+/**
+ * How long the flaky worker stays crashed before its supervisor restarts it: longer than
+ * `workerLens.alerts.minimumSeconds` (10 s) plus a read or two, so the demo's crash raises
+ * an alert (a 4-second blip would rightly not).
+ */
+export const CRASHED_MS = 18_000;
+/** Tasks the flaky worker finishes between crashes: one crash a cycle (~40 s), not a crash per task. */
+const TASKS_BETWEEN_CRASHES = 1;
+
 export type SimStatus = 'idle' | 'working' | 'crashed' | 'recovering';
 export type SimRole = 'normal' | 'slow' | 'flaky' | 'dying';
 
@@ -32,6 +41,8 @@ export interface SimWorker {
   version: string;
   /** False for the "dying" worker, which stopped heartbeating before the story began. */
   beating: boolean;
+  /** The flaky worker: tasks it will finish before it crashes again. */
+  tasksBeforeCrash?: number;
   nextChange: number;
 }
 
@@ -86,6 +97,8 @@ export interface SimOptions {
   /** The release the fleet runs (default v2.4.1); the fourth worker runs `oldVersion` (default v2.3.0). */
   version?: string;
   oldVersion?: string;
+  /** How long the flaky worker stays crashed (ms; default CRASHED_MS). */
+  crashedMs?: number;
 }
 
 /** Role of worker i: in every 8 workers one is slow, one flaky and one dying (fewer in large fleets). */
@@ -100,10 +113,12 @@ export class SimFleet {
   private readonly rand: () => number;
   private taskSeq = 0;
   private readonly taskMs: number;
+  private readonly crashedMs: number;
 
   constructor(opts: SimOptions) {
     this.rand = prng(opts.seed ?? 1);
     this.taskMs = opts.taskMs ?? 8000;
+    this.crashedMs = opts.crashedMs ?? CRASHED_MS;
     const now = opts.now ?? Date.now();
     const width = String(opts.workers).length;
     for (let i = 0; i < opts.workers; i++) {
@@ -127,6 +142,7 @@ export class SimFleet {
       }
       // The flaky one is on a short task and will crash when it ends.
       if (w.role === 'flaky') {
+        w.tasksBeforeCrash = 0;
         w.status = 'working';
         w.task = this.newTask(now, now + 2500);
         w.nextChange = w.task.ends_at;
@@ -185,13 +201,18 @@ export class SimFleet {
         const task = w.task!;
         const durationMs = now - task.started_at;
         w.task = undefined;
-        if (w.role === 'flaky') {
+        if (w.tasksBeforeCrash === 0) {
+          // The flaky worker: this task takes the process down.
+          w.tasksBeforeCrash = TASKS_BETWEEN_CRASHES;
           w.errors++;
           w.status = 'crashed';
-          w.nextChange = now + 4000;
+          w.nextChange = now + this.crashedMs;
           events.push({ kind: 'task_failed', worker: w, task, durationMs, error: 'Worker process crashed: SIGSEGV' });
           events.push({ kind: 'status', worker: w, status: 'crashed' });
-        } else if (r() < 0.1) {
+          break;
+        }
+        if (w.tasksBeforeCrash) w.tasksBeforeCrash--;
+        if (r() < 0.1) {
           w.errors++;
           w.status = 'idle';
           w.nextChange = now + 500 + r() * 2000;

@@ -38,6 +38,16 @@ function kindOf(from: Health, to: Health): TransitionKind | undefined {
   return undefined;
 }
 
+/**
+ * Healthy and working are one standing here: a worker between short jobs flips between them
+ * every few seconds, and counting each flip as a new state would mean its recovery (which must
+ * last the minimum) is never confirmed, so its next crash would not be news either.
+ */
+function sameStanding(a: Health, b: Health): boolean {
+  return a === b || (BUSY_OR_IDLE.has(a) && BUSY_OR_IDLE.has(b));
+}
+const BUSY_OR_IDLE: ReadonlySet<Health> = new Set<Health>(['healthy', 'working']);
+
 type Listener<T> = (value: T) => void;
 
 /**
@@ -159,12 +169,12 @@ export class TransitionWatcher {
         this.baseline.set(id, health);
         continue;
       }
-      if (health === was) {
+      if (sameStanding(health, was)) {
         this.candidates.delete(id);
         continue;
       }
       let c = this.candidates.get(id);
-      if (!c || c.health !== health) this.candidates.set(id, (c = { health, since: now }));
+      if (!c || !sameStanding(c.health, health)) this.candidates.set(id, (c = { health, since: now }));
       if (now - c.since < this.minimumMs) continue;
       this.baseline.set(id, health);
       this.candidates.delete(id);

@@ -10,6 +10,7 @@ import { UNHEALTHY, type Health, type WorkerView } from '../core/model';
 import { nodeId, TreeLayout, type TreeNode } from '../core/treeLayout';
 import { healthIcon } from './healthStyle';
 import * as settings from './settings';
+import { workerContextValue } from './workerContext';
 
 export type { TreeNode } from '../core/treeLayout';
 
@@ -321,7 +322,7 @@ export class WorkerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vs
     item.description = description;
     item.iconPath = healthIcon(w.health);
     // Tokens matched by menus: `viewItem =~ /;restartable;/` shows Restart only where it can work.
-    item.contextValue = `worker;${w.health};${this.canRestart() ? 'restartable;' : ''}`;
+    item.contextValue = workerContextValue(w, this.canRestart());
     item.accessibilityInformation = { label: `${displayText(w.snapshot.name, 200)}, ${description}` };
     return item;
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Supervisor } from '../../src/companion/supervisor';
 import type { Confirmation } from '../../src/control/plan';
 import type { ConnectionConfig } from '../../src/core/connectionConfig';
+import { missingWorker } from '../../src/core/expectedWorkers';
 import { Fleet } from '../../src/core/fleet';
 import type { ControlDeps } from '../../src/vscode/controlFlow';
 import { setControlHost, type PickItem } from '../../src/vscode/controlHost';
@@ -221,6 +222,35 @@ test('from the palette: a pick of workers, unhealthy first', async () => {
     ['w-dead', 'w-crashed', '$(reboot)', 'w-ok'],
   );
   assert.deepEqual(runs(), [['restart', 'w-dead']]);
+});
+
+/** The fleet with one worker the connection expects and the store has no record of. */
+function withMissing(d: ControlDeps): ControlDeps {
+  d.manager.fleet.update([missingWorker('w-missing')]);
+  return d;
+}
+
+test('a missing worker is not restarted: the reason in words, no confirmation, no record, nothing run', async () => {
+  await restartWorker(withMissing(deps()), node('w-missing'));
+  await restartWorker(withMissing(deps(commandMode)), node('w-missing'));
+  assert.equal(seen.confirmations.length, 0);
+  assert.equal(await commands(), 0);
+  assert.deepEqual(runs(), []);
+  assert.equal(seen.notes.length, 2);
+  assert.match(seen.notes[0], /^info: "w-missing" is missing: the store has no record of it .* no process to restart/);
+});
+
+test('a selection with a missing worker restarts the others and says which was left out', async () => {
+  await restartWorker(withMissing(deps(commandMode)), node('w-dead'), [node('w-dead'), node('w-missing')]);
+  assert.match(seen.notes[0], /^info: Left out of the restart: "w-missing" is missing/);
+  assert.equal(seen.confirmations[0].message, 'Restart worker "w-dead" on "prod"?');
+  assert.deepEqual(runs(), [['restart', 'w-dead']]);
+});
+
+test('from the palette, a missing worker is not offered', async () => {
+  await restartWorker(withMissing(deps(commandMode)));
+  assert.ok(seen.picks[0].length > 0);
+  assert.ok(!seen.picks[0].some((p) => p.id === 'w-missing'), 'w-missing not in the pick');
 });
 
 test('restart unhealthy lists every dead and crashed worker; scale shows the current count', async () => {

@@ -90,6 +90,32 @@ test('a state shorter than the minimum says nothing (a blip is not news)', () =>
   assert.equal(batches.length, 0);
 });
 
+test('a worker back between short jobs (idle, working, idle…) has recovered: its next crash is news again', () => {
+  const { fleet, watcher, batches, tick, now } = setup();
+  fleet.replaceAll([w('api-1', T0)]);
+  fleet.setConnection(connected);
+  tick(2);
+  const crashFor = (seconds: number) => {
+    for (let i = 0; i < seconds; i++) {
+      fleet.update([w('api-1', now(), { status: 'crashed' })]);
+      tick(1);
+    }
+  };
+  crashFor(15);
+  // Back at work: a 4-second job, 1 s idle, another, … never 10 s in one of the two.
+  for (let i = 0; i < 20; i++) {
+    const busy = i % 5 !== 4;
+    fleet.update([w('api-1', now(), busy ? { task: { id: `T-${i}`, startedAt: now() } } : {})]);
+    tick(1);
+  }
+  crashFor(15);
+  assert.deepEqual(
+    watcher.timeline().map((t) => t.kind),
+    ['crashed', 'recovered', 'crashed'],
+  );
+  assert.equal(batches.filter((b) => b.transitions.some((t) => t.kind === 'crashed')).length, 2, 'both crashes said');
+});
+
 test('many workers dying within seconds are ONE notification', () => {
   const { fleet, batches, beating, tick } = setup({ minimumMs: 0 });
   const ids = ['gpu-1', 'gpu-2', 'gpu-3', 'gpu-4', 'gpu-5'];
