@@ -134,7 +134,7 @@ export async function benchVscodeScale(): Promise<BenchRow[]> {
     if (result.failed) throw new Error(JSON.stringify(result.failures));
     const notes: Record<string, string> = {};
     for (const n of result.notes ?? []) for (const kv of n.split(' ')) notes[kv.split('=')[0]!] = kv.split('=')[1]!;
-    console.log((result.notes ?? []).join('\n'));
+    console.log((result.notes ?? []).join('\n').replace(/;/g, '\n  '));
     const row = (metric: string, value: number, unit: string): BenchRow => ({ metric, workers: WORKERS, value, unit });
     return [
       row('vscode_scale_load_avg_1m', Math.round(loadavg()[0]! * 10) / 10, 'load'),

@@ -1,4 +1,4 @@
-import type { WorkerView } from './model';
+import type { WorkerSnapshot } from './model';
 
 /** The fleet's versions: which one most workers run, and who runs another. */
 export interface FleetVersions {
@@ -15,11 +15,11 @@ export interface FleetVersions {
  * not a different one), and missing placeholders have none. With a tie there is no majority
  * to differ from, so nobody is flagged rather than someone at random.
  */
-export function fleetVersions(workers: readonly WorkerView[]): FleetVersions {
+export function fleetVersions(workers: readonly WorkerSnapshot[]): FleetVersions {
   const count = new Map<string, number>();
   let reporting = 0;
   for (const w of workers) {
-    const v = w.snapshot.version;
+    const v = w.version;
     if (!v) continue;
     reporting++;
     count.set(v, (count.get(v) ?? 0) + 1);
@@ -29,7 +29,7 @@ export function fleetVersions(workers: readonly WorkerView[]): FleetVersions {
   const ranked = [...count].sort((a, b) => b[1] - a[1]);
   if (ranked[0][1] === ranked[1][1]) return { outdated, reporting };
   const majority = ranked[0][0];
-  for (const w of workers) if (w.snapshot.version && w.snapshot.version !== majority) outdated.add(w.snapshot.id);
+  for (const w of workers) if (w.version && w.version !== majority) outdated.add(w.id);
   return { majority, outdated, reporting };
 }
 

@@ -1,5 +1,5 @@
 import { Cadence } from './cadence';
-import { classify } from './health';
+import { classify, steadyUntil } from './health';
 import {
   ALIVE,
   ALL_HEALTH,
@@ -42,6 +42,8 @@ interface Entry {
   health: Health;
   reason: string;
   pending?: string;
+  /** Health and reason stay as they are until this (judging clock) unless something is written: see steadyUntil. */
+  steadyUntil: number;
 }
 
 /**
@@ -73,6 +75,8 @@ export class Fleet {
   private blindFrom?: number;
   /** How long the last outage lasted, and when it ended (see endBlindness). */
   private pauseMs = 0;
+  /** The next reclassify judges every worker, steady or not (thresholds or blindness changed). */
+  private judgeEveryone = false;
   private resumedAt = -Infinity;
 
   get connection(): ConnectionState {
@@ -106,6 +110,7 @@ export class Fleet {
 
   setThresholds(t: HealthThresholds): void {
     this.thresholds = t;
+    this.judgeEveryone = true;
     this.reclassify();
   }
 
@@ -118,7 +123,10 @@ export class Fleet {
     this.conn = state;
     // Blind → seeing (or back): health is judged at another time from now on; the connection event tells every view to
     // redraw.
-    if (blindFlipped) this.reclassify(false);
+    if (blindFlipped) {
+      this.judgeEveryone = true;
+      this.reclassify(false);
+    }
     if (flipped) this.emit({ changed: [], added: [], removed: [], connection: true });
   }
 
@@ -148,7 +156,7 @@ export class Fleet {
     for (const s of snapshots) {
       let e = this.entries.get(s.id);
       if (!e) {
-        e = { snapshot: s, cadence: new Cadence(), health: 'unknown', reason: '' };
+        e = { snapshot: s, cadence: new Cadence(), health: 'unknown', reason: '', steadyUntil: -Infinity };
         this.entries.set(s.id, e);
         added.push(s.id);
         this.byName = this.countsCache = undefined;
@@ -172,7 +180,13 @@ export class Fleet {
   reclassify(announce = true): string[] {
     const now = this.judgeAt();
     const changed: string[] = [];
+    // Only workers whose health or reason can have moved with the clock (at 100,000 workers
+    // judging everyone every second was most of the extension host's work); everyone after
+    // the thresholds or the clock's meaning changed.
+    const everyone = this.judgeEveryone;
+    this.judgeEveryone = false;
     for (const [id, e] of this.entries) {
+      if (!everyone && this.judgedNow(e, now) < e.steadyUntil) continue;
       const before = e.health;
       this.classifyEntry(e, now);
       if (e.health !== before) changed.push(id);
@@ -202,16 +216,24 @@ export class Fleet {
     this.pauseMs = Math.max(0, now - this.blindFrom);
     this.resumedAt = now;
     this.blindFrom = undefined;
+    this.judgeEveryone = true;
   }
 
   private classifyEntry(e: Entry, now: number): void {
-    const hb = e.snapshot.lastHeartbeat;
-    // While blind, `now` is already the last successful read (judgeAt).
-    if (this.blindFrom === undefined && hb !== undefined && hb < this.resumedAt) now -= this.pauseMs;
-    const c = classify(e.snapshot, this.thresholds, now, this.cadenceFor(e));
+    const at = this.judgedNow(e, now);
+    const cadence = this.cadenceFor(e);
+    const c = classify(e.snapshot, this.thresholds, at, cadence);
     if (c.health !== e.health) this.countsCache = undefined;
     e.health = c.health;
     e.reason = c.reason;
+    e.steadyUntil = steadyUntil(e.snapshot, c.health, this.thresholds, cadence);
+  }
+
+  /** The time a worker is judged at: an outage does not count against it until its first new heartbeat. */
+  private judgedNow(e: Entry, now: number): number {
+    const hb = e.snapshot.lastHeartbeat;
+    // While blind, `now` is already the last successful read (judgeAt).
+    return this.blindFrom === undefined && hb !== undefined && hb < this.resumedAt ? now - this.pauseMs : now;
   }
 
   get(id: string): WorkerView | undefined {
@@ -222,6 +244,11 @@ export class Fleet {
   /** All workers, sorted by name. */
   workers(): WorkerView[] {
     return this.sorted().map((e) => this.view(e));
+  }
+
+  /** Every worker's snapshot in name order (no views built). */
+  snapshots(): WorkerSnapshot[] {
+    return this.sorted().map((e) => e.snapshot);
   }
 
   /** Each worker in name order, without building views (the tree's read of 100,000). */

@@ -117,3 +117,37 @@ export function lateness(
 function fromLiveness(t: HealthThresholds, l: Liveness): HealthThresholds {
   return { ...t, unresponsiveAfterSeconds: l.unresponsiveAfterMs / 1000, deadAfterSeconds: l.deadAfterMs / 1000 };
 }
+
+/**
+ * Until when (on the same clock as `classify`'s `now`) the health and reason just worked out
+ * stay what they are if nothing is written: the session's clock skips the worker until then.
+ * A fresh worker changes only when its heartbeat goes late or its task goes slow; a crashed,
+ * stopped or missing one never by time alone; dead, unresponsive and slow ones say their age
+ * in their reason, so they are judged again every tick (-Infinity).
+ */
+export function steadyUntil(w: WorkerSnapshot, health: Health, t: HealthThresholds, cadenceMs?: number): number {
+  switch (health) {
+    case 'crashed':
+    case 'stopped':
+    case 'missing':
+      return Infinity;
+    case 'unknown':
+      // No heartbeat, or a record that could not be read: only a write changes that.
+      return w.problems.length || w.lastHeartbeat === undefined ? Infinity : -Infinity;
+    case 'dead':
+      return w.gone ? Infinity : -Infinity;
+    case 'healthy':
+    case 'working':
+    case 'recovering':
+    case 'stopping': {
+      if (w.lastHeartbeat === undefined) return -Infinity;
+      const { unresponsiveMs } = lateness(w.liveness ? fromLiveness(t, w.liveness) : t, cadenceMs);
+      let until = w.lastHeartbeat + unresponsiveMs;
+      if (health === 'working' && w.task?.startedAt !== undefined)
+        until = Math.min(until, w.task.startedAt + t.slowTaskAfterMinutes * 60_000);
+      return until;
+    }
+    default:
+      return -Infinity;
+  }
+}

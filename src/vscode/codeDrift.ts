@@ -81,7 +81,7 @@ export class CodeDrift implements vscode.Disposable {
   }
 
   private fleetVersions(): FleetVersions {
-    return (this.versions ??= fleetVersions(this.fleet.workers()));
+    return (this.versions ??= fleetVersions(this.fleet.snapshots()));
   }
 
   /** How many commits behind HEAD, once known; asks Git the first time a version is seen. */
@@ -129,7 +129,10 @@ export class CodeDrift implements vscode.Disposable {
   /** For the status bar tooltip: "2 workers run outdated code (most run 3f2a9c1e)", or nothing. */
   summary(): string | undefined {
     const { majority, outdated } = this.fleetVersions();
-    const behind = this.fleet.workers().filter((w) => (this.behind(w.snapshot.version ?? '') ?? 0) > 0).length;
+    let behind = 0;
+    this.fleet.forEachByName((w) => {
+      if (w.version && (this.behind(w.version) ?? 0) > 0) behind++;
+    });
     const lines: string[] = [];
     if (outdated.size && majority)
       lines.push(

@@ -88,15 +88,21 @@ export class FleetStatusBar implements vscode.Disposable {
         text(conn.message);
       }
     }
-    const unhealthy = this.fleet.workers().filter((w) => UNHEALTHY.has(w.health));
-    if (unhealthy.length) {
+    // Counted without building a view per worker: this runs on every repaint, at any fleet size.
+    let unhealthy = 0;
+    const listed: string[] = [];
+    this.fleet.forEachByName((w, health) => {
+      if (!UNHEALTHY.has(health)) return;
+      if (++unhealthy <= MAX_LISTED) listed.push(`${displayText(w.name)}: ${HEALTH_WORD[health]}`);
+    });
+    if (unhealthy) {
       mark('\n\n**Needs attention**\n\n', '\n\nNeeds attention\n\n');
-      for (const w of unhealthy.slice(0, MAX_LISTED)) {
+      for (const line of listed) {
         mark('- ');
-        text(`${displayText(w.snapshot.name)}: ${HEALTH_WORD[w.health]}`);
+        text(line);
         mark('\n');
       }
-      if (unhealthy.length > MAX_LISTED) text(`…and ${unhealthy.length - MAX_LISTED} more`);
+      if (unhealthy > MAX_LISTED) text(`…and ${unhealthy - MAX_LISTED} more`);
     }
     const drift = this.drift?.summary();
     if (drift) {

@@ -98,12 +98,7 @@ test('a record carries its version as version, git_sha or commit, or where the m
 });
 
 test('code drift: workers whose version differs from the majority are flagged; a tie flags nobody', () => {
-  const view = (id: string, version?: string): WorkerView => ({
-    snapshot: w(id, version ? { version } : {}),
-    health: 'healthy',
-    reason: '',
-    stale: false,
-  });
+  const view = (id: string, version?: string) => w(id, version ? { version } : {});
   const d = fleetVersions([view('a', 'v2'), view('b', 'v2'), view('c', 'v1'), view('d')]);
   assert.equal(d.majority, 'v2');
   assert.deepEqual([...d.outdated], ['c']);
@@ -124,7 +119,7 @@ test("the demo fleet shows drift: the simulator writes a version, one worker an 
     reason: '',
     stale: false,
   }));
-  const d = fleetVersions(views);
+  const d = fleetVersions(views.map((v) => v.snapshot));
   assert.equal(d.majority, 'v2.4.1');
   assert.deepEqual([...d.outdated], ['worker-4']);
   assert.equal(
