@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { WorkerSnapshot } from '../../../core/model';
 import { createClient } from '../redisClient';
 import type { FrameworkLayout, FrameworkRead, ReadContext } from './framework';
+import { celeryActivity } from './celeryActivity';
 import { decodeCeleryEvents, type CeleryEvent } from './celeryEvents';
 
 /** Task names by id, from task-received (task-started does not repeat the name); bounded. */
@@ -39,8 +40,11 @@ export function celeryLayout(): FrameworkLayout {
   let undecoded = 0;
   let log: (level: 'info' | 'warn', message: string) => void = () => undefined;
 
+  const activity = celeryActivity();
+
   const apply = (e: CeleryEvent) => {
     const host = e.hostname;
+    if (e.type === 'task-failed' || e.type === 'task-succeeded') activity.taskEvent(e, e.uuid && names.get(e.uuid));
     if (e.type.startsWith('task-') && e.uuid && e.name) {
       names.set(e.uuid, e.name);
       if (names.size > KEEP_NAMES) names.delete(names.keys().next().value as string);
@@ -83,6 +87,7 @@ export function celeryLayout(): FrameworkLayout {
     id: 'celery',
     label: 'Celery',
     leftListingMeans: 'dead',
+    activity,
     // Every worker binds its remote-control queue (pidbox); the events binding exists only where someone consumes
     // events.
     lookedFor:
