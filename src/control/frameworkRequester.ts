@@ -1,12 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { redactUrl } from '../core/connectionConfig';
 import { createClient } from '../sources/redis/redisClient';
 import { describeRedisError } from '../sources/redis/redisErrors';
+import { pidboxBroadcast, pidboxChannel } from './celeryPidbox';
+import { gentlePlan } from './gentlePlans';
 import type { ControlRequest, ControlRequester, Outcome, SendOptions } from './request';
 
-/** How a framework worker's id (as the framework presets make it) is restarted, in the framework's own way. */
-interface Plan {
+/** How a request to a framework worker (its id as the framework presets make it) is carried out. */
+export interface Plan {
   describe: string;
   send(client: Redis): Promise<Outcome>;
 }
@@ -21,8 +22,12 @@ export class FrameworkRequester implements ControlRequester {
   private client?: Redis;
   private readonly where: string;
 
+  /**
+   * @param opts.gentleOnly only Quiet and Stop Job are carried out here, Restart goes to `inner` (command mode: the
+   *   user's argv restarts, but Quiet and Stop Job exist only as the framework's own message)
+   */
   constructor(
-    private readonly opts: { url: string; password?: string },
+    private readonly opts: { url: string; password?: string; gentleOnly?: boolean },
     private readonly inner: ControlRequester,
   ) {
     this.where = redactUrl(opts.url);
@@ -47,7 +52,8 @@ export class FrameworkRequester implements ControlRequester {
   }
 
   private plan(r: ControlRequest): Plan | undefined {
-    if (r.action !== 'restart' || !r.worker) return undefined;
+    if (r.action === 'quiet' || r.action === 'stop-job') return gentlePlan(r);
+    if (r.action !== 'restart' || !r.worker || this.opts.gentleOnly) return undefined;
     const colon = r.worker.indexOf(':');
     const kind = r.worker.slice(0, colon);
     const rest = r.worker.slice(colon + 1);
@@ -73,7 +79,12 @@ export class FrameworkRequester implements ControlRequester {
       case 'celery':
         return {
           describe: `broadcast the pidbox "shutdown" to ${rest}: Celery finishes its running tasks (warm shutdown) and exits; your process manager starts it again`,
-          send: (client) => celeryShutdown(client, rest),
+          async send(client) {
+            const heard = await pidboxBroadcast(client, 'shutdown', {}, [rest]);
+            return heard > 0
+              ? { status: 'done', message: `"shutdown" broadcast to ${rest}: it exits after its running tasks` }
+              : { status: 'failed', message: `no Celery worker listens on ${pidboxChannel(client)}` };
+          },
         };
       case 'bullmq':
         return {
@@ -94,30 +105,4 @@ export class FrameworkRequester implements ControlRequester {
     this.client?.disconnect();
     await this.inner.dispose();
   }
-}
-
-/**
- * Celery's remote control: a kombu message on the pidbox fanout channel
- * (`/<db>.celery.pidbox`), a base64 JSON body naming the method and the destination node.
- */
-async function celeryShutdown(client: Redis, node: string): Promise<Outcome> {
-  const db = client.options.db ?? 0;
-  const body = { method: 'shutdown', arguments: {}, destination: [node], pattern: null, matcher: null };
-  const envelope = {
-    body: Buffer.from(JSON.stringify(body)).toString('base64'),
-    'content-encoding': 'utf-8',
-    'content-type': 'application/json',
-    headers: { clock: 1, expires: Date.now() / 1000 + 60 },
-    properties: {
-      delivery_mode: 2,
-      delivery_info: { exchange: 'celery.pidbox', routing_key: '' },
-      priority: 0,
-      body_encoding: 'base64',
-      delivery_tag: randomUUID(),
-    },
-  };
-  const heard = await client.publish(`/${db}.celery.pidbox`, JSON.stringify(envelope));
-  return heard > 0
-    ? { status: 'done', message: `"shutdown" broadcast to ${node}: it exits after its running tasks` }
-    : { status: 'failed', message: `no Celery worker listens on /${db}.celery.pidbox` };
 }

@@ -93,3 +93,19 @@ test('presets rq, sidekiq, celery, bullmq: accepted for redis connections and by
     /--redis only/,
   );
 });
+
+test('gentle controls by framework: Quiet for a running Sidekiq worker, Stop Job for RQ and Celery with a job; BullMQ none, pointing to command mode', async () => {
+  const { gentleControlTokens, gentleRefusal } = await import('../../src/control/frameworkControls');
+  const job = { id: 'j1', title: 'jobs.long' };
+  assert.equal(gentleControlTokens({ framework: 'sidekiq', status: 'idle' }), 'quietable;');
+  assert.equal(gentleControlTokens({ framework: 'sidekiq', status: 'quiet' }), '', 'already quiet');
+  assert.equal(gentleControlTokens({ framework: 'rq', status: 'busy', task: job }), 'job-stoppable;');
+  assert.equal(gentleControlTokens({ framework: 'rq', status: 'idle' }), '', 'no job to stop');
+  assert.equal(gentleControlTokens({ framework: 'celery', status: 'busy', task: job }), 'job-stoppable;');
+  assert.equal(gentleControlTokens({ framework: 'celery', status: 'busy', task: job, gone: 'killed' }), '');
+  assert.equal(gentleControlTokens({ framework: 'bullmq', status: 'busy', task: job }), '');
+  assert.equal(gentleControlTokens({ status: 'busy', task: job }), '', 'not a framework worker');
+  assert.match(gentleRefusal('quiet', { framework: 'bullmq' })!, /BullMQ has no per-worker control.*"command"/);
+  assert.match(gentleRefusal('quiet', { framework: 'rq' }, '"a"')!, /only Sidekiq workers can be quieted \("a" is RQ/);
+  assert.match(gentleRefusal('stop-job', { framework: 'rq', status: 'idle' }, '"a"')!, /"a" is not running a job/);
+});

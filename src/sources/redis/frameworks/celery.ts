@@ -78,7 +78,11 @@ export function celeryLayout(): FrameworkLayout {
       case 'task-succeeded':
       case 'task-revoked':
       case 'task-rejected':
-        if (e.uuid) n.tasks.delete(e.uuid);
+        if (e.uuid && n.tasks.delete(e.uuid)) {
+          // Idle from now, not from the next heartbeat (2 s later), when the last task it was seen starting ended.
+          n.active = Math.max(0, (n.active ?? 1) - 1);
+          if (!n.tasks.size && !n.active && n.status === 'busy') n.status = 'idle';
+        }
         break;
     }
   };
