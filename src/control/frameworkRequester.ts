@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { redactUrl } from '../core/connectionConfig';
 import { createClient } from '../sources/redis/redisClient';
-import { describeRedisError } from '../sources/redis/redisErrors';
+import { describeRedisError, describeRefusal } from '../sources/redis/redisErrors';
 import { pidboxBroadcast, pidboxChannel } from './celeryPidbox';
 import { gentlePlan } from './gentlePlans';
 import type { ControlRequest, ControlRequester, Outcome, SendOptions } from './request';
@@ -9,6 +9,8 @@ import type { ControlRequest, ControlRequester, Outcome, SendOptions } from './r
 /** How a request to a framework worker (its id as the framework presets make it) is carried out. */
 export interface Plan {
   describe: string;
+  /** The Redis command it needs and what is unavailable when the ACL refuses it ("PUBLISH", "Restart for RQ workers"). */
+  needs?: { command: string; lost: string };
   send(client: Redis): Promise<Outcome>;
 }
 
@@ -47,7 +49,8 @@ export class FrameworkRequester implements ControlRequester {
       if (outcome.status === 'done') opts.onAccepted?.(outcome.message);
       return outcome;
     } catch (err) {
-      return { status: 'failed', message: describeRedisError(err, this.where) };
+      const refusal = plan.needs && describeRefusal(err, plan.needs.command, `${plan.needs.lost} is unavailable`);
+      return { status: 'failed', message: refusal ?? describeRedisError(err, this.where) };
     }
   }
 
@@ -60,6 +63,7 @@ export class FrameworkRequester implements ControlRequester {
     switch (kind) {
       case 'rq':
         return {
+          needs: { command: 'PUBLISH', lost: 'Restart for RQ workers' },
           describe: `send RQ's "shutdown" on rq:pubsub:${rest}: RQ finishes the job it runs and exits; your process manager starts it again`,
           async send(client) {
             const heard = await client.publish(`rq:pubsub:${rest}`, JSON.stringify({ command: 'shutdown' }));
@@ -70,6 +74,7 @@ export class FrameworkRequester implements ControlRequester {
         };
       case 'sidekiq':
         return {
+          needs: { command: 'LPUSH and EXPIRE', lost: 'Restart for Sidekiq workers' },
           describe: `push TERM onto ${rest}-signals (as Sidekiq Web's Stop does): Sidekiq reads it on its next beat (~5 s), finishes or re-queues its jobs and exits; your process manager starts it again`,
           async send(client) {
             await client.multi().lpush(`${rest}-signals`, 'TERM').expire(`${rest}-signals`, 60).exec();
@@ -78,6 +83,7 @@ export class FrameworkRequester implements ControlRequester {
         };
       case 'celery':
         return {
+          needs: { command: 'PUBLISH', lost: 'Restart for Celery workers' },
           describe: `broadcast the pidbox "shutdown" to ${rest}: Celery finishes its running tasks (warm shutdown) and exits; your process manager starts it again`,
           async send(client) {
             const heard = await pidboxBroadcast(client, 'shutdown', {}, [rest]);

@@ -24,6 +24,7 @@ export function gentlePlan(r: ControlRequest): Plan {
   if (r.action === 'quiet') {
     if (kind !== 'sidekiq') return refused('only Sidekiq workers can be quieted');
     return {
+      needs: { command: 'LPUSH and EXPIRE', lost: 'Quiet for Sidekiq workers' },
       describe: `push TSTP onto ${rest}-signals (as Sidekiq Web's Quiet does): on its next beat (~5 s) Sidekiq stops fetching new jobs and finishes the running ones; it stays up, shown stopping, until it is stopped or restarted`,
       async send(client) {
         await client.multi().lpush(`${rest}-signals`, 'TSTP').expire(`${rest}-signals`, 60).exec();
@@ -35,6 +36,7 @@ export function gentlePlan(r: ControlRequest): Plan {
   if (!job) return refused('no job id was given: the worker is not running a job');
   if (kind === 'rq')
     return {
+      needs: { command: 'PUBLISH', lost: 'Stop Job for RQ workers' },
       describe: `send RQ's "stop-job" for job ${job} on rq:pubsub:${rest}: RQ kills the process running that job (the job is failed as stopped) and the worker takes its next job`,
       async send(client) {
         const heard = await client.publish(`rq:pubsub:${rest}`, JSON.stringify({ command: 'stop-job', job_id: job }));
@@ -45,6 +47,7 @@ export function gentlePlan(r: ControlRequest): Plan {
     };
   if (kind === 'celery')
     return {
+      needs: { command: 'PUBLISH', lost: 'Stop Job for Celery workers' },
       describe: `broadcast the pidbox "revoke" of task ${job} with terminate (SIGTERM): ${rest} ends the task, and every Celery worker refuses it from now on; the worker stays up`,
       async send(client) {
         const heard = await pidboxBroadcast(

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { WorkerSnapshot } from '../../../core/model';
 import { createClient } from '../redisClient';
+import { describeRefusal } from '../redisErrors';
 import type { FrameworkLayout, FrameworkRead, ReadContext } from './framework';
 import { celeryActivity } from './celeryActivity';
 import { decodeCeleryEvents, type CeleryEvent } from './celeryEvents';
@@ -38,6 +39,8 @@ export function celeryLayout(): FrameworkLayout {
    */
   let warm: Promise<void> = Promise.resolve();
   let undecoded = 0;
+  /** The ACL refused the event subscription: said in the live mode, not only once in the log. */
+  let refused: string | undefined;
   let log: (level: 'info' | 'warn', message: string) => void = () => undefined;
 
   const activity = celeryActivity();
@@ -126,12 +129,19 @@ export function celeryLayout(): FrameworkLayout {
         })
         .catch((err: Error) => {
           subscribed();
+          refused = describeRefusal(
+            err,
+            `PSUBSCRIBE ${pattern}`,
+            'Celery workers cannot be seen (their state exists only in events) and failed tasks are not told',
+          );
           log(
             'warn',
-            `Celery events cannot be followed (PSUBSCRIBE ${pattern}: ${err.message}): Celery workers are not seen`,
+            refused ??
+              `Celery events cannot be followed (PSUBSCRIBE ${pattern}: ${err.message}): Celery workers are not seen`,
           );
         });
     },
+    limitation: () => refused,
     dispose() {
       sub?.disconnect();
       sub = undefined;

@@ -55,6 +55,8 @@ export interface FrameworkLayout {
     db: number,
     log: (level: 'info' | 'warn', message: string) => void,
   ): void;
+  /** What the ACL keeps this layout from doing, in words, while it does (shown with the live mode). */
+  limitation?(): string | undefined;
   dispose?(): void;
 }
 

@@ -83,7 +83,8 @@ export class FrameworkSource implements WorkerSource {
     const poll = `poll every ${Number((this.intervalMs / 1000).toFixed(2))}s`;
     // Nothing found: nothing is polled (only looked for again every 30 s), so no poll is claimed.
     if (!this.active.length) return `no framework found (looked for ${this.lookedFor})`;
-    const acl = this.clientListRefused ? `; ${this.clientListRefused}` : '';
+    const limits = [this.clientListRefused, ...this.active.map((l) => l.limitation?.())].filter(Boolean);
+    const acl = limits.length ? `; ${limits.join('; ')}` : '';
     return `${this.active.map((l) => l.label).join(', ')}: ${poll}${acl}`;
   }
 
