@@ -9,7 +9,7 @@ import type { ControlRequest, ControlRequester, Outcome, SendOptions } from './r
 /** How a request to a framework worker (its id as the framework presets make it) is carried out. */
 export interface Plan {
   describe: string;
-  /** The Redis command it needs and what is unavailable when the ACL refuses it ("PUBLISH", "Restart for RQ workers"). */
+  /** The Redis command it needs, and what is unavailable when the ACL refuses it. */
   needs?: { command: string; lost: string };
   send(client: Redis): Promise<Outcome>;
 }
