@@ -221,18 +221,18 @@ export async function enqueueSidekiq(client: Redis, queue: string, seconds: numb
 }
 
 /**
- * Pushes a job of a class of sidekiqJobs.rb (`LongJob` sleeps, `FailJob` raises; `retry: 0` sends a failure straight
- * to the dead set). Returns the jid.
+ * Pushes a job of a class of sidekiqJobs.rb (`LongJob` sleeps, `FailJob` raises; `retry: 0`, FailJob's default, sends
+ * a failure straight to the dead set; `retry: 1` to the retry set first). Returns the jid.
  */
 export async function enqueueSidekiqJob(
   client: Redis,
   queue: string,
   cls: 'LongJob' | 'FailJob',
   arg: number | string,
+  retry: number | false = cls === 'FailJob' ? 0 : false,
 ): Promise<string> {
   const jid = randomBytes(12).toString('hex');
   const now = Date.now() / 1000;
-  const retry = cls === 'FailJob' ? 0 : false;
   const job = { class: cls, args: [arg], queue, jid, retry, created_at: now, enqueued_at: now };
   await client.multi().sadd('queues', queue).lpush(`queue:${queue}`, JSON.stringify(job)).exec();
   return jid;

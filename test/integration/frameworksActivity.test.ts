@@ -86,6 +86,7 @@ before(async () => {
   enqueueRqCall(redis.url, 'work', 'long', 0);
   await enqueueSidekiqJob(r, 'work', 'FailJob', 'sidekiq broke on purpose');
   await enqueueSidekiqJob(r, 'work', 'LongJob', 0);
+  await enqueueSidekiqJob(r, 'work', 'FailJob', 'sidekiq will retry', 1);
   enqueueCeleryCall(redis.url, 'work', 'fail', 'celery broke on purpose');
   enqueueCeleryCall(redis.url, 'work', 'long', 0);
   await bullQueue.add('explode', { fail: 'bullmq broke on purpose' });
@@ -129,6 +130,16 @@ test('each failed job is a log line with its error, level error, naming the work
       assert.ok(line!.ts <= Date.now());
     });
   }
+  await waitFor(
+    () =>
+      logs.some((l) =>
+        /^Sidekiq work: FailJob .* failed: ArgumentError: sidekiq will retry — retry 1 scheduled/.test(l.message),
+      ),
+    {
+      timeoutMs: 60_000,
+      message: () => `a Sidekiq failure to be retried: ${logs.map((l) => l.message.split('\n')[0]).join(' / ')}`,
+    },
+  );
   const rqLine = logs.find((l) => l.message.startsWith('RQ work'))!;
   assert.match(rqLine.message, /Traceback/, 'the traceback follows the summary');
 });

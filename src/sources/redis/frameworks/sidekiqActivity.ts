@@ -11,7 +11,7 @@ const FAILED_PER_POLL = 20;
  * split over processes that did not say which did what. Queue depths are `LLEN queue:<q>` for
  * each member of `queues`; failed jobs with their error are the newest entries of the sorted
  * sets `retry` (scored by the next try) and `dead` (scored by death), each a job JSON with
- * `error_class`, `error_message`, `failed_at`.
+ * `error_class`, `error_message`, `failed_at` (bounded reads: the 20 due soonest, the 20 newest dead).
  */
 export function sidekiqActivity(): FrameworkActivity {
   const told = new SeenSet();
@@ -22,7 +22,9 @@ export function sidekiqActivity(): FrameworkActivity {
     async poll(client: Redis, out: ActivityOut, now: number): Promise<void> {
       const names = (await client.smembers('queues')).sort().slice(0, MAX_QUEUES);
       const p = client.pipeline().mget('stat:processed', 'stat:failed');
-      p.zrevrange('retry', 0, FAILED_PER_POLL - 1).zrevrange('dead', 0, FAILED_PER_POLL - 1);
+      // `retry` is scored by the next try, which backs off with each failure: a first failure is due soonest (the
+      // set's low end); a later one is told when its try nears, still with its own failed_at. `dead` is by death.
+      p.zrange('retry', 0, FAILED_PER_POLL - 1).zrevrange('dead', 0, FAILED_PER_POLL - 1);
       for (const q of names) p.llen(`queue:${q}`);
       const res = (await p.exec()) ?? [];
       const [statErr, stats] = res[0] ?? [];
