@@ -134,3 +134,26 @@ test('grouped by framework only when a fleet spans more than one kind: fixed ord
     ],
   );
 });
+
+test('a failed-job entry that does not decode is a log line saying so, never a throw; one that does names the error', async () => {
+  const { failureLine } = await import('../../src/sources/redis/frameworks/sidekiqActivity');
+  const { lastLine } = await import('../../src/sources/redis/frameworks/rqActivity');
+  assert.match(failureLine('dead', '{nope').entry.message, /^Sidekiq dead: an entry does not decode as JSON/);
+  assert.match(failureLine('retry', '[1,2]').entry.message, /^Sidekiq retry: an entry is not a JSON object/);
+  const ok = failureLine(
+    'retry',
+    JSON.stringify({
+      class: 'HardJob',
+      queue: 'q',
+      jid: 'abc',
+      error_class: 'KeyError',
+      error_message: 'x',
+      failed_at: 1,
+      retry_count: 2,
+      error_backtrace: ['a.rb:1'],
+    }),
+  );
+  assert.equal(ok.entry.message, 'Sidekiq q: HardJob (jid abc) failed: KeyError: x — retry 3 scheduled\na.rb:1');
+  assert.equal(ok.ts, 1000);
+  assert.equal(lastLine('Traceback (most recent call last):\n  File "x"\nValueError: bad\n\n'), 'ValueError: bad');
+});

@@ -67,13 +67,13 @@ export function sidekiqActivity(): FrameworkActivity {
 }
 
 /** One `retry` or `dead` entry as a log line; an entry that does not decode is told as such, never thrown. */
-function failureLine(set: 'retry' | 'dead', raw: string) {
+export function failureLine(set: 'retry' | 'dead', raw: string) {
   let job: Record<string, unknown> = {};
   let problem: string | undefined;
   try {
     const parsed: unknown = JSON.parse(raw);
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) job = parsed as Record<string, unknown>;
-    else problem = 'not a JSON object';
+    else problem = 'is not a JSON object';
   } catch (err) {
     problem = `does not decode as JSON (${(err as Error).message})`;
   }
