@@ -16,6 +16,8 @@ export class CommandRequester implements ControlRequester {
 
   /** The exact argv, or why there is none. */
   argvFor(r: ControlRequest): { argv?: string[]; error?: string } {
+    if (r.action !== 'restart' && r.action !== 'scale')
+      return { error: `${r.action} is the framework's own control, sent through Redis, never a command` };
     const template = r.action === 'restart' ? this.cfg.restart : this.cfg.scale;
     if (!template) return { error: `no ${r.action} command is configured (control.${r.action})` };
     return expandArgv(template, r.action === 'restart' ? { worker: r.worker } : { count: r.count });

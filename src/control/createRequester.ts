@@ -24,13 +24,17 @@ export function createRequester(
   hooks: { onOutput?: (line: string, stream: 'stdout' | 'stderr') => void; cwd?: string } = {},
 ): ControlRequester | string {
   if (config.mode === 'command') {
-    return new CommandRequester({
+    const command = new CommandRequester({
       restart: config.restart,
       scale: config.scale,
       timeoutMs: config.timeoutMs,
       onOutput: hooks.onOutput,
       cwd: hooks.cwd,
     });
+    // Quiet and Stop Job are the frameworks' own messages through Redis, whatever runs Restart.
+    return target.type === 'redis' && target.url
+      ? new FrameworkRequester({ url: target.url, password: target.secret, gentleOnly: true }, command)
+      : command;
   }
   const problem = storeModeProblem(target.type);
   if (problem) return problem;

@@ -1,13 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { redactUrl } from '../core/connectionConfig';
 import { createClient } from '../sources/redis/redisClient';
-import { describeRedisError } from '../sources/redis/redisErrors';
+import { describeRedisError, describeRefusal } from '../sources/redis/redisErrors';
+import { pidboxBroadcast, pidboxChannel } from './celeryPidbox';
+import { gentlePlan } from './gentlePlans';
 import type { ControlRequest, ControlRequester, Outcome, SendOptions } from './request';
 
-/** How a framework worker's id (as the framework presets make it) is restarted, in the framework's own way. */
-interface Plan {
+/** How a request to a framework worker (its id as the framework presets make it) is carried out. */
+export interface Plan {
   describe: string;
+  /** The Redis command it needs, and what is unavailable when the ACL refuses it. */
+  needs?: { command: string; lost: string };
   send(client: Redis): Promise<Outcome>;
 }
 
@@ -21,8 +24,12 @@ export class FrameworkRequester implements ControlRequester {
   private client?: Redis;
   private readonly where: string;
 
+  /**
+   * @param opts.gentleOnly only Quiet and Stop Job are carried out here, Restart goes to `inner` (command mode: the
+   *   user's argv restarts, but Quiet and Stop Job exist only as the framework's own message)
+   */
   constructor(
-    private readonly opts: { url: string; password?: string },
+    private readonly opts: { url: string; password?: string; gentleOnly?: boolean },
     private readonly inner: ControlRequester,
   ) {
     this.where = redactUrl(opts.url);
@@ -42,18 +49,21 @@ export class FrameworkRequester implements ControlRequester {
       if (outcome.status === 'done') opts.onAccepted?.(outcome.message);
       return outcome;
     } catch (err) {
-      return { status: 'failed', message: describeRedisError(err, this.where) };
+      const refusal = plan.needs && describeRefusal(err, plan.needs.command, `${plan.needs.lost} is unavailable`);
+      return { status: 'failed', message: refusal ?? describeRedisError(err, this.where) };
     }
   }
 
   private plan(r: ControlRequest): Plan | undefined {
-    if (r.action !== 'restart' || !r.worker) return undefined;
+    if (r.action === 'quiet' || r.action === 'stop-job') return gentlePlan(r);
+    if (r.action !== 'restart' || !r.worker || this.opts.gentleOnly) return undefined;
     const colon = r.worker.indexOf(':');
     const kind = r.worker.slice(0, colon);
     const rest = r.worker.slice(colon + 1);
     switch (kind) {
       case 'rq':
         return {
+          needs: { command: 'PUBLISH', lost: 'Restart for RQ workers' },
           describe: `send RQ's "shutdown" on rq:pubsub:${rest}: RQ finishes the job it runs and exits; your process manager starts it again`,
           async send(client) {
             const heard = await client.publish(`rq:pubsub:${rest}`, JSON.stringify({ command: 'shutdown' }));
@@ -64,6 +74,7 @@ export class FrameworkRequester implements ControlRequester {
         };
       case 'sidekiq':
         return {
+          needs: { command: 'LPUSH and EXPIRE', lost: 'Restart for Sidekiq workers' },
           describe: `push TERM onto ${rest}-signals (as Sidekiq Web's Stop does): Sidekiq reads it on its next beat (~5 s), finishes or re-queues its jobs and exits; your process manager starts it again`,
           async send(client) {
             await client.multi().lpush(`${rest}-signals`, 'TERM').expire(`${rest}-signals`, 60).exec();
@@ -72,8 +83,14 @@ export class FrameworkRequester implements ControlRequester {
         };
       case 'celery':
         return {
+          needs: { command: 'PUBLISH', lost: 'Restart for Celery workers' },
           describe: `broadcast the pidbox "shutdown" to ${rest}: Celery finishes its running tasks (warm shutdown) and exits; your process manager starts it again`,
-          send: (client) => celeryShutdown(client, rest),
+          async send(client) {
+            const heard = await pidboxBroadcast(client, 'shutdown', {}, [rest]);
+            return heard > 0
+              ? { status: 'done', message: `"shutdown" broadcast to ${rest}: it exits after its running tasks` }
+              : { status: 'failed', message: `no Celery worker listens on ${pidboxChannel(client)}` };
+          },
         };
       case 'bullmq':
         return {
@@ -94,30 +111,4 @@ export class FrameworkRequester implements ControlRequester {
     this.client?.disconnect();
     await this.inner.dispose();
   }
-}
-
-/**
- * Celery's remote control: a kombu message on the pidbox fanout channel
- * (`/<db>.celery.pidbox`), a base64 JSON body naming the method and the destination node.
- */
-async function celeryShutdown(client: Redis, node: string): Promise<Outcome> {
-  const db = client.options.db ?? 0;
-  const body = { method: 'shutdown', arguments: {}, destination: [node], pattern: null, matcher: null };
-  const envelope = {
-    body: Buffer.from(JSON.stringify(body)).toString('base64'),
-    'content-encoding': 'utf-8',
-    'content-type': 'application/json',
-    headers: { clock: 1, expires: Date.now() / 1000 + 60 },
-    properties: {
-      delivery_mode: 2,
-      delivery_info: { exchange: 'celery.pidbox', routing_key: '' },
-      priority: 0,
-      body_encoding: 'base64',
-      delivery_tag: randomUUID(),
-    },
-  };
-  const heard = await client.publish(`/${db}.celery.pidbox`, JSON.stringify(envelope));
-  return heard > 0
-    ? { status: 'done', message: `"shutdown" broadcast to ${node}: it exits after its running tasks` }
-    : { status: 'failed', message: `no Celery worker listens on /${db}.celery.pidbox` };
 }

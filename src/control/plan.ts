@@ -18,6 +18,14 @@ export interface Confirmation {
   button: string;
 }
 
+/** The confirmation's verb and button for each action on workers. */
+const VERB: Record<ControlRequest['action'], string> = {
+  restart: 'Restart',
+  scale: 'Scale',
+  quiet: 'Quiet',
+  'stop-job': 'Stop the job of',
+};
+
 /** Lines listed in a confirmation before "and N more". */
 const MAX_LISTED = 15;
 
@@ -41,8 +49,13 @@ export function confirmation(
   }
   const n = requests.length;
   // Worker ids come from the store: a U+202E in one must not make the modal name another worker.
-  const what =
-    n === 1 ? `worker "${displayText(first.worker ?? '', 200)}"` : `${n} ${ctx.unhealthy ? 'unhealthy ' : ''}workers`;
+  // A framework worker's id is cryptic (sidekiq:host:pid:suffix): the name it was started with comes first.
+  const name = first.worker !== undefined ? ctx.workers?.get(first.worker)?.snapshot.name : undefined;
+  const named =
+    name && name !== first.worker
+      ? `"${displayText(name, 200)}" (${displayText(first.worker ?? '', 200)})`
+      : `"${displayText(first.worker ?? '', 200)}"`;
+  const what = n === 1 ? `worker ${named}` : `${n} ${ctx.unhealthy ? 'unhealthy ' : ''}workers`;
   const lines = requests.slice(0, MAX_LISTED).map((r) => {
     const w = r.worker !== undefined ? ctx.workers?.get(r.worker) : undefined;
     const state = w ? ` (${w.health})` : '';
@@ -52,10 +65,12 @@ export function confirmation(
     );
   });
   if (n > MAX_LISTED) lines.push(`… and ${n - MAX_LISTED} more`);
+  const verb = VERB[first.action];
+  const button = first.action === 'stop-job' ? 'Stop Job' : verb;
   return {
-    message: `Restart ${what} on "${ctx.connection}"?`,
+    message: `${verb} ${what} on "${ctx.connection}"?`,
     detail: lines.join('\n'),
-    button: n === 1 ? 'Restart' : `Restart ${n}`,
+    button: n === 1 ? button : `${button} ${n}`,
   };
 }
 
@@ -64,7 +79,7 @@ export function outcomeSummary(
   results: readonly { request: ControlRequest; outcome: { status: string; message: string } }[],
 ): { level: 'info' | 'warning' | 'error'; text: string } {
   const label = (r: ControlRequest) =>
-    r.action === 'restart' ? `Restart ${displayText(r.worker ?? '', 200)}` : `Scale to ${r.count}`;
+    r.action === 'scale' ? `Scale to ${r.count}` : `${VERB[r.action]} ${displayText(r.worker ?? '', 200)}`;
   const bad = results.filter((r) => r.outcome.status !== 'done');
   if (results.length === 1) {
     const { request, outcome } = results[0];

@@ -7,15 +7,21 @@ import { hostname, userInfo } from 'node:os';
  * No `vscode` import: the supervisor (companion) and the tests share this file.
  */
 
-export type ControlAction = 'restart' | 'scale';
+/**
+ * `quiet` and `stop-job` are a framework's own gentler controls (frameworkControls.ts): sent through
+ * Redis by the FrameworkRequester only, never as a store record or an argv.
+ */
+export type ControlAction = 'restart' | 'scale' | 'quiet' | 'stop-job';
 
 /** One request. On Redis it is one `workerlens:commands` entry with these as flat fields. */
 export interface ControlRequest {
   /** A UUID; the supervisor is idempotent by it. */
   id: string;
   action: ControlAction;
-  /** restart: the worker id as the store knows it. */
+  /** restart, quiet, stop-job: the worker id as the store knows it. */
   worker?: string;
+  /** stop-job: the id of the job to stop (the worker's current job when asked). */
+  job?: string;
   /** scale: the wanted number of workers. */
   count?: number;
   /** `user@host`, for the supervisor's log and the result's audit trail. */
@@ -82,7 +88,7 @@ export function requester(): string {
 
 export function newRequest(
   action: ControlAction,
-  target: { worker?: string; count?: number },
+  target: { worker?: string; count?: number; job?: string },
   timeoutMs?: number,
 ): ControlRequest {
   const r: ControlRequest = {
@@ -167,8 +173,10 @@ export function resultFromFields(fields: string[]): ControlResult | undefined {
 }
 
 /** "restart worker-3" / "scale to 5", for messages and progress. */
-export function summary(r: Pick<ControlRequest, 'action' | 'worker' | 'count'>): string {
-  return r.action === 'restart' ? `restart ${r.worker ?? '?'}` : `scale to ${r.count ?? '?'}`;
+export function summary(r: Pick<ControlRequest, 'action' | 'worker' | 'count' | 'job'>): string {
+  if (r.action === 'scale') return `scale to ${r.count ?? '?'}`;
+  if (r.action === 'stop-job') return `stop job ${r.job ?? '?'} on ${r.worker ?? '?'}`;
+  return `${r.action} ${r.worker ?? '?'}`;
 }
 
 /** "30 s", or "300 ms" for waits under a second (tests, impatient settings). */

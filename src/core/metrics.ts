@@ -13,6 +13,8 @@ export interface WorkEvent {
   worker?: string;
   ts: number;
   durationMs?: number;
+  /** How many finished, when a store counts only in totals (Sidekiq's fleet counters); 1 when absent. */
+  count?: number;
 }
 
 export interface MetricsOptions {
@@ -198,7 +200,8 @@ export class MetricsStore {
     }
     const t = e.worker !== undefined ? this.tracks.get(e.worker) : undefined;
     if (t?.countersFrom !== undefined && ts >= t.countersFrom) return; // counters already count it
-    this.count(e.worker, ts, e.kind === 'completed' ? C_DONE : C_ERR, 1);
+    const n = e.count !== undefined && Number.isFinite(e.count) && e.count > 0 ? e.count : 1;
+    this.count(e.worker, ts, e.kind === 'completed' ? C_DONE : C_ERR, n);
   }
 
   sampleHealth(byHealth: Record<Health, number>, now = this.clock()): void {

@@ -25,6 +25,9 @@ export interface TaskInfo {
   startedAt?: number;
 }
 
+/** The worker frameworks read from Redis (src/sources/redis/frameworks/). */
+export type FrameworkName = 'rq' | 'sidekiq' | 'celery' | 'bullmq';
+
 /** One worker as last read from its store. Times are epoch milliseconds. */
 export interface WorkerSnapshot {
   id: string;
@@ -37,6 +40,11 @@ export interface WorkerSnapshot {
   completed?: number;
   errors?: number;
   specialization?: string;
+  /**
+   * Set when the worker is one of a framework's (RQ, Sidekiq, Celery, BullMQ): for grouping by
+   * framework and for the controls only that framework has (Quiet, Stop Job).
+   */
+  framework?: FrameworkName;
   pid?: number;
   host?: string;
   uptimeSeconds?: number;

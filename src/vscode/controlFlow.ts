@@ -66,7 +66,9 @@ export async function carryOut(
   ctx: { currentCount?: number; unhealthy?: boolean },
 ): Promise<Outcome[] | undefined> {
   const conn = ready.connection;
-  const secret = ready.config.mode === 'store' ? await deps.secrets.get(conn) : undefined;
+  // Quiet and Stop Job go through Redis in either mode: they need the password too.
+  const gentle = requests.some((r) => r.action === 'quiet' || r.action === 'stop-job');
+  const secret = ready.config.mode === 'store' || gentle ? await deps.secrets.get(conn) : undefined;
   const requester = createRequester(
     ready.config,
     { type: conn.type, url: conn.url, secret },
@@ -91,7 +93,10 @@ export async function carryOut(
       deps.log.info(`Cancelled: ${requests.map(summary).join(', ')}`);
       return undefined;
     }
-    const title = requests.length === 1 ? `${cap(summary(requests[0]))}…` : `Restarting ${requests.length} workers…`;
+    const title =
+      requests.length === 1
+        ? `${cap(summary(requests[0]))}…`
+        : `${cap(PROGRESS[requests[0].action])} ${requests.length} workers…`;
     const outcomes = await controlHost().withProgress(title, (report, signal) =>
       sendAll(deps, requester, requests, report, signal),
     );
@@ -122,8 +127,7 @@ async function sendAll(
           signal,
           onAccepted: (message) => {
             deps.log.info(`${label}: accepted — ${message}`);
-            if (r.worker !== undefined)
-              fleet.setPending(r.worker, `${r.action === 'restart' ? 'restarting' : 'scaling'}…`);
+            if (r.worker !== undefined) fleet.setPending(r.worker, `${PROGRESS[r.action]}…`);
             if (requests.length === 1) report('accepted, waiting for the result…');
           },
         });
@@ -137,6 +141,14 @@ async function sendAll(
     }),
   );
 }
+
+/** What a worker's row says while its request is carried out. */
+const PROGRESS: Record<ControlRequest['action'], string> = {
+  restart: 'restarting',
+  scale: 'scaling',
+  quiet: 'quieting',
+  'stop-job': 'stopping its job',
+};
 
 function cap(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);

@@ -18,6 +18,7 @@ import { workbenchUser } from '../harness/workbenchUser';
 import { startRedis, type RedisServer } from '../harness/redisServer';
 import { createRealtimeStandIn } from '../harness/realtimeStandIn';
 import { killAllSupervisors, poolWorkerArgv, startSupervisorProcess } from '../harness/supervisorProcess';
+import { enqueueRq, ensureFrameworks, FrameworkWorkers } from '../harness/frameworks';
 import { keepSeedFleetBeating, writeSeedFleet } from '../fixtures/seedFleet';
 import { heartbeatSeed003, startSeed003Stack, type Seed003Stack } from '../fixtures/seed003';
 import { RedisFleetWriter } from '../../src/companion/fleetWriters';
@@ -42,6 +43,7 @@ let supabaseBeats: { stop(): void } | undefined;
 let seedColumnsBeats: { stop(): void } | undefined;
 let stopBeating: (() => void) | undefined;
 let sim: RunningSimulator | undefined;
+let frameworkWorkers: FrameworkWorkers | undefined;
 
 function packageVsix(): string {
   const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: REPO, encoding: 'utf8' });
@@ -100,6 +102,12 @@ before(async () => {
       },
     },
   );
+  // A framework fleet (db 2) for frameworks.itest.ts: real RQ and BullMQ workers, one busy with a long job.
+  ensureFrameworks();
+  frameworkWorkers = new FrameworkWorkers(`${redis.url}/2`);
+  frameworkWorkers.rq('rq-busy', 'long');
+  frameworkWorkers.bullmq('bull-idle', 'emails');
+  enqueueRq(`${redis.url}/2`, 'long', 600);
   await writeSeedFleet(redis.client());
   stopBeating = keepSeedFleetBeating(redis.client());
   // Seed 003's table (its own migration) behind a real PostgREST, Realtime played by the
@@ -148,6 +156,7 @@ before(async () => {
     env: {
       WORKER_LENS_TEST_RESULT: join(tmp, 'result.json'),
       WORKER_LENS_TEST_REDIS: redis.url,
+      WORKER_LENS_TEST_FRAMEWORKS_REDIS: `${redis.url}/2`,
       WL_TEST_SUPABASE_KEY: rest.anonKey,
     },
   });
@@ -158,6 +167,7 @@ after(async () => {
   await sim?.stop();
   await server?.stop();
   await killAllSupervisors();
+  await frameworkWorkers?.stopAll();
   supabaseBeats?.stop();
   seedColumnsBeats?.stop();
   await supabase?.stop();

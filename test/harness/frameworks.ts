@@ -185,18 +185,28 @@ function descendants(root: number): number[] {
  * Enqueues `rqJobs.long(seconds)` on an RQ queue (RQ's own client: its job hash has many fields). Returns the job id.
  */
 export function enqueueRq(url: string, queue: string, seconds: number): string {
-  const code = `import sys; from redis import Redis; from rq import Queue
+  return enqueueRqCall(url, queue, 'long', seconds);
+}
+
+/** Enqueues `rqJobs.<fn>(arg)` (`long` sleeps that many seconds, `fail` raises ValueError(arg)). Returns the job id. */
+export function enqueueRqCall(url: string, queue: string, fn: 'long' | 'fail', arg: number | string): string {
+  const code = `import sys, json; from redis import Redis; from rq import Queue
 q = Queue(sys.argv[2], connection=Redis.from_url(sys.argv[1]))
-print(q.enqueue('rqJobs.long', int(sys.argv[3]), job_timeout=int(sys.argv[3]) + 60).id)`;
-  const r = spawnSync(PYTHON, ['-c', code, url, queue, String(seconds)], { cwd: DIR, encoding: 'utf8' });
+print(q.enqueue('rqJobs.' + sys.argv[3], json.loads(sys.argv[4]), job_timeout=600).id)`;
+  const r = spawnSync(PYTHON, ['-c', code, url, queue, fn, JSON.stringify(arg)], { cwd: DIR, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`enqueueing an RQ job failed: ${r.stderr}`);
   return r.stdout.trim();
 }
 
 /** Sends `jobs.long(seconds)` to a Celery queue with Celery's own client. Returns the task id. */
 export function enqueueCelery(url: string, queue: string, seconds: number): string {
-  const code = `import sys, celeryApp; print(celeryApp.long.apply_async((int(sys.argv[2]),), queue=sys.argv[1]).id)`;
-  const r = spawnSync(PYTHON, ['-c', code, queue, String(seconds)], {
+  return enqueueCeleryCall(url, queue, 'long', seconds);
+}
+
+/** Sends `jobs.<fn>(arg)` (`long` sleeps, `fail` raises ValueError(arg)) with Celery's client. Returns the task id. */
+export function enqueueCeleryCall(url: string, queue: string, fn: 'long' | 'fail', arg: number | string): string {
+  const code = `import sys, json, celeryApp; print(getattr(celeryApp, sys.argv[2]).apply_async((json.loads(sys.argv[3]),), queue=sys.argv[1]).id)`;
+  const r = spawnSync(PYTHON, ['-c', code, queue, fn, JSON.stringify(arg)], {
     cwd: DIR,
     encoding: 'utf8',
     env: { ...process.env, CELERY_BROKER_URL: url },
@@ -207,9 +217,23 @@ export function enqueueCelery(url: string, queue: string, seconds: number): stri
 
 /** Pushes a `LongJob` onto a Sidekiq queue the way Sidekiq::Client does (LPUSH of the job JSON). Returns the jid. */
 export async function enqueueSidekiq(client: Redis, queue: string, seconds: number): Promise<string> {
+  return enqueueSidekiqJob(client, queue, 'LongJob', seconds);
+}
+
+/**
+ * Pushes a job of a class of sidekiqJobs.rb (`LongJob` sleeps, `FailJob` raises; `retry: 0`, FailJob's default, sends
+ * a failure straight to the dead set; `retry: 1` to the retry set first). Returns the jid.
+ */
+export async function enqueueSidekiqJob(
+  client: Redis,
+  queue: string,
+  cls: 'LongJob' | 'FailJob',
+  arg: number | string,
+  retry: number | false = cls === 'FailJob' ? 0 : false,
+): Promise<string> {
   const jid = randomBytes(12).toString('hex');
   const now = Date.now() / 1000;
-  const job = { class: 'LongJob', args: [seconds], queue, jid, retry: false, created_at: now, enqueued_at: now };
+  const job = { class: cls, args: [arg], queue, jid, retry, created_at: now, enqueued_at: now };
   await client.multi().sadd('queues', queue).lpush(`queue:${queue}`, JSON.stringify(job)).exec();
   return jid;
 }

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequester } from '../../src/control/createRequester';
+import { newRequest } from '../../src/control/request';
 import { createSource } from '../../src/sources/createSource';
 import type { WorkerSource } from '../../src/sources/source';
 import { FrameworkSource } from '../../src/sources/redis/frameworks/frameworkSource';
@@ -106,4 +108,64 @@ test('a Sidekiq job payload that does not decode: that worker is unknown with th
   assert.match(obs.fleet.get('sidekiq:h:1:a')!.reason, /job on thread t1 does not decode/);
   assert.equal(obs.health('sidekiq:h:2:b'), 'working');
   assert.equal(obs.snapshot('sidekiq:h:2:b')!.task!.title, 'Mailer');
+});
+
+test('an ACL that refuses PUBLISH or SUBSCRIBE: each says which capability is missing and what is lost, never a raw NOPERM', async (t) => {
+  const redis = await startRedis();
+  const admin = redis.client();
+  await admin.call(
+    'ACL',
+    'SETUSER',
+    'nopub',
+    'on',
+    '>pw',
+    '~*',
+    '&*',
+    '+@all',
+    '-publish',
+    '-psubscribe',
+    '-subscribe',
+  );
+  // Allowed to PUBLISH, but to no channel at all (Redis 7's channel rules).
+  await admin.call('ACL', 'SETUSER', 'nochan', 'on', '>pw', '~*', 'resetchannels', '+@all');
+  const url = (user: string) => `redis://${user}@127.0.0.1:${redis.port}`;
+  const obs = observe();
+  const source = new FrameworkSource({ url: url('nopub'), password: 'pw', frameworks: ['celery'], pollMs: 500 });
+  const requesters = ['nopub', 'nochan'].map((user) => {
+    const r = createRequester({ mode: 'store', timeoutMs: 5000 }, { type: 'redis', url: url(user), secret: 'pw' });
+    assert.notEqual(typeof r, 'string');
+    return r as Exclude<typeof r, string>;
+  });
+  t.after(async () => {
+    await source.dispose();
+    for (const r of requesters) await r.dispose();
+    await redis.stop();
+  });
+  source.start(obs.sink);
+  await waitFor(() => /may not PSUBSCRIBE/.test(obs.fleet.connection.liveMode ?? ''), {
+    timeoutMs: 20_000,
+    message: () => `the live mode says SUBSCRIBE is refused: ${JSON.stringify(obs.fleet.connection)}`,
+  });
+  assert.match(
+    obs.fleet.connection.liveMode!,
+    /this Redis user may not PSUBSCRIBE \/0\.celeryev\/\*: Celery workers cannot be seen/,
+  );
+  assert.ok(
+    obs.warnings().some((w) => /may not PSUBSCRIBE/.test(w) && !/NOPERM/.test(w)),
+    obs.warnings().join(' / '),
+  );
+
+  const [nopub, nochan] = requesters;
+  const restart = await nopub.send(newRequest('restart', { worker: 'rq:w1' }));
+  assert.deepEqual(restart, {
+    status: 'failed',
+    message: 'this Redis user may not PUBLISH: Restart for RQ workers is unavailable',
+  });
+  const stop = await nopub.send(newRequest('stop-job', { worker: 'celery:w1@h', job: 't1' }));
+  assert.equal(stop.message, 'this Redis user may not PUBLISH: Stop Job for Celery workers is unavailable');
+  const channel = await nochan.send(newRequest('stop-job', { worker: 'rq:w1', job: 'j1' }));
+  assert.equal(
+    channel.message,
+    'this Redis user may not PUBLISH on this channel (its ACL channel rules leave it out): Stop Job for RQ workers is unavailable',
+  );
 });

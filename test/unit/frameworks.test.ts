@@ -93,3 +93,67 @@ test('presets rq, sidekiq, celery, bullmq: accepted for redis connections and by
     /--redis only/,
   );
 });
+
+test('gentle controls by framework: Quiet for a running Sidekiq worker, Stop Job for RQ and Celery with a job; BullMQ none, pointing to command mode', async () => {
+  const { gentleControlTokens, gentleRefusal } = await import('../../src/control/frameworkControls');
+  const job = { id: 'j1', title: 'jobs.long' };
+  assert.equal(gentleControlTokens({ framework: 'sidekiq', status: 'idle' }), 'quietable;');
+  assert.equal(gentleControlTokens({ framework: 'sidekiq', status: 'quiet' }), '', 'already quiet');
+  assert.equal(gentleControlTokens({ framework: 'rq', status: 'busy', task: job }), 'job-stoppable;');
+  assert.equal(gentleControlTokens({ framework: 'rq', status: 'idle' }), '', 'no job to stop');
+  assert.equal(gentleControlTokens({ framework: 'celery', status: 'busy', task: job }), 'job-stoppable;');
+  assert.equal(gentleControlTokens({ framework: 'celery', status: 'busy', task: job, gone: 'killed' }), '');
+  assert.equal(gentleControlTokens({ framework: 'bullmq', status: 'busy', task: job }), '');
+  assert.equal(gentleControlTokens({ status: 'busy', task: job }), '', 'not a framework worker');
+  assert.match(gentleRefusal('quiet', { framework: 'bullmq' })!, /BullMQ has no per-worker control.*"command"/);
+  assert.match(gentleRefusal('quiet', { framework: 'rq' }, '"a"')!, /only Sidekiq workers can be quieted \("a" is RQ/);
+  assert.match(gentleRefusal('stop-job', { framework: 'rq', status: 'idle' }, '"a"')!, /"a" is not running a job/);
+});
+
+test('grouped by framework only when a fleet spans more than one kind: fixed order, other workers last', async () => {
+  const { frameworkGroups } = await import('../../src/core/frameworkGroups');
+  assert.equal(
+    frameworkGroups([
+      { id: 'rq:a', framework: 'rq' },
+      { id: 'rq:b', framework: 'rq' },
+    ]),
+    undefined,
+  );
+  assert.equal(frameworkGroups([{ id: 'w1' }, { id: 'w2' }]), undefined, 'the orchestrator alone: as always');
+  assert.deepEqual(
+    frameworkGroups([
+      { id: 'w1' },
+      { id: 'bullmq:q:a', framework: 'bullmq' },
+      { id: 'rq:a', framework: 'rq' },
+      { id: 'rq:b', framework: 'rq' },
+    ]),
+    [
+      { key: 'rq', label: 'RQ', ids: ['rq:a', 'rq:b'] },
+      { key: 'bullmq', label: 'BullMQ', ids: ['bullmq:q:a'] },
+      { key: 'other', label: 'Other workers', ids: ['w1'] },
+    ],
+  );
+});
+
+test('a failed-job entry that does not decode is a log line saying so, never a throw; one that does names the error', async () => {
+  const { failureLine } = await import('../../src/sources/redis/frameworks/sidekiqActivity');
+  const { lastLine } = await import('../../src/sources/redis/frameworks/rqActivity');
+  assert.match(failureLine('dead', '{nope').entry.message, /^Sidekiq dead: an entry does not decode as JSON/);
+  assert.match(failureLine('retry', '[1,2]').entry.message, /^Sidekiq retry: an entry is not a JSON object/);
+  const ok = failureLine(
+    'retry',
+    JSON.stringify({
+      class: 'HardJob',
+      queue: 'q',
+      jid: 'abc',
+      error_class: 'KeyError',
+      error_message: 'x',
+      failed_at: 1,
+      retry_count: 2,
+      error_backtrace: ['a.rb:1'],
+    }),
+  );
+  assert.equal(ok.entry.message, 'Sidekiq q: HardJob (jid abc) failed: KeyError: x — retry 3 scheduled\na.rb:1');
+  assert.equal(ok.ts, 1000);
+  assert.equal(lastLine('Traceback (most recent call last):\n  File "x"\nValueError: bad\n\n'), 'ValueError: bad');
+});

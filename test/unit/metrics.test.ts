@@ -152,6 +152,19 @@ describe('MetricsStore', () => {
     assert.equal(m.view('1h').totals.completed, 6);
   });
 
+  it("an event with a count (Sidekiq's fleet-wide counters) counts that many, for the fleet only", () => {
+    const c = clockAt(T0 + 3_600_000);
+    const m = new MetricsStore({ clock: c.fn });
+    m.recordEvent({ kind: 'completed', ts: c.now - 60_000, count: 7 });
+    m.recordEvent({ kind: 'failed', ts: c.now - 60_000, count: 2 });
+    m.recordEvent({ kind: 'completed', ts: c.now - 60_000, count: Number.NaN }); // garbled: one, as without a count
+    c.now += 60_000;
+    const v = m.view('1h');
+    assert.equal(v.totals.completed, 8);
+    assert.equal(v.totals.errors, 2);
+    assert.deepEqual(v.throughput.workers, [], 'no worker is invented for a fleet total');
+  });
+
   it('computes p50/p95 per bucket and over the window from stream durations', () => {
     const c = clockAt(T0 + 3_600_000);
     const m = new MetricsStore({ clock: c.fn });

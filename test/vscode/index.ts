@@ -3,6 +3,7 @@ import { runAll } from './runner';
 import './tree.itest';
 import './dashboard.itest';
 import './alerts.itest';
+import './frameworks.itest';
 
 /** Called by VS Code's extension host when opened with extensionTestsPath. */
 export async function run(): Promise<void> {

@@ -57,3 +57,16 @@ export function isStoreUnavailable(err: unknown): boolean {
     )
   );
 }
+
+/**
+ * An ACL refusal of one capability, in words: which command this Redis user may not run, and what is lost
+ * without it ("this Redis user may not PUBLISH: Restart for RQ workers is unavailable"). Undefined when the
+ * error is not such a refusal (a connection problem is told by `describeRedisError`).
+ */
+export function describeRefusal(err: unknown, command: string, lost: string): string | undefined {
+  const msg = (err as { message?: string })?.message ?? String(err);
+  if (!isRefusedCommand(err)) return undefined;
+  // Redis 7 refuses a channel the user's `&pattern` rules leave out separately from the command itself.
+  const where = /channel/i.test(msg) ? ' on this channel (its ACL channel rules leave it out)' : '';
+  return `this Redis user may not ${command}${where}: ${lost}`;
+}

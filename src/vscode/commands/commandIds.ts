@@ -10,4 +10,6 @@ export const Commands = {
   restartWorker: 'workerLens.restartWorker',
   restartUnhealthy: 'workerLens.restartUnhealthy',
   scaleWorkers: 'workerLens.scaleWorkers',
+  quietWorker: 'workerLens.quietWorker',
+  stopJob: 'workerLens.stopJob',
 } as const;

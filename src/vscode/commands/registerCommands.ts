@@ -8,7 +8,9 @@ import { Commands } from './commandIds';
 import { refresh } from './refresh';
 import { restartUnhealthy } from './restartUnhealthy';
 import { restartWorker } from './restartWorker';
+import { quietWorker } from './quietWorker';
 import { scaleWorkers } from './scaleWorkers';
+import { stopJob } from './stopJob';
 import { selectConnection } from './selectConnection';
 import { setSecret } from './setSecret';
 
@@ -35,6 +37,14 @@ export function registerCommands(
     vscode.commands.registerCommand(
       Commands.restartWorker,
       guard('Restart Worker', (n?: TreeNode, ns?: TreeNode[]) => restartWorker(control, n, ns)),
+    ),
+    vscode.commands.registerCommand(
+      Commands.quietWorker,
+      guard('Quiet Worker', (n?: TreeNode, ns?: TreeNode[]) => quietWorker(control, n, ns)),
+    ),
+    vscode.commands.registerCommand(
+      Commands.stopJob,
+      guard('Stop Job', (n?: TreeNode, ns?: TreeNode[]) => stopJob(control, n, ns)),
     ),
     vscode.commands.registerCommand(
       Commands.restartUnhealthy,

@@ -1,4 +1,5 @@
-// A BullMQ test worker: node bullmqWorker.mjs <redis url> <queue> <worker name>. Each job sleeps job.data.seconds.
+// A BullMQ test worker: node bullmqWorker.mjs <redis url> <queue> <worker name>. Each job sleeps job.data.seconds,
+// or throws job.data.fail.
 import { Worker } from 'bullmq';
 
 const [url, queue, name] = process.argv.slice(2);
@@ -7,6 +8,7 @@ const connection = { host: u.hostname, port: Number(u.port || 6379), db: Number(
 const worker = new Worker(
   queue,
   async (job) => {
+    if (job.data.fail) throw new Error(job.data.fail);
     await new Promise((r) => setTimeout(r, (job.data.seconds ?? 1) * 1000));
     return job.data.seconds;
   },

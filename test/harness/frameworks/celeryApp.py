@@ -13,3 +13,8 @@ app.conf.worker_hijack_root_logger = False
 def long(seconds):
     time.sleep(seconds)
     return seconds
+
+
+@app.task(name='jobs.fail')
+def fail(message):
+    raise ValueError(message)

@@ -5,3 +5,7 @@ import time
 def long(seconds):
     time.sleep(seconds)
     return seconds
+
+
+def fail(message):
+    raise ValueError(message)

@@ -8,3 +8,11 @@ class LongJob
     sleep seconds
   end
 end
+
+class FailJob
+  include Sidekiq::Worker
+
+  def perform(message)
+    raise ArgumentError, message
+  end
+end

@@ -9,6 +9,10 @@ import {
   type NamedClient,
   type ReadContext,
 } from './framework';
+import { bullmqActivity, type BullQueue } from './bullmqActivity';
+
+/** Queues remembered for the activity feed (a queue whose workers all died still has a depth worth seeing). */
+const MAX_QUEUES = 50;
 
 /** `<prefix>:<base64 queue>:w:<worker name>`, the name `queue.getWorkers()` looks for. */
 const WORKER_NAME = /^(.+):([A-Za-z0-9+/]+={0,2}):w:(.+)$/;
@@ -34,10 +38,12 @@ interface Found {
  * nothing to list.
  */
 export function bullmqLayout(): FrameworkLayout {
+  const queues = new Map<string, BullQueue>();
   return {
     id: 'bullmq',
     label: 'BullMQ',
     leftListingMeans: 'dead',
+    activity: bullmqActivity(() => [...queues.values()]),
     lookedFor: 'BullMQ (connections named bull:<queue>:w:<name>, keys bull:*:meta)',
     detect: async (client) => {
       try {
@@ -52,6 +58,8 @@ export function bullmqLayout(): FrameworkLayout {
       const gone = new Map<string, string>();
       if (!ctx.clients) return { workers: [], gone };
       const found = ctx.clients.flatMap((c) => parseWorker(c) ?? []);
+      for (const f of found)
+        if (queues.size < MAX_QUEUES) queues.set(`${f.prefix}:${f.queue}`, { prefix: f.prefix, queue: f.queue });
       const seen = new Map<string, number>();
       const workers: WorkerSnapshot[] = [];
       for (const f of found) {

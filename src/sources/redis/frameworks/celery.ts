@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { WorkerSnapshot } from '../../../core/model';
 import { createClient } from '../redisClient';
+import { describeRefusal } from '../redisErrors';
 import type { FrameworkLayout, FrameworkRead, ReadContext } from './framework';
+import { celeryActivity } from './celeryActivity';
 import { decodeCeleryEvents, type CeleryEvent } from './celeryEvents';
 
 /** Task names by id, from task-received (task-started does not repeat the name); bounded. */
@@ -37,10 +39,15 @@ export function celeryLayout(): FrameworkLayout {
    */
   let warm: Promise<void> = Promise.resolve();
   let undecoded = 0;
+  /** The ACL refused the event subscription: said in the live mode, not only once in the log. */
+  let refused: string | undefined;
   let log: (level: 'info' | 'warn', message: string) => void = () => undefined;
+
+  const activity = celeryActivity();
 
   const apply = (e: CeleryEvent) => {
     const host = e.hostname;
+    if (e.type === 'task-failed' || e.type === 'task-succeeded') activity.taskEvent(e, e.uuid && names.get(e.uuid));
     if (e.type.startsWith('task-') && e.uuid && e.name) {
       names.set(e.uuid, e.name);
       if (names.size > KEEP_NAMES) names.delete(names.keys().next().value as string);
@@ -74,7 +81,11 @@ export function celeryLayout(): FrameworkLayout {
       case 'task-succeeded':
       case 'task-revoked':
       case 'task-rejected':
-        if (e.uuid) n.tasks.delete(e.uuid);
+        if (e.uuid && n.tasks.delete(e.uuid)) {
+          // Idle from now, not from the next heartbeat (2 s later), when the last task it was seen starting ended.
+          n.active = Math.max(0, (n.active ?? 1) - 1);
+          if (!n.tasks.size && !n.active && n.status === 'busy') n.status = 'idle';
+        }
         break;
     }
   };
@@ -83,6 +94,7 @@ export function celeryLayout(): FrameworkLayout {
     id: 'celery',
     label: 'Celery',
     leftListingMeans: 'dead',
+    activity,
     // Every worker binds its remote-control queue (pidbox); the events binding exists only where someone consumes
     // events.
     lookedFor:
@@ -117,12 +129,19 @@ export function celeryLayout(): FrameworkLayout {
         })
         .catch((err: Error) => {
           subscribed();
+          refused = describeRefusal(
+            err,
+            `PSUBSCRIBE ${pattern}`,
+            'Celery workers cannot be seen (their state exists only in events) and failed tasks are not told',
+          );
           log(
             'warn',
-            `Celery events cannot be followed (PSUBSCRIBE ${pattern}: ${err.message}): Celery workers are not seen`,
+            refused ??
+              `Celery events cannot be followed (PSUBSCRIBE ${pattern}: ${err.message}): Celery workers are not seen`,
           );
         });
     },
+    limitation: () => refused,
     dispose() {
       sub?.disconnect();
       sub = undefined;

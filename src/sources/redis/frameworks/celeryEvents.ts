@@ -9,6 +9,11 @@ export interface CeleryEvent {
   pid?: number;
   uuid?: string;
   name?: string;
+  /** task-failed: the exception's repr and the formatted traceback. */
+  exception?: string;
+  traceback?: string;
+  /** task-succeeded: seconds the task ran. */
+  runtime?: number;
 }
 
 /**

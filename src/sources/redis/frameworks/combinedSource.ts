@@ -11,10 +11,13 @@ export class CombinedSource implements WorkerSource {
   readonly kind = 'redis';
   private readonly lists: WorkerSnapshot[][];
   private readonly conns: (ConnectionState | undefined)[];
+  /** Each part's activity line: the orchestrator's log streams and the frameworks' reads, said together. */
+  private readonly activity: string[];
 
   constructor(private readonly parts: WorkerSource[]) {
     this.lists = parts.map(() => []);
     this.conns = parts.map(() => undefined);
+    this.activity = parts.map(() => '');
   }
 
   start(sink: SourceSink): void {
@@ -26,7 +29,10 @@ export class CombinedSource implements WorkerSource {
       logs: (e) => sink.logs(e),
       event: (e) => sink.event(e),
       queueDepth: (n, d) => sink.queueDepth(n, d),
-      activityStatus: (t) => sink.activityStatus(t),
+      activityStatus: (t) => {
+        this.activity[i] = t;
+        sink.activityStatus(this.activity.filter(Boolean).join(' · '));
+      },
       log: (level, message) => sink.log(level, message),
       replaceAll: (workers) => {
         this.lists[i] = workers;

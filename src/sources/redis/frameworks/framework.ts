@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
-import type { WorkerSnapshot } from '../../../core/model';
+import type { FrameworkName, WorkerSnapshot } from '../../../core/model';
+import type { SourceSink } from '../../../core/sourceSink';
 
-export type FrameworkId = 'rq' | 'sidekiq' | 'celery' | 'bullmq';
+/** Named in the model (a worker carries its framework); the layouts are keyed by it. */
+export type FrameworkId = FrameworkName;
 
 export const FRAMEWORK_IDS: readonly FrameworkId[] = ['rq', 'sidekiq', 'celery', 'bullmq'];
 
@@ -44,6 +46,8 @@ export interface FrameworkLayout {
   /** Whether this Redis holds the framework's layout now. */
   detect(client: Redis): Promise<boolean>;
   read(client: Redis, ctx: ReadContext): Promise<FrameworkRead>;
+  /** Throughput, queue depths and failed jobs from the framework's own keys, read while the dashboard is open. */
+  activity?: FrameworkActivity;
   /** Starts anything the layout follows by push (Celery's event channel). */
   start?(
     url: string,
@@ -51,7 +55,38 @@ export interface FrameworkLayout {
     db: number,
     log: (level: 'info' | 'warn', message: string) => void,
   ): void;
+  /** What the ACL keeps this layout from doing, in words, while it does (shown with the live mode). */
+  limitation?(): string | undefined;
   dispose?(): void;
+}
+
+/** Where a framework's activity goes: the activity half of the source's sink. */
+export type ActivityOut = Pick<SourceSink, 'logs' | 'event' | 'queueDepth'>;
+
+/**
+ * One framework's activity reader. Keeps its own cursors (failures already told, counters last
+ * read), so each poll reads only what is new, and every read is bounded.
+ */
+export interface FrameworkActivity {
+  /** What it reads, in words, for the dashboard's activity line ("RQ: failed job registries, queues"). */
+  reads(): string;
+  /** One bounded read on the source's connection: new failures, counter increases, queue depths. */
+  poll(client: Redis, out: ActivityOut, now: number): Promise<void>;
+  /** Pushed activity (Celery's task events) goes to `out` while set; undefined stops it. */
+  follow?(out: ActivityOut | undefined): void;
+}
+
+/** Failures already told, by a key of the reader's choosing: bounded, oldest forgotten first. */
+export class SeenSet {
+  private readonly seen = new Set<string>();
+  constructor(private readonly max = 2000) {}
+  /** True the first time a key is seen. */
+  add(key: string): boolean {
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    if (this.seen.size > this.max) this.seen.delete(this.seen.values().next().value as string);
+    return true;
+  }
 }
 
 /** `CLIENT LIST` output → its named clients. */

@@ -6,6 +6,7 @@ import type { SourceSink, WorkerSource } from '../../source';
 import { createClient } from '../redisClient';
 import { describeRedisError, isRefusedCommand } from '../redisErrors';
 import { parseClientList, type FrameworkId, type FrameworkLayout, type NamedClient } from './framework';
+import { ActivityPoller } from './activityPoller';
 import { layoutsFor } from './layouts';
 
 export interface FrameworkSourceOptions {
@@ -22,6 +23,12 @@ export interface FrameworkSourceOptions {
 
 /** A worker no longer in its framework's listing is kept (dead or stopped) this long, then dropped. */
 const KEEP_VANISHED_MS = 60 * 60_000;
+
+/** A worker its framework still lists but whose record is gone: why, and whose it is. */
+interface Gone {
+  why: string;
+  framework: FrameworkId;
+}
 
 interface Known {
   snapshot: WorkerSnapshot;
@@ -52,6 +59,9 @@ export class FrameworkSource implements WorkerSource {
   private clientListRefused?: string;
   private lastReported?: string;
   private lastFoundText?: string;
+  /** Throughput, queue depths and failed jobs from the frameworks' own keys, while the dashboard is open. */
+  private activity?: ActivityPoller;
+  private followingActivity = false;
 
   constructor(private readonly opts: FrameworkSourceOptions) {
     this.where = redactUrl(opts.url);
@@ -73,7 +83,8 @@ export class FrameworkSource implements WorkerSource {
     const poll = `poll every ${Number((this.intervalMs / 1000).toFixed(2))}s`;
     // Nothing found: nothing is polled (only looked for again every 30 s), so no poll is claimed.
     if (!this.active.length) return `no framework found (looked for ${this.lookedFor})`;
-    const acl = this.clientListRefused ? `; ${this.clientListRefused}` : '';
+    const limits = [this.clientListRefused, ...this.active.map((l) => l.limitation?.())].filter(Boolean);
+    const acl = limits.length ? `; ${limits.join('; ')}` : '';
     return `${this.active.map((l) => l.label).join(', ')}: ${poll}${acl}`;
   }
 
@@ -90,10 +101,12 @@ export class FrameworkSource implements WorkerSource {
       for (const l of this.active)
         l.start?.(this.opts.url, this.opts.password, client.options.db ?? 0, (lv, m) => sink.log(lv, m));
       void this.refresh();
+      void this.activity?.poll();
     });
     sink.setConnection({ state: 'connecting', message: `Connecting to ${this.where}…` });
     client.connect().catch(() => undefined);
     this.schedule(0);
+    if (this.followingActivity) this.followActivity(true);
   }
 
   private schedule(ms: number): void {
@@ -122,12 +135,16 @@ export class FrameworkSource implements WorkerSource {
         await this.detect(client, now);
       const clients = this.active.length ? await this.clientList(client) : undefined;
       const fresh = new Map<string, Known>();
-      const gone = new Map<string, string>();
+      const gone = new Map<string, Gone>();
       for (const layout of this.active) {
         const read = await layout.read(client, { now, clients });
         for (const w of read.workers)
-          fresh.set(w.id, { snapshot: w, label: layout.label, leftListingMeans: layout.leftListingMeans });
-        for (const [id, why] of read.gone) gone.set(id, why);
+          fresh.set(w.id, {
+            snapshot: { ...w, framework: layout.id },
+            label: layout.label,
+            leftListingMeans: layout.leftListingMeans,
+          });
+        for (const [id, why] of read.gone) gone.set(id, { why, framework: layout.id });
       }
       if (this.disposed) return;
       sink.replaceAll(this.remember(fresh, gone, now));
@@ -173,12 +190,12 @@ export class FrameworkSource implements WorkerSource {
    * This read's workers, plus every worker seen before that is no longer listed: kept with
    * its last data, dead (stopped if it had said it was stopping), dropped after an hour.
    */
-  private remember(fresh: Map<string, Known>, gone: Map<string, string>, now: number): WorkerSnapshot[] {
-    for (const [id, why] of gone) {
+  private remember(fresh: Map<string, Known>, gone: Map<string, Gone>, now: number): WorkerSnapshot[] {
+    for (const [id, { why, framework }] of gone) {
       const prev = this.known.get(id);
       const name = id.slice(id.indexOf(':') + 1);
       fresh.set(id, {
-        snapshot: { ...(prev?.snapshot ?? { id, name, problems: [] }), gone: why },
+        snapshot: { ...(prev?.snapshot ?? { id, name, framework, problems: [] }), gone: why },
         label: prev?.label ?? '',
         leftListingMeans: 'dead',
       });
@@ -214,13 +231,23 @@ export class FrameworkSource implements WorkerSource {
     }
   }
 
-  followActivity(_on: boolean): void {
-    // Framework activity (throughput from their counters, failed jobs) is not followed yet.
+  followActivity(on: boolean): void {
+    this.followingActivity = on;
+    if (!this.sink || this.disposed) return; // start() begins it when asked before
+    this.activity ??= new ActivityPoller(
+      () => this.active,
+      () => this.client,
+      this.sink,
+      this.where,
+    );
+    if (on) this.activity.start();
+    else this.activity.stop();
   }
 
   async dispose(): Promise<void> {
     this.disposed = true;
     clearTimeout(this.timer);
+    this.activity?.stop();
     for (const l of this.all) l.dispose?.();
     this.client?.disconnect();
   }

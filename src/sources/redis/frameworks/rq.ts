@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Liveness, WorkerSnapshot } from '../../../core/model';
 import { intOf, isoMs, type FrameworkLayout, type FrameworkRead, type ReadContext } from './framework';
+import { rqActivity } from './rqActivity';
 
 const WORKERS = 'rq:workers';
 const PREFIX = 'rq:worker:';
@@ -29,6 +30,7 @@ export function rqLayout(): FrameworkLayout {
     id: 'rq',
     label: 'RQ',
     leftListingMeans: 'stopped',
+    activity: rqActivity(),
     lookedFor: `RQ (set ${WORKERS})`,
     detect: async (client) => (await client.exists(WORKERS)) === 1,
     async read(client: Redis, ctx: ReadContext): Promise<FrameworkRead> {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Liveness, TaskInfo, WorkerSnapshot } from '../../../core/model';
 import { intOf, type FrameworkLayout, type FrameworkRead, type ReadContext } from './framework';
+import { sidekiqActivity } from './sidekiqActivity';
 
 const PROCESSES = 'processes';
 /** Sidekiq beats every 5 s (record TTL 60 s). */
@@ -16,6 +17,7 @@ export function sidekiqLayout(): FrameworkLayout {
     id: 'sidekiq',
     label: 'Sidekiq',
     leftListingMeans: 'stopped',
+    activity: sidekiqActivity(),
     lookedFor: `Sidekiq (set ${PROCESSES})`,
     detect: async (client) => (await client.type(PROCESSES)) === 'set',
     async read(client: Redis, ctx: ReadContext): Promise<FrameworkRead> {
