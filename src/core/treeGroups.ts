@@ -1,11 +1,12 @@
-import type { WorkerSnapshot } from './model';
+import type { FrameworkName, WorkerSnapshot } from './model';
 
 /**
  * The Workers view's second level. A health group of 50,000 rows is not something anyone
  * can scan, and VS Code renders every sibling it is given; so a group larger than
  * SPLIT_OVER is shown as subgroups (by framework, host, queue or name prefix, whichever
  * splits it into a scannable number; else alphabetical ranges of names), each with its
- * count, and a subgroup lists PAGE rows at a time behind a "Show more" row.
+ * count, and a subgroup lists PAGE rows at a time behind a "Show more" row. Workers of
+ * more than one framework in one group are split by framework at any size.
  */
 export type SubgroupBy = 'auto' | 'framework' | 'host' | 'queue' | 'prefix' | 'range' | 'none';
 export const SUBGROUP_BY: readonly SubgroupBy[] = ['auto', 'framework', 'host', 'queue', 'prefix', 'range', 'none'];
@@ -33,12 +34,13 @@ export interface Split {
   keyOf(id: string): string | undefined;
 }
 
-const FRAMEWORKS: Record<string, string> = { rq: 'RQ', sidekiq: 'Sidekiq', celery: 'Celery', bullmq: 'BullMQ' };
+const FRAMEWORKS: Record<FrameworkName, string> = { rq: 'RQ', sidekiq: 'Sidekiq', celery: 'Celery', bullmq: 'BullMQ' };
+/** Subgroups by framework come in this order, workers of none (the orchestrator's, a heartbeat's) last. */
+const FRAMEWORK_ORDER = ['RQ', 'Sidekiq', 'Celery', 'BullMQ', 'Other workers'];
 
-/** The framework a worker belongs to, from its id's prefix (`rq:…`); the orchestrator layout has none. */
+/** The framework a worker belongs to, as people write it; the orchestrator layout has none. */
 export function frameworkOf(w: WorkerSnapshot): string {
-  const colon = w.id.indexOf(':');
-  return (colon > 0 && FRAMEWORKS[w.id.slice(0, colon)]) || 'Other';
+  return w.framework ? FRAMEWORKS[w.framework] : 'Other workers';
 }
 
 /**
@@ -81,7 +83,10 @@ function byKey(workers: readonly WorkerSnapshot[], by: KeyName): Split {
     if (!g) groups.set(key, (g = { key, label: LABEL[by](key), ids: [] }));
     g.ids.push(w.id);
   }
-  const subgroups = [...groups.values()].sort((a, b) => a.label.localeCompare(b.label));
+  const order = (g: Subgroup) => FRAMEWORK_ORDER.indexOf(g.key);
+  const subgroups = [...groups.values()].sort((a, b) =>
+    by === 'framework' ? order(a) - order(b) : a.label.localeCompare(b.label),
+  );
   return { by, subgroups, keyOf: lazyKeyOf(subgroups) };
 }
 
@@ -131,6 +136,9 @@ function lazyKeyOf(subgroups: readonly Subgroup[]): (id: string) => string | und
  * host, queue and name prefix that gives 2 to MAX_SUBGROUPS subgroups, else name ranges.
  */
 export function splitGroup(workers: readonly WorkerSnapshot[], by: SubgroupBy): Split | undefined {
+  // A Redis read without a preset can find several frameworks: their workers are told apart
+  // at any size (RQ, Sidekiq, … each its own subgroup), as their own dashboards are.
+  if (by === 'auto' && distinct(workers, 'framework', 1) > 1) return byKey(workers, 'framework');
   if (by === 'none' || workers.length <= SPLIT_OVER) return undefined;
   if (by === 'range') return byRange(workers);
   if (by !== 'auto') return byKey(workers, by);

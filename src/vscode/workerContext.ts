@@ -1,3 +1,4 @@
+import { gentleControlTokens } from '../control/frameworkControls';
 import { whyNotRestartable } from '../control/restartable';
 import type { WorkerView } from '../core/model';
 
@@ -10,5 +11,6 @@ import type { WorkerView } from '../core/model';
  */
 export function workerContextValue(w: WorkerView, canRestart: boolean): string {
   const restartable = canRestart && !whyNotRestartable(w);
-  return `worker;${w.health};${restartable ? 'restartable;' : ''}`;
+  // Quiet / Stop Job ride on the same permission as Restart: they change a worker too.
+  return `worker;${w.health};${restartable ? `restartable;${gentleControlTokens(w.snapshot)}` : ''}`;
 }

@@ -110,31 +110,6 @@ test('gentle controls by framework: Quiet for a running Sidekiq worker, Stop Job
   assert.match(gentleRefusal('stop-job', { framework: 'rq', status: 'idle' }, '"a"')!, /"a" is not running a job/);
 });
 
-test('grouped by framework only when a fleet spans more than one kind: fixed order, other workers last', async () => {
-  const { frameworkGroups } = await import('../../src/core/frameworkGroups');
-  assert.equal(
-    frameworkGroups([
-      { id: 'rq:a', framework: 'rq' },
-      { id: 'rq:b', framework: 'rq' },
-    ]),
-    undefined,
-  );
-  assert.equal(frameworkGroups([{ id: 'w1' }, { id: 'w2' }]), undefined, 'the orchestrator alone: as always');
-  assert.deepEqual(
-    frameworkGroups([
-      { id: 'w1' },
-      { id: 'bullmq:q:a', framework: 'bullmq' },
-      { id: 'rq:a', framework: 'rq' },
-      { id: 'rq:b', framework: 'rq' },
-    ]),
-    [
-      { key: 'rq', label: 'RQ', ids: ['rq:a', 'rq:b'] },
-      { key: 'bullmq', label: 'BullMQ', ids: ['bullmq:q:a'] },
-      { key: 'other', label: 'Other workers', ids: ['w1'] },
-    ],
-  );
-});
-
 test('a failed-job entry that does not decode is a log line saying so, never a throw; one that does names the error', async () => {
   const { failureLine } = await import('../../src/sources/redis/frameworks/sidekiqActivity');
   const { lastLine } = await import('../../src/sources/redis/frameworks/rqActivity');

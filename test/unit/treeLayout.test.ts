@@ -69,19 +69,28 @@ describe('the Workers view at scale: a second level and "Show more"', () => {
     assert.deepEqual(l.subgroupInfo(subs[0]!), { label: 'bench-000000 … bench-000499', count: 500 });
   });
 
-  it('framework fleets split by framework', () => {
+  it('workers of more than one framework in a group are split by framework at any size, other workers last', () => {
     const snaps = [
-      ...Array.from({ length: 150 }, (_, i) => beat(`rq:w${i}`)),
-      ...Array.from({ length: 150 }, (_, i) => beat(`sidekiq:host:${i}:abc`)),
+      beat('w1'),
+      beat('bullmq:q:a', { framework: 'bullmq' }),
+      beat('rq:a', { framework: 'rq' }),
+      beat('rq:b', { framework: 'rq' }),
     ];
     const l = layout(fleetOf(snaps));
     const subs = l.children(l.children()[0]) as (TreeNode & { kind: 'subgroup' })[];
     assert.deepEqual(
       subs.map((s) => l.subgroupInfo(s)),
       [
-        { label: 'RQ', count: 150 },
-        { label: 'Sidekiq', count: 150 },
+        { label: 'RQ', count: 2 },
+        { label: 'BullMQ', count: 1 },
+        { label: 'Other workers', count: 1 },
       ],
+    );
+    const one = layout(fleetOf([beat('rq:a', { framework: 'rq' }), beat('rq:b', { framework: 'rq' })]));
+    assert.deepEqual(
+      one.children(one.children()[0]).map(nodeId),
+      ['worker:rq:a', 'worker:rq:b'],
+      'one framework: rows',
     );
   });
 
