@@ -6,7 +6,7 @@ import { RedisFleetWriter } from '../src/companion/fleetWriters';
 import { SimFleet } from '../src/companion/simFleet';
 import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from '../src/sources/redis/orchestratorPreset';
 import { readWorkers } from '../src/sources/redis/readWorkers';
-import { readAllBySort, type SortState } from '../src/sources/redis/sortRead';
+import { readAllBounded, type BoundedState } from '../src/sources/redis/boundedRead';
 import { RedisSource } from '../src/sources/redis/redisSource';
 import type { PushMode } from '../src/sources/redis/pushPaths';
 import type { SourceSink } from '../src/sources/source';
@@ -42,11 +42,11 @@ export async function populate(client: Redis, n: number): Promise<string[]> {
  */
 export async function benchSnapshot(client: Redis, n: number): Promise<BenchRow[]> {
   const piped: number[] = [];
-  const sortState: SortState = {};
+  const state: BoundedState = {};
   for (let i = 0; i < 5; i++) {
-    // What the source's full read does: the one-command SORT read.
+    // What the source's full read does: SSCAN, then one read-only script per batch of workers.
     const t = performance.now();
-    const w = (await readAllBySort(client, ORCHESTRATOR_KEYS, ORCHESTRATOR_FIELDS, sortState)) ?? [];
+    const w = await readAllBounded(client, ORCHESTRATOR_KEYS, ORCHESTRATOR_FIELDS, state);
     piped.push(performance.now() - t);
     if (w.length !== n) throw new Error(`read ${w.length} of ${n} workers`);
   }

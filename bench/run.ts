@@ -17,6 +17,7 @@ import { benchSupabase } from './supabaseBench';
 import { mergeResults, printTable, RESULTS_PATH } from './results';
 import { benchVscode, CODE_SERVER_READY } from './vscodeBench';
 import { benchFrameworks } from './frameworksBench';
+import { benchScaleAll } from './scaleRows';
 import {
   benchMemoryAndClassify,
   benchSnapshot,
@@ -31,6 +32,8 @@ import { readWorkers } from '../src/sources/redis/readWorkers';
 import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from '../src/sources/redis/orchestratorPreset';
 
 const SIZES = (process.env.BENCH_WORKERS ?? '10,100,1000,10000').split(',').map(Number);
+/** The issue-12 rows: 100,000 workers by default; BENCH_SCALE_WORKERS=0 skips them. */
+const SCALE = Number(process.env.BENCH_SCALE_WORKERS ?? 100_000);
 const RATE = 100;
 const CHURN_S = 5;
 const IDLE_S = 16; // one reconciliation (15 s) falls inside the window
@@ -98,6 +101,10 @@ async function main(): Promise<void> {
       const { latencies } = await churn(writer, ids, p.seenAt, RATE, 6);
       add([{ metric: 'poll_p95_ms', workers: n, value: +percentile(latencies, 95).toFixed(1), unit: 'ms' }]);
       await p.source.dispose();
+    }
+    if (SCALE > 0) {
+      console.log(`\n${SCALE} workers (one Redis, then a 3-primary cluster)`);
+      add(await benchScaleAll(SCALE));
     }
     console.log('\ndashboard');
     add(await benchDashboard({ workers: SIZES }));

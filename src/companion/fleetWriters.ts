@@ -10,7 +10,7 @@ export interface FleetWriter {
   close(): Promise<void>;
 }
 
-const toState = (w: SimWorker) => ({
+export const toState = (w: SimWorker) => ({
   status: w.status,
   specialization: w.specialization,
   lastActivity: w.lastBeat,

@@ -3,13 +3,15 @@ import { definedOnly } from '../../core/definedOnly';
 import { redactUrl, type RedisKeys } from '../../core/connectionConfig';
 import type { ConnectionState } from '../../core/fleet';
 import type { FieldMap } from '../../core/record';
+import type { WorkerSnapshot } from '../../core/model';
 import type { SourceSink, WorkerSource } from '../source';
 import { ChangeBatcher, type ChangeBatch } from './changeBatcher';
 import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from './orchestratorPreset';
 import { createClient } from './redisClient';
 import { describeRedisError } from './redisErrors';
-import { readChanged, readWorkers, type TypeHints } from './readWorkers';
-import { readAllBySort, type SortState } from './sortRead';
+import { readChanged, type TypeHints } from './readWorkers';
+import { readAllBounded, scanIds, type BoundedState } from './boundedRead';
+import { pacedIntervalMs } from './readPacing';
 import { PushPaths, type PushMode } from './pushPaths';
 import { RedisActivity } from './activityFeed';
 import { ORCHESTRATOR_LOG_STREAMS } from './logStreams';
@@ -62,12 +64,20 @@ export class RedisSource implements WorkerSource {
   private inFlight?: Promise<void>;
   private readonly where: string;
   private readonly typeHints: TypeHints = new Map();
-  private readonly sortState: SortState = {};
-  private sortFallbackLogged = false;
+  private readonly readState: BoundedState = {};
+  private scriptFallbackLogged = false;
+  /** Whether the last full read failed: then the next one comes at the poll's pace, not the reconcile's. */
+  private lastReadFailed = false;
   /** Worker ids as of the last read: what a membership change is compared with. */
   private known = new Set<string>();
-  /** Reads one at a time, so an older read never lands after a newer one. */
+  /** Full reads one at a time, so an older one never lands after a newer one. */
   private chain: Promise<unknown> = Promise.resolve();
+  /**
+   * While a full read runs (about a second at 100,000 workers), changes are still re-read as they come,
+   * not queued behind it. What those re-reads found (null: the worker left) is laid over the full read's
+   * result, whose copy of those workers may be older.
+   */
+  private overlay?: Map<string, WorkerSnapshot | null>;
   private batcher?: ChangeBatcher;
   private push?: PushPaths;
   private wasReady = false;
@@ -170,8 +180,18 @@ export class RedisSource implements WorkerSource {
     this.dueAt = Date.now() + ms;
     this.timer = setTimeout(() => {
       this.dueAt = undefined;
-      void this.refresh().finally(() => this.schedule(this.push?.live ? this.reconcileMs : this.opts.pollMs));
+      void this.refresh().finally(() => this.schedule(this.nextReadMs()));
     }, ms);
+  }
+
+  /**
+   * The wait before the next timed read: the reconcile while a push path is live, else the poll; the poll's
+   * pace after a failed read (the store is back sooner than a reconcile would notice); never faster than the
+   * store's budget for a large fleet (readPacing.ts).
+   */
+  private nextReadMs(): number {
+    const base = this.push?.live && !this.lastReadFailed ? this.reconcileMs : this.opts.pollMs;
+    return pacedIntervalMs(base, this.readState.lastCommands, this.known.size);
   }
 
   /** One full pipelined read. Concurrent callers share the read in flight. */
@@ -186,76 +206,79 @@ export class RedisSource implements WorkerSource {
     const sink = this.sink!;
     if (client.status !== 'ready') {
       // Offline: say why (once known); on the very first connect, stay "connecting" rather than flash an error.
+      this.lastReadFailed = true;
       if (this.offlineReason) this.reportError(this.offlineReason);
       return;
     }
     const started = performance.now();
     try {
-      const workers =
-        (await readAllBySort(client, this.keys, this.fields, this.sortState, this.typeHints)) ??
-        (await this.readAllPipelined(client));
+      this.overlay = new Map();
+      const workers = withOverlay(
+        await readAllBounded(client, this.keys, this.fields, this.readState, this.typeHints),
+        this.overlay,
+      );
+      this.overlay = undefined;
+      this.logScriptFallback();
       if (this.disposed) return;
       const ids = workers.map((w) => w.id);
       this.known = new Set(ids);
       for (const id of this.typeHints.keys()) if (!this.known.has(id)) this.typeHints.delete(id);
       if (this.typeHints.size) this.push?.storageSeen(new Set(this.typeHints.values()));
       sink.replaceAll(workers);
+      this.lastReadFailed = false;
       this.setConnected();
       sink.log('debug', `Read ${workers.length} workers in ${(performance.now() - started).toFixed(1)} ms`);
     } catch (err) {
+      this.overlay = undefined;
       if (this.disposed) return;
+      this.lastReadFailed = true;
       // Dropped mid-read: "Connection is closed" says less than the client's own events.
       const offline = client.status !== 'ready' && this.offlineReason;
       this.reportError(offline || describeRedisError(err, this.where));
     }
   }
 
-  /**
-   * The fallback full read where SORT is not allowed: SMEMBERS, then one pipeline (a second for JSON-string workers).
-   */
-  private async readAllPipelined(client: Redis) {
-    if (this.sortState.unavailable && !this.sortFallbackLogged) {
-      this.sortFallbackLogged = true;
-      this.sink?.log(
-        'info',
-        `Full reads use a pipeline (one-command SORT read unavailable: ${this.sortState.unavailable})`,
-      );
-    }
-    const ids = (await client.smembers(this.keys.activeSet)).sort();
-    return readWorkers(client, ids, this.keys, this.fields, { typeHints: this.typeHints });
+  private logScriptFallback(): void {
+    if (!this.readState.scriptUnavailable || this.scriptFallbackLogged) return;
+    this.scriptFallbackLogged = true;
+    this.sink?.log(
+      'info',
+      `Full reads use pipelines of HGETALL/GET (the one-script batch read is unavailable: ${this.readState.scriptUnavailable})`,
+    );
   }
 
   /** Re-reads the workers a push path named; on a membership change, diffs the active set first. */
-  private readBatch(batch: ChangeBatch): Promise<void> {
-    return this.exclusive(async () => {
-      const client = this.client;
-      const sink = this.sink;
-      if (this.disposed || !client || !sink || client.status !== 'ready') return; // the reconnect's full read covers it
-      const started = performance.now();
-      const ids = new Set(batch.ids);
-      const left: string[] = [];
-      try {
-        if (batch.membership) {
-          const members = new Set(await client.smembers(this.keys.activeSet));
-          for (const id of members) if (!this.known.has(id)) ids.add(id);
-          for (const id of this.known) if (!members.has(id)) left.push(id);
-        }
-        const { workers, gone } = await readChanged(client, [...ids], this.keys, this.fields, {
-          typeHints: this.typeHints,
-        });
-        if (this.disposed) return;
-        for (const w of workers) this.known.add(w.id);
-        for (const id of [...left, ...gone]) {
-          this.known.delete(id);
-          this.typeHints.delete(id);
-        }
-        sink.update(workers, [...left, ...gone]);
-        sink.log('debug', `Re-read ${ids.size} changed workers in ${(performance.now() - started).toFixed(1)} ms`);
-      } catch (err) {
-        if (!this.disposed)
-          sink.log('debug', `Re-reading changed workers failed: ${describeRedisError(err, this.where)}`);
+  private async readBatch(batch: ChangeBatch): Promise<void> {
+    // Not behind a running full read (see `overlay`); the batcher never runs two of these at once.
+    const client = this.client;
+    const sink = this.sink;
+    if (this.disposed || !client || !sink || client.status !== 'ready') return; // the reconnect's full read covers it
+    const started = performance.now();
+    const ids = new Set(batch.ids);
+    const left: string[] = [];
+    try {
+      if (batch.membership) {
+        const members = new Set(await scanIds(client, this.keys.activeSet));
+        for (const id of members) if (!this.known.has(id)) ids.add(id);
+        for (const id of this.known) if (!members.has(id)) left.push(id);
       }
-    });
+      const { workers, gone } = await readChanged(client, [...ids], this.keys, this.fields, {
+        typeHints: this.typeHints,
+      });
+      if (this.disposed) return;
+      for (const w of workers) this.known.add(w.id);
+      for (const id of [...left, ...gone]) {
+        this.known.delete(id);
+        this.typeHints.delete(id);
+        this.overlay?.set(id, null);
+      }
+      for (const w of workers) this.overlay?.set(w.id, w);
+      sink.update(workers, [...left, ...gone]);
+      sink.log('debug', `Re-read ${ids.size} changed workers in ${(performance.now() - started).toFixed(1)} ms`);
+    } catch (err) {
+      if (!this.disposed)
+        sink.log('debug', `Re-reading changed workers failed: ${describeRedisError(err, this.where)}`);
+    }
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -307,6 +330,16 @@ export class RedisSource implements WorkerSource {
     this.client?.disconnect();
     await activity;
   }
+}
+
+function withOverlay(workers: WorkerSnapshot[], overlay: Map<string, WorkerSnapshot | null>): WorkerSnapshot[] {
+  if (overlay.size === 0) return workers;
+  const byId = new Map(workers.map((w) => [w.id, w]));
+  for (const [id, snap] of overlay) {
+    if (snap) byId.set(id, snap);
+    else byId.delete(id);
+  }
+  return [...byId.values()];
 }
 
 function seconds(ms: number): string {

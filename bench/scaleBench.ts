@@ -1,0 +1,176 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Cluster, Redis } from 'ioredis';
+import { Fleet } from '../src/core/fleet';
+import { fleetSink } from '../src/core/sourceSink';
+import { toState } from '../src/companion/fleetWriters';
+import { stateHash } from '../src/companion/orchestratorFormat';
+import { SimFleet } from '../src/companion/simFleet';
+import { readAllBounded, type BoundedState } from '../src/sources/redis/boundedRead';
+import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from '../src/sources/redis/orchestratorPreset';
+import { pacedIntervalMs } from '../src/sources/redis/readPacing';
+import { RedisSource, type RedisSourceOptions } from '../src/sources/redis/redisSource';
+import { benchMemoryAndClassify, median, percentile, type BenchRow } from './fleetBench';
+
+/**
+ * The rows at 100,000 workers (issue 12), for one Redis or a cluster: what a full read costs the
+ * observer and the store, how fast one change reaches the Fleet, what watching costs at rest, the
+ * memory per worker, and the bench process's event-loop delay while 1,000 workers change per second.
+ * Every node's SLOWLOG (threshold 0.5 ms) is read afterwards for the observer's own commands (its
+ * connections are named worker-lens): the longest one is the row the issue bounds at 5 ms.
+ */
+export interface ScaleTarget {
+  /** 'redis' or 'cluster': the metric suffix. */
+  label: string;
+  /** A client for writing the fleet (a Cluster routes each key). */
+  writer: Redis | Cluster;
+  /** One client per node, for SLOWLOG and INFO commandstats. */
+  nodes: Redis[];
+  /** How the source connects. */
+  source: Pick<RedisSourceOptions, 'url'> & Partial<RedisSourceOptions>;
+}
+
+const CHANGES_PER_S = 1000;
+const CHURN_S = 5;
+const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
+
+export async function benchScale(target: ScaleTarget, n: number): Promise<BenchRow[]> {
+  const { writer, nodes, label } = target;
+  const rows: BenchRow[] = [];
+  const row = (metric: string, value: number, unit: string) =>
+    rows.push({ metric: `scale_${metric}.${label}`, workers: n, value, unit });
+  const ids = await populate(writer, n);
+  await Promise.all(nodes.map((c) => c.config('SET', 'notify-keyspace-events', 'Kh$sg')));
+  await Promise.all(
+    nodes.map(async (c) => (await c.config('SET', 'slowlog-log-slower-than', '500'), c.slowlog('RESET'))),
+  );
+  await Promise.all(nodes.map((c) => c.config('SET', 'slowlog-max-len', '10000')));
+
+  // Full read, as the source does it; and the commands it cost.
+  const times: number[] = [];
+  let commands = 0;
+  for (let i = 0; i < 3; i++) {
+    const c0 = await totalCommands(nodes);
+    const t = performance.now();
+    const state: BoundedState = {};
+    const got = await readAllBounded(writer as Redis, ORCHESTRATOR_KEYS, ORCHESTRATOR_FIELDS, state);
+    times.push(performance.now() - t);
+    commands = (await totalCommands(nodes)) - c0 - nodes.length; // minus our INFO
+    if (got.length !== n) throw new Error(`read ${got.length} of ${n} workers`);
+    if (i === 0 && label === 'redis') {
+      for (const r of benchMemoryAndClassify(n, got)) row(r.metric, r.value, r.unit);
+    }
+  }
+  row('full_read_ms', round(median(times), 0), 'ms');
+  row('full_read_commands', commands, 'commands');
+  const interval = pacedIntervalMs(15_000, commands, n);
+  row('reconcile_every_s', round(interval / 1000, 1), 's');
+  row('idle_cmds_per_s', round(commands / (interval / 1000), 2), 'cmd/s');
+
+  // A live source on the fleet: change → Fleet, and the event-loop delay under a flood.
+  const fleet = new Fleet();
+  const source = new RedisSource({ pollMs: 2000, push: 'keyspace', ...target.source });
+  const seen = new Map<string, number>();
+  fleet.onChange((c) => {
+    const now = performance.now();
+    for (const id of c.changed) {
+      const task = fleet.get(id)?.snapshot.task?.id;
+      if (task?.startsWith('B-') && !seen.has(task)) seen.set(task, now);
+    }
+  });
+  source.start(fleetSink(fleet));
+  try {
+    const firstRead = performance.now();
+    await until(
+      () => fleet.size === n && /keyspace/.test(source.liveMode),
+      120_000,
+      'the source read the fleet and went live',
+    );
+    row('first_read_live_ms', round(performance.now() - firstRead, 0), 'ms');
+    const slow = await churn(writer, ids, seen, 100, CHURN_S);
+    row('change_to_fleet_p50_ms', round(percentile(slow, 50)), 'ms');
+    row('change_to_fleet_p95_ms', round(percentile(slow, 95)), 'ms');
+    const eld = monitorEventLoopDelay({ resolution: 5 });
+    eld.enable();
+    const flood = await churn(writer, ids, seen, CHANGES_PER_S, CHURN_S);
+    eld.disable();
+    row('event_loop_p99_ms', round(eld.percentile(99) / 1e6, 1), 'ms');
+    row('flood_change_to_fleet_p95_ms', round(percentile(flood, 95)), 'ms');
+  } finally {
+    await source.dispose();
+  }
+  const longest = await longestObserverCommand(nodes);
+  row('slowlog_longest_ms', round(longest.us / 1000, 2), `ms (${longest.command})`);
+  row('slowlog_over_5ms', longest.over5ms, 'commands');
+  return rows;
+}
+
+/** N simulated workers as hashes, written key by key (a cluster routes each). */
+async function populate(writer: Redis | Cluster, n: number): Promise<string[]> {
+  const sim = new SimFleet({ workers: n, seed: 7 });
+  const ids = sim.workers.map((w) => w.id);
+  for (let i = 0; i < ids.length; i += 1000) await writer.sadd(ORCHESTRATOR_KEYS.activeSet, ...ids.slice(i, i + 1000));
+  for (let i = 0; i < sim.workers.length; i += 2000)
+    await Promise.all(
+      sim.workers.slice(i, i + 2000).map((w) => writer.hset(`worker:state:${w.id}`, stateHash(toState(w)))),
+    );
+  return ids;
+}
+
+/** `rate` task changes per second for `seconds`; each latency is from the write's reply to the Fleet holding it. */
+async function churn(
+  writer: Redis | Cluster,
+  ids: string[],
+  seen: Map<string, number>,
+  rate: number,
+  seconds: number,
+): Promise<number[]> {
+  const sent: { task: string; at: number }[] = [];
+  const start = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < rate * seconds; i++) {
+    const wait = start + (i * 1000) / rate - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const task = `B-${rate}-${i}`;
+    const now = new Date().toISOString();
+    const current = { id: task, title: 'bench', task_type: 'bench', repository: 'bench', started_at: now };
+    // A distinct worker per change within a churn: each change is seen as itself, never merged into a later one.
+    const id = ids[(i * 7919) % ids.length];
+    pending.push(
+      writer
+        .hset(`worker:state:${id}`, { status: 'working', last_activity: now, current_task: JSON.stringify(current) })
+        .then(() => void sent.push({ task, at: performance.now() })),
+    );
+  }
+  await Promise.all(pending);
+  await until(() => sent.every((s) => seen.has(s.task)), 10_000, '').catch(() => undefined);
+  return sent.filter((s) => seen.has(s.task)).map((s) => seen.get(s.task)! - s.at);
+}
+
+async function totalCommands(nodes: Redis[]): Promise<number> {
+  let total = 0;
+  for (const c of nodes)
+    for (const m of (await c.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) total += Number(m[2]);
+  return total;
+}
+
+/** The longest command any node logged for a client named worker-lens…, and how many took over 5 ms. */
+async function longestObserverCommand(nodes: Redis[]): Promise<{ us: number; command: string; over5ms: number }> {
+  let best = { us: 0, command: 'none over 0.5 ms', over5ms: 0 };
+  for (const c of nodes) {
+    const entries = (await c.slowlog('GET', 10000)) as [number, number, number, string[], string, string][];
+    for (const [, , us, args, , name] of entries) {
+      if (!String(name).startsWith('worker-lens')) continue;
+      if (us > 5000) best.over5ms++;
+      if (us > best.us) best = { ...best, us, command: String(args[0]).toUpperCase() };
+    }
+  }
+  return best;
+}
+
+async function until(ok: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
