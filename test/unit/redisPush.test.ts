@@ -149,7 +149,7 @@ test('ChangeBatcher: a failing flush does not stop later ones', async () => {
   const b = new ChangeBatcher(async () => {
     calls++;
     if (calls === 1) throw new Error('boom');
-  }, 1);
+  });
   b.add(['a']);
   await waitFor(() => calls === 1);
   b.add(['b']);

@@ -9,7 +9,7 @@ import { isRefusedCommand } from './redisErrors';
 /** Ids per SSCAN: one step over a 100,000-member set takes well under a millisecond. */
 export const SCAN_COUNT = 2000;
 /** Workers per read command: one script over 150 workers stays near 1 ms of Redis time (bench: SLOWLOG). */
-export const BATCH = 150;
+export const BATCH = 100;
 /** Batches sent before the first one's reply is back. */
 const IN_FLIGHT = 3;
 

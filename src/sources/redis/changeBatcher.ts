@@ -1,8 +1,10 @@
 /**
  * Collects the worker ids push paths report and hands them over in bursts: the
- * first id starts a short window (a few ms), everything arriving within it shares
- * one flush, i.e. one pipeline. Flushes never overlap — ids arriving during one
- * wait for the next — so a later read can never be overtaken by an earlier one.
+ * first id starts a window, everything arriving within it shares one flush, i.e. one
+ * pipeline. Flushes never overlap — ids arriving during one wait for the next — so a
+ * later read can never be overtaken by an earlier one. The default window is one turn
+ * of the event loop (the notifications of one write arrive in one socket read): a lone
+ * change is read at once, and under a flood the flush in flight is what batches the rest.
  */
 export interface ChangeBatch {
   ids: string[];
@@ -13,13 +15,13 @@ export interface ChangeBatch {
 export class ChangeBatcher {
   private ids = new Set<string>();
   private membership = false;
-  private timer?: NodeJS.Timeout;
+  private cancel?: () => void;
   private running = false;
   private disposed = false;
 
   constructor(
     private readonly flush: (batch: ChangeBatch) => Promise<void>,
-    private readonly windowMs = 3,
+    private readonly windowMs = 0,
   ) {}
 
   add(ids: Iterable<string>): void {
@@ -37,12 +39,18 @@ export class ChangeBatcher {
   }
 
   private arm(): void {
-    if (this.disposed || this.running || this.timer || this.pending === 0) return;
-    this.timer = setTimeout(() => void this.run(), this.windowMs);
+    if (this.disposed || this.running || this.cancel || this.pending === 0) return;
+    if (this.windowMs > 0) {
+      const t = setTimeout(() => void this.run(), this.windowMs);
+      this.cancel = () => clearTimeout(t);
+    } else {
+      const t = setImmediate(() => void this.run());
+      this.cancel = () => clearImmediate(t);
+    }
   }
 
   private async run(): Promise<void> {
-    this.timer = undefined;
+    this.cancel = undefined;
     if (this.disposed || this.pending === 0) return;
     const batch: ChangeBatch = { ids: [...this.ids], membership: this.membership };
     this.ids = new Set();
@@ -60,7 +68,7 @@ export class ChangeBatcher {
 
   dispose(): void {
     this.disposed = true;
-    clearTimeout(this.timer);
+    this.cancel?.();
     this.ids.clear();
   }
 }

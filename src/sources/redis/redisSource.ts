@@ -33,7 +33,7 @@ export interface RedisSourceOptions {
   push?: PushMode;
   /** Allow CONFIG SET notify-keyspace-events when they are off. Default false: never touch the server's config. */
   enableKeyspaceNotifications?: boolean;
-  /** Push notifications arriving within this many ms share one read. Default 3. */
+  /** Push notifications arriving within this many ms share one read. Default 0: those of one event-loop turn. */
   batchMs?: number;
   /** How long one XREAD BLOCK waits. Default 5000. */
   eventsBlockMs?: number;
@@ -135,7 +135,7 @@ export class RedisSource implements WorkerSource {
       // Asked again on every reconnect: the server may have restarted with another configuration.
       void this.push?.choose(client);
     });
-    this.batcher = new ChangeBatcher((b) => this.readBatch(b), this.opts.batchMs ?? 3);
+    this.batcher = new ChangeBatcher((b) => this.readBatch(b), this.opts.batchMs ?? 0);
     const batcher = this.batcher;
     this.push = new PushPaths({
       url: this.opts.url,
