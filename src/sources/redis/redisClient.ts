@@ -96,12 +96,13 @@ function hostPort(url: string): { host: string; port: number } {
 
 /**
  * The URL of one node of a cluster, for a connection of its own (a keyspace subscriber): the
- * seed's scheme and user, that node's host and port. The password is added by `createClient`.
+ * seed's scheme, user and password (a secret-store password replaces it in `createClient`), that
+ * node's host and port. Handed to the client only, never logged.
  */
 export function nodeUrl(seed: string, host: string, port: number): string {
   const u = safeUrl(seed);
   const scheme = u?.protocol === 'rediss:' ? 'rediss:' : 'redis:';
-  const user = u?.username ? `${u.username}@` : '';
+  const user = u?.username || u?.password ? `${u.username}${u.password ? `:${u.password}` : ''}@` : '';
   const h = host.includes(':') ? `[${host}]` : host;
   return `${scheme}//${user}${h}:${port}`;
 }
