@@ -3,7 +3,9 @@ import { checkRedisUrl } from '../core/connectionConfig';
 import type { HealthThresholds } from '../core/model';
 
 export type CliSource =
-  { kind: 'redis'; url: string } | { kind: 'supabase'; url: string } | { kind: 'folder'; path: string };
+  | { kind: 'redis'; url: string; cluster?: boolean; nodes?: string[] }
+  | { kind: 'supabase'; url: string }
+  | { kind: 'folder'; path: string };
 
 export interface StatusArgs {
   command: 'status';
@@ -42,6 +44,8 @@ Sources:
 
 Options:
   --preset NAME            with --redis: read only this layout: orchestrator, rq, sidekiq, celery or bullmq
+  --cluster                with --redis: the URL is a node of a Redis Cluster (orchestrator layout, read over all slots)
+  --node URL               with --cluster: another seed node (repeatable)
   --pattern GLOB           heartbeat file names in --folder (default *.json)
   --key-env NAME           environment variable holding the Redis password / Supabase key
   --watch, -w              keep refreshing (Ctrl-C to stop)
@@ -72,6 +76,8 @@ export function parseCliArgs(argv: string[]): ParsedCli {
         folder: { type: 'string' },
         pattern: { type: 'string' },
         preset: { type: 'string' },
+        cluster: { type: 'boolean' },
+        node: { type: 'string', multiple: true },
         'key-env': { type: 'string' },
         watch: { type: 'boolean', short: 'w' },
         json: { type: 'boolean' },
@@ -97,7 +103,8 @@ export function parseCliArgs(argv: string[]): ParsedCli {
   }
 
   const sources: CliSource[] = [];
-  if (v.redis !== undefined) sources.push({ kind: 'redis', url: v.redis });
+  if (v.redis !== undefined)
+    sources.push({ kind: 'redis', url: v.redis, ...(v.cluster ? { cluster: true, nodes: v.node ?? [] } : {}) });
   if (v.supabase !== undefined) sources.push({ kind: 'supabase', url: v.supabase });
   if (v.folder !== undefined) sources.push({ kind: 'folder', path: v.folder });
   if (sources.length > 1)
@@ -122,6 +129,17 @@ export function parseCliArgs(argv: string[]): ParsedCli {
   if (v.preset !== undefined && !REDIS_PRESETS.includes(v.preset)) {
     return { command: 'error', message: `--preset should be one of ${REDIS_PRESETS.join(', ')}, not "${v.preset}"` };
   }
+  if (v.cluster && source?.kind !== 'redis') return { command: 'error', message: '--cluster applies to --redis only' };
+  if (v.node !== undefined && !v.cluster) return { command: 'error', message: '--node needs --cluster' };
+  for (const node of v.node ?? []) {
+    const problem = checkRedisUrl(node);
+    if (problem) return { command: 'error', message: `--node: ${problem}` };
+  }
+  if (v.cluster && v.preset !== undefined && v.preset !== 'orchestrator')
+    return {
+      command: 'error',
+      message: '--cluster reads the orchestrator layout only (framework fleets are not read on a cluster)',
+    };
   if (v.color && v['no-color']) return { command: 'error', message: 'Give --color or --no-color, not both' };
 
   const nums: [string, string | undefined, number][] = [

@@ -196,7 +196,16 @@ function openSource(args: StatusArgs, io: CliIo): Opened | string {
     case 'redis':
       return {
         where: redactUrl(src.url),
-        source: redisSourceOf(src.url, secret, args),
+        source: src.cluster
+          ? new RedisSource({
+              url: src.url,
+              password: secret,
+              cluster: true,
+              nodes: src.nodes,
+              pollMs: args.intervalMs,
+              push: args.watch ? 'auto' : 'off',
+            })
+          : redisSourceOf(src.url, secret, args),
       };
     case 'folder': {
       const path = resolve(io.cwd, src.path);

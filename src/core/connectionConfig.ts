@@ -45,6 +45,10 @@ export interface ConnectionConfig {
   table?: string;
   /** Supabase: where each field lives (like `fields`; a dotted name reads inside a JSON column). */
   columns?: Partial<FieldMap>;
+  /** Redis: the url (and `nodes`) are seeds of a Redis Cluster; the fleet is read over all its slots. */
+  cluster?: boolean;
+  /** Redis Cluster: more seed nodes besides `url` (redis://host:port), tried when it does not answer. */
+  nodes?: string[];
   /** Workers that should exist: names, or `{ prefix, count }`. One without a record shows as missing. */
   expectedWorkers?: ExpectedEntry[] | ExpectedEntry;
 }
@@ -96,9 +100,31 @@ export function validateConnection(raw: unknown, index: number): { config?: Conn
     if (r[key] !== undefined && typeof r[key] !== 'string')
       return { error: `${where} ("${r.name}"): "${key}" should be a string` };
   }
+  const clusterProblem = checkCluster(r);
+  if (clusterProblem) return { error: `${where} ("${r.name}"): ${clusterProblem}` };
   const expected = expandExpected(r.expectedWorkers);
   if (expected.error) return { error: `${where} ("${r.name}"): ${expected.error}` };
   return { config: r as unknown as ConnectionConfig };
+}
+
+/** `cluster` and `nodes` of a Redis connection: a boolean, and seed URLs of the same cluster. */
+function checkCluster(r: Record<string, unknown>): string | undefined {
+  if (r.cluster !== undefined && typeof r.cluster !== 'boolean')
+    return `"cluster" should be true or false, not ${JSON.stringify(r.cluster)}`;
+  if (r.cluster === true && r.type !== 'redis') return '"cluster" applies to a redis connection only';
+  if (r.cluster === true && r.preset !== undefined && r.preset !== 'orchestrator')
+    return `a Redis Cluster is read with the orchestrator layout only; preset "${String(r.preset)}" is not read on a cluster`;
+  if (r.nodes === undefined) return undefined;
+  if (r.type !== 'redis') return '"nodes" applies to a redis connection only';
+  if (r.cluster !== true) return '"nodes" lists the seeds of a Redis Cluster: set "cluster": true as well';
+  if (!Array.isArray(r.nodes)) return '"nodes" should be a list of URLs such as ["redis://10.0.0.2:6379"]';
+  for (let i = 0; i < r.nodes.length; i++) {
+    const n: unknown = r.nodes[i];
+    if (typeof n !== 'string') return `"nodes"[${i}] should be a URL string (redis://host:port)`;
+    const problem = checkRedisUrl(n);
+    if (problem) return `"nodes"[${i}]: ${problem}`;
+  }
+  return undefined;
 }
 
 /** What the client libraries would throw on, said before they do. Never quotes the URL (it may hold a password). */

@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { SourceSink } from '../source';
 import { LogStreamFollower } from './logStreams';
 import { readQueueDepths, type QueueSpec } from './queueDepth';
-import { createClient } from './redisClient';
+import { createClient, createClusterClient, type RedisLike } from './redisClient';
 
 const QUEUE_POLL_MS = 5000;
 /** The charts' longest window: the history read back so the charts start with it. */
@@ -17,6 +16,9 @@ export interface RedisActivityOptions {
   logStreams: string[];
   /** Queues whose depth is sampled every 5 s. */
   queues: QueueSpec[];
+  /** `url` (and `nodes`) are seeds of a Redis Cluster. */
+  cluster?: boolean;
+  nodes?: string[];
 }
 
 /**
@@ -27,7 +29,7 @@ export interface RedisActivityOptions {
  */
 export class RedisActivity {
   private follower?: LogStreamFollower;
-  private client?: Redis;
+  private client?: RedisLike;
   private timer?: NodeJS.Timeout;
   private lastIds: Record<string, string> = {};
 
@@ -47,6 +49,7 @@ export class RedisActivity {
     this.follower = new LogStreamFollower({
       url: this.opts.url,
       password: this.opts.password,
+      cluster: this.opts.cluster ? [this.opts.url, ...(this.opts.nodes ?? [])] : undefined,
       streams,
       lastIds: this.lastIds,
       // Every entry read back counts in the charts, not only in the logs panel: the dashboard
@@ -63,7 +66,9 @@ export class RedisActivity {
     this.follower.start();
     if (!streams.length) sink.activityStatus('Logs: no log streams configured (keys.logStreams).');
     if (!queues.length) return;
-    const client = createClient(this.opts.url, this.opts.password);
+    const client = this.opts.cluster
+      ? createClusterClient([this.opts.url, ...(this.opts.nodes ?? [])], this.opts.password)
+      : createClient(this.opts.url, this.opts.password);
     this.client = client;
     client.on('error', () => undefined);
     client.connect().catch(() => undefined);

@@ -1,14 +1,14 @@
-import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../core/connectionConfig';
 import type { WorkerSnapshot } from '../../core/model';
 import type { FieldMap } from '../../core/record';
 import { keyFor } from './orchestratorPreset';
 import { applyCounters, readWorkers, toSnapshot, type Raw, type TypeHints } from './readWorkers';
 import { isRefusedCommand } from './redisErrors';
+import { isClusterClient, type RedisLike } from './redisClient';
 
 /** Ids per SSCAN: one step over a 100,000-member set takes well under a millisecond. */
 export const SCAN_COUNT = 2000;
-/** Workers per read command: one script over 150 workers stays near 1 ms of Redis time (bench: SLOWLOG). */
+/** Workers per read command: one script over 100 workers takes well under 1 ms of Redis time (bench: SLOWLOG). */
 export const BATCH = 100;
 /** Batches sent before the first one's reply is back. */
 const IN_FLIGHT = 3;
@@ -18,7 +18,7 @@ const IN_FLIGHT = 3;
  * SSCAN (bounded steps instead of one SMEMBERS of the whole set), then the records in
  * batches of BATCH, each ONE read-only script that returns the batch's records (hash or
  * JSON string) and counters as one JSON string. One command per batch keeps a 100,000
- * worker read at ~450 commands, none of them long; other clients of the store get their
+ * worker read at ~1,050 commands, none of them long; other clients of the store get their
  * turn between batches. A single `SORT … GET` would be one command but would occupy a
  * production Redis for ~0.4 s at 100,000 workers.
  *
@@ -26,7 +26,7 @@ const IN_FLIGHT = 3;
  * cluster (a batch's keys live in many slots), each batch is a pipeline of HGETALL/GET.
  */
 export async function readAllBounded(
-  client: Redis,
+  client: RedisLike,
   keys: RedisKeys,
   fields: FieldMap,
   state: BoundedState,
@@ -37,7 +37,7 @@ export async function readAllBounded(
   const batches: string[][] = [];
   for (let i = 0; i < ids.length; i += BATCH) batches.push(ids.slice(i, i + BATCH));
   const read = async (batch: string[]) =>
-    (state.scriptUnavailable || isCluster(client)
+    (state.scriptUnavailable || isClusterClient(client)
       ? undefined
       : await scriptBatch(client, batch, keys, fields, state, typeHints)) ??
     (await readWorkers(client, batch, keys, fields, { typeHints }));
@@ -66,7 +66,7 @@ export interface BoundedState {
 }
 
 /** The members of a set in bounded SSCAN steps (never one SMEMBERS of 100,000 ids), sorted. */
-export async function scanIds(client: Redis, set: string): Promise<string[]> {
+export async function scanIds(client: RedisLike, set: string): Promise<string[]> {
   const seen = new Set<string>();
   let cursor = '0';
   do {
@@ -77,7 +77,6 @@ export async function scanIds(client: Redis, set: string): Promise<string[]> {
   return [...seen].sort();
 }
 
-const isCluster = (client: Redis) => (client as { isCluster?: boolean }).isCluster === true;
 
 /*
  * KEYS: the batch's state keys, then its counter keys (ARGV[2] per worker). For each
@@ -117,7 +116,7 @@ return cjson.encode(out)
 type Rec = [kind: 'h' | 's' | 'n' | 't', value: unknown, ...counters: (string | false)[]];
 
 async function scriptBatch(
-  client: Redis,
+  client: RedisLike,
   ids: string[],
   keys: RedisKeys,
   fields: FieldMap,
@@ -158,7 +157,7 @@ async function scriptBatch(
   });
 }
 
-async function evalReadOnly(client: Redis, state: BoundedState, keyList: string[], argv: string[]): Promise<unknown> {
+async function evalReadOnly(client: RedisLike, state: BoundedState, keyList: string[], argv: string[]): Promise<unknown> {
   const args = [SCRIPT, keyList.length, ...keyList, ...argv];
   if (state.command !== 'EVAL') {
     try {

@@ -23,6 +23,17 @@ export function coversWorkerState(flags: string): boolean {
   return flags.includes('K') && /[h$A]/.test(flags);
 }
 
+export type StoredAs = 'hash' | 'string';
+
+/** What the flags miss for workers stored as `kinds`, in words; undefined when covered. */
+export function uncovered(flags: string, kinds: ReadonlySet<StoredAs>): string | undefined {
+  if (flags.includes('A')) return undefined;
+  const missing: string[] = [];
+  if (kinds.has('string') && !flags.includes('$')) missing.push('workers stored as JSON strings need "$"');
+  if (kinds.has('hash') && !flags.includes('h')) missing.push('workers stored as hashes need "h"');
+  return missing.length ? `but ${missing.join(' and ')} (or "A")` : undefined;
+}
+
 /**
  * Asks the server whether keyspace notifications are on. Changes the server's
  * configuration only when `enable` is true (the user opted in): this is a

@@ -1,9 +1,9 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { redactUrl } from '../../core/connectionConfig';
 import { parseStreamEntry, type ParsedStreamEntry } from './streamEntry';
 import { nonStreams } from './streamTypes';
 import { describeRedisError } from './redisErrors';
-import { createClient } from './redisClient';
+import { createClient, createClusterClient, isClusterClient, type RedisLike } from './redisClient';
 
 /** The orchestrator preset's log streams (seeds 000/001). */
 export const ORCHESTRATOR_LOG_STREAMS = ['work_completions', 'work_errors', 'stream:worker_events', 'events:stream'];
@@ -17,6 +17,8 @@ export interface LogStreamOptions {
   url: string;
   /** From the secret store or `secretEnv`; never from settings. */
   password?: string;
+  /** Seed URLs of a Redis Cluster: the streams (in different slots) are read one by one, see readEach. */
+  cluster?: string[];
   streams: string[];
   /** Newest entries read per stream when starting (XREVRANGE). */
   backfill?: number;
@@ -35,6 +37,9 @@ export interface LogStreamOptions {
 
 type Entry = [id: string, fields: string[]];
 
+/** How often the streams of a Redis Cluster are read while none has news (see readEach). */
+const CLUSTER_POLL_MS = 1000;
+
 /**
  * Tails Redis streams as log lines. Backfills the newest entries with XREVRANGE,
  * then follows with XREAD BLOCK from the last id it delivered, on its own connection
@@ -49,7 +54,7 @@ export class LogStreamFollower {
   private readonly ids = new Map<string, string>();
   /** Named keys that turned out not to be streams, with their type (said in the state message). */
   private readonly notStreams = new Map<string, string>();
-  private client?: Redis;
+  private client?: RedisLike;
   private disposed = false;
   private running?: Promise<void>;
   private readonly where: string;
@@ -67,17 +72,20 @@ export class LogStreamFollower {
   start(): void {
     if (this.running || this.disposed || this.opts.streams.length === 0) return;
     const blockMs = this.opts.blockMs ?? 5000;
-    this.client = createClient(this.opts.url, this.opts.password, {
+    const options: RedisOptions = {
       commandTimeout: blockMs + 10_000, // a dead peer must not hang a BLOCK forever
       connectionName: 'worker-lens-logs',
       ...this.opts.redisOptions,
-    });
+    };
+    this.client = this.opts.cluster
+      ? createClusterClient(this.opts.cluster, this.opts.password, options)
+      : createClient(this.opts.url, this.opts.password, options);
     this.client.on('error', () => undefined); // reported through the loop below
     this.client.connect().catch(() => undefined);
     this.running = this.loop(this.client, blockMs);
   }
 
-  private async loop(client: Redis, blockMs: number): Promise<void> {
+  private async loop(client: RedisLike, blockMs: number): Promise<void> {
     const state = (s: LogStreamState) => this.opts.onState?.(s);
     state({ state: 'connecting', message: `Connecting to ${this.where}…` });
     let first = true;
@@ -123,13 +131,13 @@ export class LogStreamFollower {
   }
 
   /** Finds the named keys that are not streams; true if any was newly left out. */
-  private async dropNonStreams(client: Redis): Promise<boolean> {
+  private async dropNonStreams(client: RedisLike): Promise<boolean> {
     const wrong = await nonStreams(client, this.following());
     for (const [s, type] of wrong) this.notStreams.set(s, type);
     return wrong.size > 0;
   }
 
-  private async backfill(client: Redis): Promise<void> {
+  private async backfill(client: RedisLike): Promise<void> {
     const n = this.opts.backfill ?? 1000;
     const all: ParsedStreamEntry[] = [];
     await this.dropNonStreams(client);
@@ -152,7 +160,7 @@ export class LogStreamFollower {
   }
 
   /** After a reconnect: is each stream still the history we were reading? */
-  private async detectResets(client: Redis): Promise<void> {
+  private async detectResets(client: RedisLike): Promise<void> {
     for (const s of this.following()) {
       const last = this.ids.get(s) ?? '0-0';
       if (last === '0-0') continue;
@@ -173,9 +181,10 @@ export class LogStreamFollower {
     }
   }
 
-  private async readOnce(client: Redis, blockMs: number): Promise<void> {
+  private async readOnce(client: RedisLike, blockMs: number): Promise<void> {
     const streams = this.following();
     if (!streams.length) return sleep(blockMs); // nothing left to follow: idle, not a busy loop
+    if (isClusterClient(client)) return this.readEach(client, streams, blockMs);
     const args = [
       'COUNT',
       String(this.opts.count ?? 1000),
@@ -186,7 +195,31 @@ export class LogStreamFollower {
       ...streams.map((s) => this.ids.get(s) ?? '0-0'),
     ];
     const res = (await client.call('XREAD', ...args)) as [string, Entry[]][] | null;
-    if (!res || this.disposed) return;
+    if (res) this.deliver(res);
+  }
+
+  /**
+   * On a Redis Cluster one XREAD over streams in different slots is refused (CROSSSLOT), and a
+   * blocking XREAD per stream would queue behind each other on a node's one connection: each
+   * stream is read without blocking, all at once, and the loop waits a second when none had news.
+   */
+  private async readEach(client: RedisLike, streams: string[], blockMs: number): Promise<void> {
+    const count = String(this.opts.count ?? 1000);
+    const replies = await Promise.all(
+      streams.map(
+        (s) =>
+          client.call('XREAD', 'COUNT', count, 'STREAMS', s, this.ids.get(s) ?? '0-0') as Promise<
+            [string, Entry[]][] | null
+          >,
+      ),
+    );
+    const res = replies.flatMap((r) => r ?? []);
+    if (res.length) this.deliver(res);
+    else await sleep(Math.min(blockMs, CLUSTER_POLL_MS));
+  }
+
+  private deliver(res: [string, Entry[]][]): void {
+    if (this.disposed) return;
     const batch: ParsedStreamEntry[] = [];
     for (const [stream, rows] of res) {
       for (const [id, fields] of rows) batch.push(parseStreamEntry(stream, id, fields));
@@ -196,7 +229,7 @@ export class LogStreamFollower {
     if (batch.length) this.opts.onEntries(batch);
   }
 
-  private whenReady(client: Redis): Promise<void> {
+  private whenReady(client: RedisLike): Promise<void> {
     if (client.status === 'ready') return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = () => {
@@ -221,7 +254,7 @@ export class LogStreamFollower {
   }
 }
 
-async function newestId(client: Redis, stream: string): Promise<string> {
+async function newestId(client: RedisLike, stream: string): Promise<string> {
   const rows = (await client.call('XREVRANGE', stream, '+', '-', 'COUNT', '1')) as Entry[];
   return rows[0]?.[0] ?? '0-0';
 }

@@ -1,21 +1,14 @@
-import type { Redis } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import type { RedisKeys } from '../../core/connectionConfig';
+import { ClusterKeyspace } from './clusterKeyspace';
+import { isClusterClient, type RedisLike } from './redisClient';
 import { EventsFollower, type FollowerStatus } from './eventsFollower';
-import { KeyspaceFollower, probeKeyspace } from './keyspaceFollower';
+import { KeyspaceFollower, probeKeyspace, uncovered, type StoredAs } from './keyspaceFollower';
+
+export { uncovered, type StoredAs } from './keyspaceFollower';
 
 /** 'auto': keyspace notifications if on, else the events streams, else none (poll). The others force one path. */
 export type PushMode = 'auto' | 'keyspace' | 'events' | 'off';
-
-export type StoredAs = 'hash' | 'string';
-
-/** What the flags miss for workers stored as `kinds`, in words; undefined when covered. */
-export function uncovered(flags: string, kinds: ReadonlySet<StoredAs>): string | undefined {
-  if (flags.includes('A')) return undefined;
-  const missing: string[] = [];
-  if (kinds.has('string') && !flags.includes('$')) missing.push('workers stored as JSON strings need "$"');
-  if (kinds.has('hash') && !flags.includes('h')) missing.push('workers stored as hashes need "h"');
-  return missing.length ? `but ${missing.join(' and ')} (or "A")` : undefined;
-}
 
 export interface PushPathsOptions {
   url: string;
@@ -45,6 +38,8 @@ export interface PushPathsOptions {
  */
 export class PushPaths {
   private keyspace?: KeyspaceFollower;
+  /** On a Redis Cluster: keyspace notifications from every primary (the only push path there). */
+  private cluster?: ClusterKeyspace;
   private keyspaceUp = false;
   private keyspaceRefused = false;
   private events?: EventsFollower;
@@ -62,11 +57,12 @@ export class PushPaths {
 
   /** A push path is delivering changes right now. */
   get live(): boolean {
-    return (!!this.keyspace && this.keyspaceUp) || this.events?.state === 'active';
+    return (!!this.keyspace && this.keyspaceUp) || this.events?.state === 'active' || !!this.cluster?.live;
   }
 
   /** The live path in words, or undefined while polling. */
   describe(): string | undefined {
+    if (this.cluster) return this.cluster.describe();
     if (this.keyspace && this.keyspaceUp) return 'keyspace notifications';
     if (this.events?.state === 'active') return `events stream (${this.opts.keys.eventStreams.join(', ')})`;
     return undefined;
@@ -77,7 +73,8 @@ export class PushPaths {
   }
 
   /** Called on every (re)connect of the main client. Connection errors: tried again on the next one. */
-  async choose(client: Redis): Promise<void> {
+  async choose(client: RedisLike): Promise<void> {
+    if (isClusterClient(client)) return this.chooseOnCluster(client);
     const { mode, keys } = this.opts;
     if (mode === 'off' || this.choosing || this.disposed) return;
     this.choosing = true;
@@ -117,6 +114,46 @@ export class PushPaths {
   }
 
   /**
+   * On a Redis Cluster only keyspace notifications push. The events streams stay single-Redis:
+   * one XREAD BLOCK over streams in different slots is refused (CROSSSLOT), and a stream per
+   * node would need a blocked connection per slot owner. Without keyspace notifications: the poll.
+   */
+  private async chooseOnCluster(cluster: Cluster): Promise<void> {
+    const { mode } = this.opts;
+    if (mode === 'off' || this.disposed) return;
+    try {
+      if (mode === 'events') {
+        this.note('No push path: the events streams are followed on a single Redis only; polling this cluster');
+        return;
+      }
+      if (!this.cluster) {
+        this.cluster = new ClusterKeyspace({
+          cluster,
+          seedUrl: this.opts.url,
+          password: this.opts.password,
+          keys: this.opts.keys,
+          enable: this.opts.enableKeyspaceNotifications,
+          log: this.opts.log,
+          onIds: (ids) => this.opts.onIds(ids),
+          onMembership: () => this.opts.onMembership(),
+          onMissed: () => this.opts.onMissed(),
+          onChange: () => this.notify(),
+        });
+        if (this.storage) this.cluster.storageSeen(this.storage);
+      }
+      await this.cluster.sync();
+      if (this.disposed) return;
+      this.note(
+        this.cluster.live
+          ? 'Push path: keyspace notifications from every primary of the cluster'
+          : 'No push path on this cluster (keyspace notifications off or refused on its primaries): polling',
+      );
+    } finally {
+      this.notify();
+    }
+  }
+
+  /**
    * After each full read: how the workers are stored. Keyspace events that do not cover it
    * (only "h" on, workers stored as JSON strings) would leave the view saying "live" while
    * changes arrive only with the reconciliation read: that path is dropped for the events
@@ -124,6 +161,7 @@ export class PushPaths {
    */
   storageSeen(kinds: ReadonlySet<StoredAs>): void {
     this.storage = kinds;
+    if (this.cluster) return this.cluster.storageSeen(kinds);
     const gap = this.keyspace && this.flags !== undefined ? uncovered(this.flags, kinds) : undefined;
     if (!gap || this.disposed) return;
     this.note(`Keyspace notifications not used: notify-keyspace-events is "${this.flags}", ${gap}`);
@@ -223,6 +261,7 @@ export class PushPaths {
 
   dispose(): void {
     this.disposed = true;
+    this.cluster?.dispose();
     this.stopKeyspace();
     this.stopEvents();
   }

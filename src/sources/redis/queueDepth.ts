@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { execAll } from './commandBatch';
+import type { RedisLike } from './redisClient';
 
 /** A queue whose depth the dashboard charts: `key` is a list, stream, set, sorted set, hash or a number. */
 export interface QueueSpec {
@@ -24,23 +25,31 @@ export function readQueueSpecs(raw: unknown): QueueSpec[] {
 const LENGTH: Record<string, string> = { list: 'LLEN', stream: 'XLEN', set: 'SCARD', zset: 'ZCARD', hash: 'HLEN' };
 
 /**
- * Depth of each queue in two pipelines (TYPE, then the matching length command), so
+ * Depth of each queue in two pipelines (per node on a Redis Cluster) (TYPE, then the matching length command), so
  * the user need not say what kind of key it is. Missing keys read 0; a key of
  * another kind (or a non-numeric string) is left out rather than guessed.
  */
-export async function readQueueDepths(client: Redis, queues: readonly QueueSpec[]): Promise<Map<string, number>> {
+export async function readQueueDepths(client: RedisLike, queues: readonly QueueSpec[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   if (!queues.length) return out;
   // A failed TYPE (disconnected, no permission) is no answer, not an empty queue.
-  const types = ((await client.pipeline(queues.map((q) => ['type', q.key])).exec()) ?? []).map((r) =>
-    r[0] ? undefined : String(r[1]),
-  );
+  const types = (
+    await execAll(
+      client,
+      queues.map((q) => ['type', q.key]),
+    )
+  ).map((r) => (r[0] ? undefined : String(r[1])));
   const cmds = queues.map((q, i) => {
     const t = types[i];
     return t === 'string' ? ['get', q.key] : t && LENGTH[t] ? [LENGTH[t]!.toLowerCase(), q.key] : undefined;
   });
   const wanted = cmds.map((c, i) => (c ? i : -1)).filter((i) => i >= 0);
-  const res = wanted.length ? ((await client.pipeline(wanted.map((i) => cmds[i]!)).exec()) ?? []) : [];
+  const res = wanted.length
+    ? await execAll(
+        client,
+        wanted.map((i) => cmds[i]!),
+      )
+    : [];
   queues.forEach((q, i) => {
     if (types[i] === 'none') out.set(q.name, 0);
   });

@@ -1,9 +1,10 @@
-import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../core/connectionConfig';
 import type { WorkerSnapshot } from '../../core/model';
 import { parseRecord, unreadable, type FieldMap } from '../../core/record';
 import { keyFor } from './orchestratorPreset';
 import { isStoreUnavailable } from './redisErrors';
+import type { RedisLike } from './redisClient';
+import { batchFor, type Reply } from './commandBatch';
 
 /** How each worker's state key was stored last time: read it with the right command first. */
 export type TypeHints = Map<string, 'hash' | 'string'>;
@@ -17,10 +18,11 @@ export interface ReadOptions {
  * Reads the given workers in one pipeline: per worker one HGETALL (or GET for a
  * worker known to be a JSON string), plus a single MGET for all counters. A worker
  * whose key turned out to be the other type is fetched in a second, small pipeline.
- * Commands per read: N + 1 (+ the few retried), round trips: one per fleet.
+ * Commands per read: N + 1 (+ the few retried), round trips: one per fleet. On a
+ * Redis Cluster, one pipeline per node instead (see commandBatch.ts).
  */
 export async function readWorkers(
-  client: Redis,
+  client: RedisLike,
   ids: string[],
   keys: RedisKeys,
   fields: FieldMap,
@@ -37,7 +39,7 @@ export async function readWorkers(
  * reported as gone instead of showing up as a worker without state.
  */
 export async function readChanged(
-  client: Redis,
+  client: RedisLike,
   ids: string[],
   keys: RedisKeys,
   fields: FieldMap,
@@ -57,7 +59,7 @@ export type Raw =
   | { kind: 'error'; message: string };
 
 async function readRaw(
-  client: Redis,
+  client: RedisLike,
   ids: string[],
   keys: RedisKeys,
   fields: FieldMap,
@@ -66,7 +68,7 @@ async function readRaw(
 ): Promise<{ snapshots: WorkerSnapshot[]; members: boolean[] }> {
   const hints = opts.typeHints;
   const counterKeys = counterKeysFor(ids, keys);
-  const pipe = client.pipeline();
+  const pipe = batchFor(client);
   for (const id of ids) {
     if (membership) pipe.sismember(keys.activeSet, id);
     const key = keyFor(keys.state, id);
@@ -74,7 +76,7 @@ async function readRaw(
     else pipe.hgetall(key);
   }
   if (counterKeys.length) pipe.mget(counterKeys);
-  const res = (await pipe.exec()) ?? [];
+  const res = await pipe.exec();
   // A pipeline fails per command; a reply-less pipeline means the connection went away.
   if (res.length === 0) throw new Error('Connection is closed.');
   throwIfStoreUnavailable(res);
@@ -98,13 +100,13 @@ async function readRaw(
 
   if (retry.length) {
     // The key is of the other type than we guessed: ask again with the other command.
-    const again = client.pipeline();
+    const again = batchFor(client);
     for (const i of retry) {
       const key = keyFor(keys.state, ids[i]);
       if (hints?.get(ids[i]) === 'string') again.hgetall(key);
       else again.get(key);
     }
-    const res2 = (await again.exec()) ?? [];
+    const res2 = await again.exec();
     if (res2.length === 0) throw new Error('Connection is closed.');
     throwIfStoreUnavailable(res2);
     retry.forEach((i, j) => {
@@ -141,7 +143,7 @@ async function readRaw(
  * that is the store's state, not each worker's. Fail the whole read so the fleet goes
  * stale with its last known state, instead of replacing it with workers "unknown".
  */
-function throwIfStoreUnavailable(res: [Error | null, unknown][]): void {
+function throwIfStoreUnavailable(res: Reply[]): void {
   for (const [err] of res) if (err && isStoreUnavailable(err)) throw err;
 }
 

@@ -2,6 +2,8 @@
 export function describeRedisError(err: unknown, where: string): string {
   const e = err as { code?: string; message?: string };
   const msg = e?.message ?? String(err);
+  const cluster = describeClusterError(msg, where);
+  if (cluster) return cluster;
   if (e?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(msg))
     return `Redis refused the connection at ${where}: is redis-server running?`;
   if (/WRONGPASS|invalid password|invalid username-password/i.test(msg)) {
@@ -20,6 +22,36 @@ export function describeRedisError(err: unknown, where: string): string {
     return `Redis at ${where} is busy running a script (BUSY) and answers nothing else until it ends or SCRIPT KILL stops it.`;
   if (/^LOADING/.test(msg)) return `Redis at ${where} is loading its dataset (LOADING); retrying.`;
   return `Redis error at ${where}: ${msg}`;
+}
+
+/**
+ * A failed read on a Redis Cluster: a node's dropped connection means one of its primaries is
+ * gone (crashed, failing over) while the others answer; said so, rather than "not connected".
+ */
+export function describeClusterReadError(err: unknown, where: string): string {
+  const said = describeRedisError(err, where);
+  if (!/^(Not connected to Redis|Lost the connection to Redis|Redis refused the connection)/.test(said)) return said;
+  return `A primary of the Redis Cluster at ${where} does not answer (crashed or failing over?); showing the last known workers, retrying.`;
+}
+
+/** What Redis Cluster says (or ioredis's Cluster client says about it), in words; undefined for anything else. */
+function describeClusterError(msg: string, where: string): string | undefined {
+  // A plain connection to a cluster node: every key of another node's slots answers MOVED.
+  const moved = /^MOVED \d+ (\S+)/.exec(msg);
+  if (moved)
+    return `${where} is a Redis Cluster node (MOVED to ${moved[1]}): set "cluster": true on this connection (--cluster on the command line).`;
+  if (/CLUSTERDOWN/.test(msg))
+    return `The Redis Cluster at ${where} is down (CLUSTERDOWN): some hash slots have no reachable primary; showing the last known workers until it is whole again.`;
+  if (/Too many Cluster redirections/.test(msg)) {
+    const last = /Last error: (?:\w*Error: )?(.*)$/.exec(msg)?.[1] ?? msg;
+    return `A primary of the Redis Cluster at ${where} does not answer (failing over?): ${describeRedisError(new Error(last), where)}`;
+  }
+  if (/Failed to refresh slots cache|None of startup nodes is available/i.test(msg))
+    return `No node of the Redis Cluster at ${where} answered (seed nodes unreachable); retrying.`;
+  if (/Cluster isn't ready/.test(msg)) return `Not connected to the Redis Cluster at ${where} yet; retrying.`;
+  if (/cluster support disabled/i.test(msg))
+    return `${where} is not a Redis Cluster (cluster support disabled): leave "cluster" out of this connection.`;
+  return undefined;
 }
 
 /**
@@ -52,9 +84,11 @@ export function isStoreUnavailable(err: unknown): boolean {
     /Connection is closed|Stream isn't writeable|max retries per request|offline queue|Command timed out|ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED/i.test(
       msg,
     ) ||
-    /^(BUSY|LOADING|MASTERDOWN|NOAUTH|WRONGPASS|CLUSTERDOWN|TRYAGAIN|READONLY You can't write against a read only replica)/.test(
+    // MOVED reaches us only on a plain connection to a cluster node: the connection's setting is wrong, not the key.
+    /^(BUSY|LOADING|MASTERDOWN|NOAUTH|WRONGPASS|CLUSTERDOWN|TRYAGAIN|MOVED|READONLY You can't write against a read only replica)/.test(
       msg,
-    )
+    ) ||
+    /Too many Cluster redirections|Cluster isn't ready/.test(msg)
   );
 }
 

@@ -10,9 +10,11 @@ import { isFrameworkPreset } from './frameworks/layouts';
 /**
  * A Redis fleet: a framework's (preset rq, sidekiq, celery, bullmq), the orchestrator's (preset
  * orchestrator, or a layout of the user's own in `keys`/`fields`), or — with neither — the
- * orchestrator layout and every framework fleet found beside it.
+ * orchestrator layout and every framework fleet found beside it. A Redis Cluster (`"cluster": true`)
+ * is read with the orchestrator layout only: framework detection scans one server's keys.
  */
 export const redisSourceFor: SourceFactory = (conn, secret, settings) => {
+  if (conn.cluster) return orchestratorSource(conn, secret, settings);
   if (isFrameworkPreset(conn.preset)) {
     return new FrameworkSource({
       url: conn.url!,
@@ -35,6 +37,8 @@ const orchestratorSource = (conn: ConnectionConfig, secret: string | undefined, 
     password: secret,
     keys: conn.keys,
     fields: conn.fields,
+    cluster: conn.cluster,
+    nodes: conn.nodes,
     pollMs: settings.pollMs,
     reconcileMs: settings.reconcileMs,
     push: conn.push ?? 'auto',

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { definedOnly } from '../../core/definedOnly';
 import { redactUrl, type RedisKeys } from '../../core/connectionConfig';
 import type { ConnectionState } from '../../core/fleet';
@@ -7,41 +6,19 @@ import type { WorkerSnapshot } from '../../core/model';
 import type { SourceSink, WorkerSource } from '../source';
 import { ChangeBatcher, type ChangeBatch } from './changeBatcher';
 import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from './orchestratorPreset';
-import { createClient } from './redisClient';
-import { describeRedisError } from './redisErrors';
+import { isClusterClient, type RedisLike } from './redisClient';
+import { openSourceClient } from './sourceClient';
+import { describeClusterReadError, describeRedisError } from './redisErrors';
 import { readChanged, type TypeHints } from './readWorkers';
 import { readAllBounded, scanIds, type BoundedState } from './boundedRead';
 import { pacedIntervalMs } from './readPacing';
-import { PushPaths, type PushMode } from './pushPaths';
+import { PushPaths } from './pushPaths';
 import { RedisActivity } from './activityFeed';
 import { ORCHESTRATOR_LOG_STREAMS } from './logStreams';
-import type { QueueSpec } from './queueDepth';
+import type { RedisSourceOptions } from './redisSourceOptions';
 
 export { createClient } from './redisClient';
-
-export interface RedisSourceOptions {
-  url: string;
-  /** From the secret store or `secretEnv`; never from settings. */
-  password?: string;
-  keys?: Partial<RedisKeys>;
-  fields?: Partial<FieldMap>;
-  /** Full read every this many ms while no push path is active. */
-  pollMs: number;
-  /** Full (reconciliation) read every this many ms while a push path is active. Default 15000. */
-  reconcileMs?: number;
-  /** 'auto' (default): keyspace notifications if the server has them on, else the events streams, else poll. */
-  push?: PushMode;
-  /** Allow CONFIG SET notify-keyspace-events when they are off. Default false: never touch the server's config. */
-  enableKeyspaceNotifications?: boolean;
-  /** Push notifications arriving within this many ms share one read. Default 0: those of one event-loop turn. */
-  batchMs?: number;
-  /** How long one XREAD BLOCK waits. Default 5000. */
-  eventsBlockMs?: number;
-  /** Streams tailed as log lines while activity is followed. Default: the orchestrator preset's four. */
-  logStreams?: string[];
-  /** Queues whose depth is sampled while activity is followed. */
-  queues?: QueueSpec[];
-}
+export type { RedisSourceOptions } from './redisSourceOptions';
 
 /**
  * Reads a Redis fleet (orchestrator preset by default) and keeps the sink current.
@@ -55,7 +32,7 @@ export class RedisSource implements WorkerSource {
   readonly kind = 'redis';
   readonly keys: RedisKeys;
   readonly fields: FieldMap;
-  private client?: Redis;
+  private client?: RedisLike;
   private sink?: SourceSink;
   private timer?: NodeJS.Timeout;
   /** When the timer's read is due (undefined while a timed read runs). */
@@ -80,7 +57,6 @@ export class RedisSource implements WorkerSource {
   private overlay?: Map<string, WorkerSnapshot | null>;
   private batcher?: ChangeBatcher;
   private push?: PushPaths;
-  private wasReady = false;
   /** Why we are offline, in words, from the client's own events (a failed command only says "not writeable"). */
   private offlineReason?: string;
   private lastReported?: string;
@@ -112,35 +88,28 @@ export class RedisSource implements WorkerSource {
   start(sink: SourceSink): void {
     this.sink = sink;
     if (this.followingActivity) this.followActivity(true);
-    const client = createClient(this.opts.url, this.opts.password, { connectionName: 'worker-lens' });
+    const client = openSourceClient(this.opts, this.where, {
+      offline: (reason) => {
+        if (this.disposed) return;
+        this.offlineReason = reason;
+        this.reportError(reason);
+      },
+      ready: () => {
+        this.offlineReason = undefined;
+        sink.log('info', `Connected to ${this.where}`);
+        void this.refresh();
+        // Asked again on every reconnect: the server may have restarted with another configuration.
+        void this.push?.choose(client);
+      },
+      log: (level, message) => !this.disposed && sink.log(level, message),
+    });
     this.client = client;
-    // ioredis emits 'error' on every failed reconnect; without a listener Node would throw.
-    client.on('error', (err) => {
-      if (client.status === 'ready') return; // a blip; the 'close' that follows says the rest
-      this.offlineReason = describeRedisError(err, this.where);
-      this.reportError(this.offlineReason);
-    });
-    client.on('close', () => {
-      // Also fires after every failed reconnect attempt: only a drop from 'ready' is news.
-      if (this.disposed || !this.wasReady) return;
-      this.wasReady = false;
-      this.offlineReason = `Lost the connection to ${this.where}; reconnecting…`;
-      this.reportError(this.offlineReason);
-    });
-    client.on('ready', () => {
-      this.wasReady = true;
-      this.offlineReason = undefined;
-      sink.log('info', `Connected to ${this.where}`);
-      void this.refresh();
-      // Asked again on every reconnect: the server may have restarted with another configuration.
-      void this.push?.choose(client);
-    });
     this.batcher = new ChangeBatcher((b) => this.readBatch(b), this.opts.batchMs ?? 0);
     const batcher = this.batcher;
     this.push = new PushPaths({
       url: this.opts.url,
       password: this.opts.password,
-      db: client.options.db ?? 0,
+      db: isClusterClient(client) ? 0 : (client.options.db ?? 0),
       keys: this.keys,
       mode: this.opts.push ?? 'auto',
       enableKeyspaceNotifications: this.opts.enableKeyspaceNotifications ?? false,
@@ -232,9 +201,11 @@ export class RedisSource implements WorkerSource {
       this.overlay = undefined;
       if (this.disposed) return;
       this.lastReadFailed = true;
+      this.scheduleWithin(this.opts.pollMs);
       // Dropped mid-read: "Connection is closed" says less than the client's own events.
       const offline = client.status !== 'ready' && this.offlineReason;
-      this.reportError(offline || describeRedisError(err, this.where));
+      const describe = this.opts.cluster ? describeClusterReadError : describeRedisError;
+      this.reportError(offline || describe(err, this.where));
     }
   }
 
@@ -314,6 +285,8 @@ export class RedisSource implements WorkerSource {
           password: this.opts.password,
           logStreams: this.opts.logStreams ?? ORCHESTRATOR_LOG_STREAMS,
           queues: this.opts.queues ?? [],
+          cluster: this.opts.cluster,
+          nodes: this.opts.nodes,
         },
         this.sink,
       );

@@ -1,0 +1,184 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Cluster } from 'ioredis';
+import type { ConnectionState } from '../../src/core/fleet';
+import { RedisSource, type RedisSourceOptions } from '../../src/sources/redis/redisSource';
+import { startRedisCluster, type RedisCluster } from '../harness/redisCluster';
+import { waitFor } from '../harness/freePort';
+import { observe, pyIso, task } from './redisFixtures';
+
+/** Long enough that neither the poll nor the reconciliation can be what delivered a change. */
+const NEVER = 600_000;
+const FLEET = 300;
+const ids = Array.from({ length: FLEET }, (_, i) => `w-${String(i).padStart(3, '0')}`);
+
+let cluster: RedisCluster;
+let writer: Cluster;
+const sources: RedisSource[] = [];
+
+/** One worker as the orchestrator writes it (hash, counters, in the active set), here routed by slot. */
+async function writeWorker(id: string, status: string, title?: string, completed = 0): Promise<void> {
+  await writer.hset(`worker:state:${id}`, {
+    status,
+    specialization: 'general',
+    last_activity: pyIso(Date.now()),
+    total_completed: '0',
+    total_errors: '0',
+    current_task: JSON.stringify(title ? task(title, Date.now()) : null),
+  });
+  await writer.sadd('active_workers', id);
+  await writer.set(`worker:${id}:completed`, String(completed));
+  await writer.set(`worker:${id}:errors`, '1');
+}
+
+before(async () => {
+  cluster = await startRedisCluster();
+  writer = cluster.client();
+  // As a user would have them on: keyspace notifications on every node (a replica may be promoted).
+  for (const n of cluster.nodes)
+    await cluster.nodeClient(n.port).call('CONFIG', 'SET', 'notify-keyspace-events', 'Kh$s');
+  await Promise.all(
+    ids.map((id, i) => writeWorker(id, i % 2 ? 'idle' : 'working', i % 2 ? undefined : `Task ${i}`, i)),
+  );
+});
+after(async () => {
+  await Promise.all(sources.map((s) => s.dispose()));
+  await cluster?.stop();
+});
+
+function startSource(opts: Partial<RedisSourceOptions> = {}) {
+  const obs = observe();
+  const states: ConnectionState[] = [];
+  const setConnection = obs.sink.setConnection;
+  obs.sink.setConnection = (s) => {
+    states.push(s);
+    setConnection(s);
+  };
+  const source = new RedisSource({ url: cluster.url, cluster: true, pollMs: NEVER, reconcileMs: NEVER, ...opts });
+  sources.push(source);
+  source.start(obs.sink);
+  return { obs, source, states };
+}
+
+test('cluster: 300 workers spread over every slot are all read, with their fields and counters', async () => {
+  const slots = new Set(await Promise.all(ids.map((id) => writer.call('CLUSTER', 'KEYSLOT', `worker:state:${id}`))));
+  const owners = await cluster.primaries();
+  assert.equal(owners.length, 3);
+  assert.ok(slots.size > 250, `keys in ${slots.size} slots`);
+
+  const { obs } = startSource();
+  await waitFor(() => obs.fleet.size === FLEET, { message: () => `${obs.fleet.size} of ${FLEET} workers read` });
+  assert.equal(obs.fleet.connection.state, 'connected');
+  const w7 = obs.snapshot('w-007')!;
+  assert.deepEqual([w7.status, w7.task, w7.completed, w7.errors], ['idle', undefined, 7, 1]);
+  const w8 = obs.snapshot('w-008')!;
+  assert.deepEqual([w8.status, w8.task?.title, w8.completed], ['working', 'Task 8', 8]);
+  assert.equal(obs.health('w-008'), 'working');
+  assert.ok(
+    ids.every((id) => obs.snapshot(id)?.completed === Number(id.slice(2))),
+    'every counter read from its own node',
+  );
+  assert.deepEqual(obs.warnings(), []);
+});
+
+test('cluster: a change to one worker shows live through keyspace notifications from its primary', async () => {
+  const { obs, source } = startSource({ push: 'auto' });
+  await waitFor(() => obs.fleet.size === FLEET && /keyspace notifications/.test(obs.fleet.connection.liveMode ?? ''), {
+    message: () => `keyspace path live (${obs.fleet.connection.liveMode})`,
+  });
+  assert.match(source.liveMode, /^keyspace notifications \(3 primaries\), reconcile every 600s$/);
+  const reads = obs.fullReads;
+  // One worker on each primary: every node's subscription delivers.
+  for (const id of ['w-001', 'w-002', 'w-003', 'w-004', 'w-005']) await writeWorker(id, 'working', `Live ${id}`);
+  await waitFor(
+    () => ['w-001', 'w-002', 'w-003', 'w-004', 'w-005'].every((id) => obs.snapshot(id)?.task?.title === `Live ${id}`),
+    {
+      message: 'changes pushed',
+    },
+  );
+  assert.equal(obs.fullReads, reads, 'the changes came by push, not by a full read');
+  await writer.srem('active_workers', 'w-299');
+  await waitFor(() => !obs.fleet.get('w-299'), { message: 'a worker leaving the set is removed' });
+  await writer.sadd('active_workers', 'w-299');
+  await waitFor(() => obs.fleet.get('w-299'), { message: 'and comes back' });
+});
+
+test('cluster: a node URL used without "cluster": true says to set it', async () => {
+  for (const port of await cluster.primaries()) {
+    const obs = observe();
+    const source = new RedisSource({ url: `redis://127.0.0.1:${port}`, pollMs: NEVER, push: 'off' });
+    sources.push(source);
+    source.start(obs.sink);
+    await waitFor(() => obs.fleet.connection.state === 'error', { message: `an error for node ${port}` });
+    assert.match(
+      obs.fleet.connection.message ?? '',
+      new RegExp(
+        `redis://127.0.0.1:${port}/? is a Redis Cluster node \\(MOVED to 127.0.0.1:\\d+\\): set "cluster": true`,
+      ),
+    );
+    assert.equal(obs.fleet.size, 0, 'no worker shown as unreadable');
+  }
+});
+
+test('cluster: the CLI with --cluster prints the fleet', async () => {
+  const root = resolve(__dirname, '../..');
+  const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      '--import',
+      tsx,
+      join(root, 'src/cli/main.ts'),
+      'status',
+      '--redis',
+      cluster.url,
+      '--cluster',
+      '--node',
+      cluster.nodes[1].url,
+    ],
+    { cwd: root, env: { ...process.env, NO_COLOR: '1' } },
+  ).catch((err: { stdout: string; stderr: string; code: number }) => {
+    throw new Error(`exit ${err.code}: ${err.stderr}`);
+  });
+  assert.match(stdout, new RegExp(`^${FLEET}/${FLEET} alive`, 'm'));
+  assert.match(stdout, /^w-008\s+working\s+Task 8/m);
+});
+
+test('cluster: a primary SIGKILLed: stale while its slots fail over, then the whole fleet is live again by itself', async () => {
+  const { obs, states } = startSource({ push: 'auto', pollMs: 500 });
+  await waitFor(() => obs.fleet.size === FLEET && /keyspace/.test(obs.fleet.connection.liveMode ?? ''), {
+    message: 'fleet read, keyspace path live',
+  });
+  const killedAt = Date.now();
+  const killed = await cluster.killPrimary('worker:state:w-000');
+  const failoverMs = Date.now() - killedAt;
+  await waitFor(() => states.some((s) => s.state === 'error'), { timeoutMs: 20_000, message: 'marked stale' });
+  const down = states.find((s) => s.state === 'error')!;
+  assert.match(
+    down.message ?? '',
+    /A primary of the Redis Cluster at redis:\/\/127.0.0.1:\d+\/? does not answer|CLUSTERDOWN/,
+    down.message,
+  );
+  assert.equal(obs.fleet.size, FLEET, 'the last known workers kept while down');
+  await waitFor(
+    () =>
+      obs.fleet.connection.state === 'connected' &&
+      obs.fleet.size === FLEET &&
+      /keyspace notifications \(3 primaries\)/.test(obs.fleet.connection.liveMode ?? ''),
+    { timeoutMs: 30_000, message: () => `live again (${JSON.stringify(obs.fleet.connection)})` },
+  );
+  const liveAgainMs = Date.now() - killedAt;
+  // w-000's slot now lives on the promoted replica: its change arrives through the new subscription.
+  const pushed = obs.updates.length;
+  await writeWorker('w-000', 'working', 'After failover');
+  await waitFor(() => obs.snapshot('w-000')?.task?.title === 'After failover', { message: 'change after failover' });
+  assert.ok(
+    obs.updates.slice(pushed).some((u) => u.ids.includes('w-000')),
+    'pushed by the promoted primary, not only read by the poll',
+  );
+  console.log(`primary ${killed} killed: failover ${failoverMs} ms, fleet live again ${liveAgainMs} ms after SIGKILL`);
+});
