@@ -77,7 +77,6 @@ export async function scanIds(client: RedisLike, set: string): Promise<string[]>
   return [...seen].sort();
 }
 
-
 /*
  * KEYS: the batch's state keys, then its counter keys (ARGV[2] per worker). For each
  * worker: {"h", {field: value}} for a hash, {"s", text} for a string, {"n"} when the key
@@ -157,7 +156,12 @@ async function scriptBatch(
   });
 }
 
-async function evalReadOnly(client: RedisLike, state: BoundedState, keyList: string[], argv: string[]): Promise<unknown> {
+async function evalReadOnly(
+  client: RedisLike,
+  state: BoundedState,
+  keyList: string[],
+  argv: string[],
+): Promise<unknown> {
   const args = [SCRIPT, keyList.length, ...keyList, ...argv];
   if (state.command !== 'EVAL') {
     try {
