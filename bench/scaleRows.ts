@@ -9,7 +9,9 @@ export async function benchScaleAll(n: number): Promise<BenchRow[]> {
   const redis = await startRedis();
   try {
     const writer = redis.client();
-    rows.push(...(await benchScale({ label: 'redis', writer, nodes: [redis.client()], source: { url: redis.url } }, n)));
+    rows.push(
+      ...(await benchScale({ label: 'redis', writer, nodes: [redis.client()], source: { url: redis.url } }, n)),
+    );
   } finally {
     await redis.stop();
   }
