@@ -27,8 +27,8 @@ before(async () => {
   await r.set('worker:state:h-badjson', '{"status": "idle", ');
   await r.set('worker:state:h-array', '[1,2,3]');
   await writeHash(r, 'h-counters', worker('working', Date.now()));
-  await r.set('worker:completed:h-counters', 'many');
-  await r.rpush('worker:errors:h-counters', 'x');
+  await r.set('worker:h-counters:completed', 'many');
+  await r.rpush('worker:h-counters:errors', 'x');
   await r.hset('worker:state:h-unicode', {
     status: 'idle',
     'név\n"quoted"': 'ünïcødé \u0000 \\ "',

@@ -70,9 +70,22 @@ test('cluster: 300 workers spread over every slot are all read, with their field
   assert.equal(owners.length, 3);
   assert.ok(slots.size > 250, `keys in ${slots.size} slots`);
 
+  const evals = async () => {
+    let n = 0;
+    for (const port of owners) {
+      const stats = await cluster.nodeClient(port).info('commandstats');
+      n += Number(/cmdstat_eval_ro:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+    }
+    return n;
+  };
+  const evals0 = await evals();
   const { obs } = startSource();
   await waitFor(() => obs.fleet.size === FLEET, { message: () => `${obs.fleet.size} of ${FLEET} workers read` });
   assert.equal(obs.fleet.connection.state, 'connected');
+  // 900 keys (state and two counters each) on 3 primaries: one read-only script per primary and batch of 300
+  // keys, not 900 commands.
+  const scripts = (await evals()) - evals0;
+  assert.ok(scripts >= 3 && scripts <= 6, `${scripts} EVAL_RO for the first full read`);
   const w7 = obs.snapshot('w-007')!;
   assert.deepEqual([w7.status, w7.task, w7.completed, w7.errors], ['idle', undefined, 7, 1]);
   const w8 = obs.snapshot('w-008')!;

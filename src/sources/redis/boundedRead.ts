@@ -1,3 +1,5 @@
+import calculateSlot from 'cluster-key-slot';
+import type { Cluster, Redis } from 'ioredis';
 import type { RedisKeys } from '../../core/connectionConfig';
 import type { WorkerSnapshot } from '../../core/model';
 import type { FieldMap } from '../../core/record';
@@ -15,15 +17,17 @@ const IN_FLIGHT = 3;
 
 /**
  * Reads every worker of the active set without ever holding Redis for long: the ids by
- * SSCAN (bounded steps instead of one SMEMBERS of the whole set), then the records in
- * batches of BATCH, each ONE read-only script that returns the batch's records (hash or
- * JSON string) and counters as one JSON string. One command per batch keeps a 100,000
- * worker read at ~1,050 commands, none of them long; other clients of the store get their
- * turn between batches. A single `SORT … GET` would be one command but would occupy a
- * production Redis for ~0.4 s at 100,000 workers.
+ * SSCAN (bounded steps instead of one SMEMBERS of the whole set), then the workers' keys
+ * (state and counters) in batches of about BATCH workers, each ONE read-only script that
+ * returns every key's value (hash or string) as one JSON string. One command per batch keeps
+ * a 100,000-worker read at ~1,050 commands, none of them long; other clients of the store are
+ * served between any two. (A single `SORT … GET` would be one command but would occupy a
+ * production Redis for ~0.4 s at 100,000 workers.)
  *
- * Where scripts are not allowed (ACL, Redis < 7 without EVAL_RO, a managed Redis) or on a
- * cluster (a batch's keys live in many slots), each batch is a pipeline of HGETALL/GET.
+ * On a cluster the keys are batched per node (a script may read keys of several slots, as
+ * long as one node serves them all: Redis 7's `allow-cross-slot-keys`), so a cluster read
+ * costs as few commands as a single Redis's. Where scripts are not allowed (ACL, Redis < 7
+ * on a cluster, a managed Redis), each batch is a pipeline of HGETALL/GET instead.
  */
 export async function readAllBounded(
   client: RedisLike,
@@ -33,26 +37,15 @@ export async function readAllBounded(
   typeHints?: TypeHints,
 ): Promise<WorkerSnapshot[]> {
   const ids = await scanIds(client, keys.activeSet);
-  state.lastCommands = Math.ceil(ids.length / SCAN_COUNT) + 1 + Math.ceil(ids.length / BATCH);
-  const batches: string[][] = [];
-  for (let i = 0; i < ids.length; i += BATCH) batches.push(ids.slice(i, i + BATCH));
-  const read = async (batch: string[]) =>
-    (state.scriptUnavailable || isClusterClient(client)
-      ? undefined
-      : await scriptBatch(client, batch, keys, fields, state, typeHints)) ??
-    (await readWorkers(client, batch, keys, fields, { typeHints }));
-  // A few batches in flight: Redis works on the next while this process parses the last,
-  // and still runs other clients' commands between any two of ours.
-  const results: WorkerSnapshot[][] = new Array(batches.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < batches.length) {
-      const i = next++;
-      results[i] = await read(batches[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
-  return results.flat();
+  const counters = [keys.completedCounter, keys.errorsCounter].filter((t): t is string => Boolean(t));
+  state.lastCommands = Math.ceil(ids.length / SCAN_COUNT) + 1;
+  if (!state.scriptUnavailable) {
+    const values = await readKeysScripted(client, ids, keys.state, counters, state, typeHints);
+    if (values) return ids.map((id) => assemble(id, values, keys, fields, typeHints));
+  }
+  const batches = chunk(ids, BATCH);
+  state.lastCommands += ids.length * (1 + counters.length);
+  return (await inLanes(batches, (batch) => readWorkers(client, batch, keys, fields, { typeHints }))).flat();
 }
 
 /** Remembers, per connection, what this server allows (so a refusal costs one try, not one per read). */
@@ -78,56 +71,77 @@ export async function scanIds(client: RedisLike, set: string): Promise<string[]>
 }
 
 /*
- * KEYS: the batch's state keys, then its counter keys (ARGV[2] per worker). For each
- * worker: {"h", {field: value}} for a hash, {"s", text} for a string, {"n"} when the key
- * is missing, {"t", type} for another type; then its counters (false when absent or not
- * a string). cjson turns the whole batch into one reply the client parses natively.
+ * KEYS: any keys; ARGV[i]: 'h' if KEYS[i] is probably a hash, 's' if probably a string (on a
+ * cluster no KEYS: ARGV holds the keys, then their hints). For each
+ * key: {"h", {field: value}}, {"s", text}, {"n", false} when missing, {"t", type} for another
+ * type. The likely command is tried first (a worker's state is usually a hash, a counter a
+ * string), the other only when it meets WRONGTYPE. cjson makes the batch one string the client
+ * parses natively: far cheaper for it than thousands of nested replies.
  */
-const SCRIPT = `
-local n = tonumber(ARGV[1])
-local c = tonumber(ARGV[2])
+const BODY = `
+local keys, hints = KEYS, ARGV
+if #KEYS == 0 then
+  keys, hints = {}, {}
+  local n = #ARGV / 2
+  for i = 1, n do keys[i] = ARGV[i]; hints[i] = ARGV[n + i] end
+end
 local out = {}
-for i = 1, n do
-  local k = KEYS[i]
-  local ok, h = pcall(redis.call, 'HGETALL', k)
-  local rec
-  if ok then
-    if #h == 0 then
-      rec = {'n', false}
-    else
-      local m = {}
-      for j = 1, #h, 2 do m[h[j]] = h[j + 1] end
-      rec = {'h', m}
-    end
+for i = 1, #keys do
+  local k = keys[i]
+  local first, second = 'HGETALL', 'GET'
+  if hints[i] == 's' then first, second = 'GET', 'HGETALL' end
+  local ok, v = pcall(redis.call, first, k)
+  if not ok then
+    first = second
+    ok, v = pcall(redis.call, first, k)
+  end
+  if not ok then
+    out[i] = {'t', redis.call('TYPE', k).ok}
+  elseif first == 'GET' then
+    if v then out[i] = {'s', v} else out[i] = {'n', false} end
+  elseif #v == 0 then
+    out[i] = {'n', false}
   else
-    local ok2, v = pcall(redis.call, 'GET', k)
-    if ok2 then rec = {'s', v} else rec = {'t', redis.call('TYPE', k).ok} end
+    local m = {}
+    for j = 1, #v, 2 do m[v[j]] = v[j + 1] end
+    out[i] = {'h', m}
   end
-  for j = 1, c do
-    local okc, v = pcall(redis.call, 'GET', KEYS[n + (i - 1) * c + j])
-    if okc and v then rec[#rec + 1] = v else rec[#rec + 1] = false end
-  end
-  out[i] = rec
 end
 return cjson.encode(out)
 `;
+/** Redis 7 script flags: read-only, and keys of several slots as long as this node serves them all. */
+const CLUSTER_SCRIPT = `#!lua flags=no-writes,allow-cross-slot-keys\n${BODY}`;
 
-type Rec = [kind: 'h' | 's' | 'n' | 't', value: unknown, ...counters: (string | false)[]];
+type Value = ['h', Record<string, string>] | ['s', string] | ['n', false] | ['t', string];
 
-async function scriptBatch(
+/** Every key's value by key, or undefined when scripts are refused here (remembered in `state`). */
+async function readKeysScripted(
   client: RedisLike,
   ids: string[],
-  keys: RedisKeys,
-  fields: FieldMap,
+  stateTemplate: string,
+  counters: string[],
   state: BoundedState,
   typeHints?: TypeHints,
-): Promise<WorkerSnapshot[] | undefined> {
-  const counterTemplates = [keys.completedCounter, keys.errorsCounter].filter((t): t is string => Boolean(t));
-  const keyList = ids.map((id) => keyFor(keys.state, id));
-  for (const id of ids) for (const t of counterTemplates) keyList.push(keyFor(t, id));
-  let reply: unknown;
+): Promise<Map<string, Value> | undefined> {
+  const all: [key: string, hint: 'h' | 's'][] = [];
+  for (const id of ids) {
+    all.push([keyFor(stateTemplate, id), typeHints?.get(id) === 'string' ? 's' : 'h']);
+    for (const t of counters) all.push([keyFor(t, id), 's']);
+  }
+  const perBatch = BATCH * (1 + counters.length);
+  const batches = isClusterClient(client)
+    ? perNode(client, all, perBatch)
+    : chunk(all, perBatch).map((keys) => ({ node: client, keys }));
+  if (!batches) return undefined;
+  state.lastCommands = (state.lastCommands ?? 0) + batches.length;
+  const values = new Map<string, Value>();
   try {
-    reply = await evalReadOnly(client, state, keyList, [String(ids.length), String(counterTemplates.length)]);
+    await inLanes(batches, async ({ node, keys }) => {
+      const reply = await evalScript(node, isClusterClient(client), state, keys);
+      const parsed = typeof reply === 'string' ? (JSON.parse(reply) as Value[]) : undefined;
+      if (!Array.isArray(parsed) || parsed.length !== keys.length) throw new Error('unexpected script reply');
+      keys.forEach(([key], i) => values.set(key, parsed[i]));
+    });
   } catch (err) {
     // Only a definite "no" turns scripts off for this connection. A dropped connection, BUSY or a
     // timeout is the store's passing state: the caller reports it, and the next read tries again.
@@ -135,34 +149,68 @@ async function scriptBatch(
     state.scriptUnavailable = (err as Error).message.split('\n')[0];
     return undefined;
   }
-  const recs = typeof reply === 'string' ? (JSON.parse(reply) as Rec[]) : [];
-  if (!Array.isArray(recs) || recs.length !== ids.length) return undefined;
-  return ids.map((id, i) => {
-    const [kind, value, ...counters] = recs[i];
-    let raw: Raw;
-    if (kind === 'h') raw = { kind: 'hash', value: value as Record<string, string> };
-    else if (kind === 's') raw = { kind: 'string', value: value as string };
-    else if (kind === 'n') raw = { kind: 'hash', value: {} };
-    else
-      raw = {
-        kind: 'error',
-        message: `${keyFor(keys.state, id)} is neither a hash nor a string holding JSON`,
-      };
-    if (raw.kind !== 'error' && kind !== 'n') typeHints?.set(id, raw.kind);
-    const snap = toSnapshot(id, raw, keys, fields);
-    const at = (t: string | undefined) => (t ? counters[counterTemplates.indexOf(t)] || undefined : undefined);
-    applyCounters(snap, at(keys.completedCounter), at(keys.errorsCounter));
-    return snap;
-  });
+  return values;
 }
 
-async function evalReadOnly(
-  client: RedisLike,
+/**
+ * Keys grouped by the primary serving their slot (ioredis's slot table), in batches, each sent
+ * straight to that node's connection: the Cluster client would refuse one command whose keys
+ * span slots before Redis could allow it. Undefined while the table or a node's connection is
+ * not known: the caller reads key by key instead. A slot that moved meanwhile makes the node
+ * answer "non local key", and this read falls back the same way.
+ */
+function perNode(
+  cluster: Cluster,
+  all: [string, 'h' | 's'][],
+  size: number,
+): { node: Redis; keys: [string, 'h' | 's'][] }[] | undefined {
+  const clients = new Map(cluster.nodes('master').map((r) => [`${r.options.host}:${r.options.port}`, r]));
+  const byNode = new Map<string, [string, 'h' | 's'][]>();
+  for (const entry of all) {
+    const node = cluster.slots[calculateSlot(entry[0])]?.[0];
+    if (!node || !clients.has(node)) return undefined;
+    let list = byNode.get(node);
+    if (!list) byNode.set(node, (list = []));
+    list.push(entry);
+  }
+  return [...byNode].flatMap(([node, list]) => chunk(list, size).map((keys) => ({ node: clients.get(node)!, keys })));
+}
+
+function assemble(
+  id: string,
+  values: Map<string, Value>,
+  keys: RedisKeys,
+  fields: FieldMap,
+  typeHints?: TypeHints,
+): WorkerSnapshot {
+  const [kind, value] = values.get(keyFor(keys.state, id)) ?? ['n', false];
+  let raw: Raw;
+  if (kind === 'h') raw = { kind: 'hash', value };
+  else if (kind === 's') raw = { kind: 'string', value };
+  else if (kind === 'n') raw = { kind: 'hash', value: {} };
+  else raw = { kind: 'error', message: `${keyFor(keys.state, id)} is neither a hash nor a string holding JSON` };
+  if (kind === 'h' || kind === 's') typeHints?.set(id, raw.kind as 'hash' | 'string');
+  const snap = toSnapshot(id, raw, keys, fields);
+  const counter = (template: string | undefined) => {
+    const v = template ? values.get(keyFor(template, id)) : undefined;
+    return v?.[0] === 's' ? v[1] : undefined;
+  };
+  applyCounters(snap, counter(keys.completedCounter), counter(keys.errorsCounter));
+  return snap;
+}
+
+async function evalScript(
+  client: Redis,
+  onCluster: boolean,
   state: BoundedState,
-  keyList: string[],
-  argv: string[],
+  batch: [string, 'h' | 's'][],
 ): Promise<unknown> {
-  const args = [SCRIPT, keyList.length, ...keyList, ...argv];
+  const script = onCluster ? CLUSTER_SCRIPT : BODY;
+  // On a cluster the keys go undeclared (as ARGV): Redis refuses declared keys of several slots
+  // (CROSSSLOT) before the script's flag could allow them.
+  const args = onCluster
+    ? [script, 0, ...batch.map(([k]) => k), ...batch.map(([, h]) => h)]
+    : [script, batch.length, ...batch.map(([k]) => k), ...batch.map(([, h]) => h)];
   if (state.command !== 'EVAL') {
     try {
       const r = await client.call('EVAL_RO', ...args);
@@ -179,8 +227,28 @@ async function evalReadOnly(
 function isScriptRefused(err: unknown): boolean {
   return (
     isRefusedCommand(err) ||
-    /no permissions to run|scripting is disabled|NOSCRIPT|ERR Error running script|CROSSSLOT/i.test(
+    /no permissions to run|scripting is disabled|NOSCRIPT|Error running script|Error compiling script|CROSSSLOT|non local key|unexpected script reply/i.test(
       (err as Error)?.message ?? '',
     )
   );
+}
+
+/** Runs `read` over the batches with a few in flight: Redis works on the next while this process parses the last. */
+async function inLanes<T, R>(batches: T[], read: (batch: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(batches.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < batches.length) {
+      const i = next++;
+      results[i] = await read(batches[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  return results;
+}
+
+function chunk<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
 }
