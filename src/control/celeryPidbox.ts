@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { pidboxEnvelope } from '../sources/redis/frameworks/celeryInspect';
 
 /**
  * Celery's remote control: a kombu message on the pidbox fanout channel (`/<db>.celery.pidbox`),
@@ -14,21 +14,8 @@ export async function pidboxBroadcast(
   destination: string[] | null,
 ): Promise<number> {
   const db = client.options.db ?? 0;
-  const body = { method, arguments: args, destination, pattern: null, matcher: null };
-  const envelope = {
-    body: Buffer.from(JSON.stringify(body)).toString('base64'),
-    'content-encoding': 'utf-8',
-    'content-type': 'application/json',
-    headers: { clock: 1, expires: Date.now() / 1000 + 60 },
-    properties: {
-      delivery_mode: 2,
-      delivery_info: { exchange: 'celery.pidbox', routing_key: '' },
-      priority: 0,
-      body_encoding: 'base64',
-      delivery_tag: randomUUID(),
-    },
-  };
-  return client.publish(`/${db}.celery.pidbox`, JSON.stringify(envelope));
+  const envelope = pidboxEnvelope({ method, arguments: args, destination, pattern: null, matcher: null });
+  return client.publish(`/${db}.celery.pidbox`, envelope);
 }
 
 /** The channel name, for messages. */

@@ -46,7 +46,10 @@ before(async () => {
   started['rq-restart'] = workers.rq('rq-restart', 'default');
   started['sk-restart'] = workers.sidekiq('sk-restart', 'default');
   started['celery-restart'] = workers.celery('celery-restart', 'default');
+  // Busy before Worker Lens looks: its task-started event is gone by then, it must be asked (pidbox "active").
+  started['celery-early'] = workers.celery('celery-early', 'early');
   enqueueRq(redis.url, 'long', 600);
+  enqueueCelery(redis.url, 'early', 600);
   await enqueueSidekiq(r, 'long', 600);
   bullQueue = new Queue('images', { connection: { host: '127.0.0.1', port: redis.port } });
   await bullQueue.add('resize-image', { seconds: 600 });
@@ -61,7 +64,10 @@ before(async () => {
         String(await r.client('LIST')).split(':w:').length - 1,
       ];
       have = `rq ${counts[0]}, sidekiq ${counts[1]}, celery pidbox ${counts[2]}, bullmq ${counts[3]}`;
-      return counts.join() === '3,3,1,2';
+      // The early Celery task taken (no longer waiting in its queue).
+      counts.push(await r.llen('early'));
+      have += `, celery early waiting ${counts[4]}`;
+      return counts.join() === '3,3,1,2,0';
     },
     {
       timeoutMs: 90_000,
@@ -138,6 +144,18 @@ test('a connection with only the URL finds RQ, Sidekiq, Celery and BullMQ worker
     ),
     `the log says what was looked for: ${obs.logs.map((l) => l.message).join(' / ')}`,
   );
+});
+
+test('a Celery task started before the source looked is named too: the busy node is asked what it runs', async () => {
+  await waitFor(() => view('celery-early')?.snapshot.task?.title === 'jobs.long', {
+    timeoutMs: 60_000,
+    message: () => `celery-early running jobs.long: ${describeFleet()}`,
+  });
+  const task = view('celery-early')!.snapshot.task!;
+  assert.ok(task.startedAt! <= Date.now() && task.startedAt! > Date.now() - 120_000, 'its start, from the reply');
+  const r = redis.client();
+  assert.equal(await r.exists('_kombu.binding.reply.celery.pidbox'), 0, 'the reply binding is removed after');
+  assert.deepEqual(await r.keys('*.reply.celery.pidbox'), [], 'no reply queue left behind');
 });
 
 test('a SIGKILLed idle worker is shown dead, with the reason, not dropped', async (t) => {

@@ -5,6 +5,7 @@ import { validateConnection } from '../../src/core/connectionConfig';
 import { classify } from '../../src/core/health';
 import { DEFAULT_THRESHOLDS, type WorkerSnapshot } from '../../src/core/model';
 import { decodeCeleryEvents } from '../../src/sources/redis/frameworks/celeryEvents';
+import { addReply, type ActiveTask } from '../../src/sources/redis/frameworks/celeryInspect';
 import { parseClientList } from '../../src/sources/redis/frameworks/framework';
 
 const envelope = (event: unknown, hostname = 'w1@host') =>
@@ -31,6 +32,25 @@ test('a Celery event that does not decode is a problem in words with its sender,
     decodeCeleryEvents(JSON.stringify({ body: 'x', 'content-type': 'application/x-python-serialize' })).problem!,
     /only JSON/,
   );
+});
+
+test('a pidbox "active" reply: each node\'s tasks by id, name and start; another ticket\'s reply or a bad one skipped', () => {
+  const reply = (ticket: string, body: unknown) =>
+    JSON.stringify({ body: Buffer.from(JSON.stringify(body)).toString('base64'), headers: { ticket, clock: 3 } });
+  const out = new Map<string, ActiveTask[]>();
+  addReply(
+    reply('t1', { 'w1@h': [{ id: 'a', name: 'jobs.long', time_start: 1700000000.5, args: [600] }, { no: 'id' }] }),
+    't1',
+    out,
+  );
+  addReply(reply('t1', { 'w2@h': [] }), 't1', out);
+  addReply(reply('t0', { 'w3@h': [{ id: 'b' }] }), 't1', out);
+  addReply('{not json', 't1', out);
+  addReply(JSON.stringify({ body: '!!!', headers: { ticket: 't1' } }), 't1', out);
+  assert.deepEqual(Object.fromEntries(out), {
+    'w1@h': [{ id: 'a', name: 'jobs.long', startedAt: 1700000000500 }],
+    'w2@h': [],
+  });
 });
 
 test('CLIENT LIST: named clients with their address; unnamed ones left out', () => {

@@ -1,13 +1,16 @@
 import type { Redis } from 'ioredis';
 import type { WorkerSnapshot } from '../../../core/model';
 import { createClient } from '../redisClient';
-import { describeRefusal } from '../redisErrors';
+import { describeRefusal, isRefusedCommand } from '../redisErrors';
 import type { FrameworkLayout, FrameworkRead, ReadContext } from './framework';
 import { celeryActivity } from './celeryActivity';
 import { decodeCeleryEvents, type CeleryEvent } from './celeryEvents';
+import { inspectActive } from './celeryInspect';
 
 /** Task names by id, from task-received (task-started does not repeat the name); bounded. */
 const KEEP_NAMES = 10_000;
+/** A node busy with tasks its events never told (started before they were followed) is asked at most this often. */
+const ASK_EVERY_MS = 30_000;
 
 interface Node {
   name: string;
@@ -20,6 +23,8 @@ interface Node {
   active?: number;
   tasks: Map<string, { name?: string; startedAt?: number }>;
   problems: string[];
+  /** When it was last asked what it runs (pidbox `active`). */
+  askedAt?: number;
 }
 
 /**
@@ -41,6 +46,9 @@ export function celeryLayout(): FrameworkLayout {
   let undecoded = 0;
   /** The ACL refused the event subscription: said in the live mode, not only once in the log. */
   let refused: string | undefined;
+  let db = 0;
+  /** Asking nodes what they run failed for good (the ACL refused it): not tried again, said once. */
+  let cannotAsk = false;
   let log: (level: 'info' | 'warn', message: string) => void = () => undefined;
 
   const activity = celeryActivity();
@@ -90,6 +98,42 @@ export function celeryLayout(): FrameworkLayout {
     }
   };
 
+  /**
+   * A task started before the events were followed is never told again: a node whose heartbeat counts more active
+   * tasks than its events told is asked (pidbox `active`, as Flower does at its start), at most every 30 s.
+   */
+  const askUntold = async (client: Redis, now: number) => {
+    if (cannotAsk || refused) return;
+    const untold = [...nodes.values()].filter(
+      (n) =>
+        n.status === 'busy' &&
+        (n.active ?? 0) > n.tasks.size &&
+        (n.askedAt === undefined || now - n.askedAt >= ASK_EVERY_MS),
+    );
+    if (!untold.length) return;
+    for (const n of untold) n.askedAt = now;
+    try {
+      const replies = await inspectActive(
+        client,
+        db,
+        untold.map((n) => n.name),
+      );
+      for (const [host, tasks] of replies) {
+        const n = nodes.get(host);
+        if (!n) continue;
+        for (const t of tasks) if (!n.tasks.has(t.id)) n.tasks.set(t.id, { name: t.name, startedAt: t.startedAt });
+      }
+    } catch (err) {
+      // A connection problem is asked again 30 s later; a refusal (ACL, a read-only replica) never.
+      if (!isRefusedCommand(err) && !/READONLY/.test((err as Error).message)) return;
+      cannotAsk = true;
+      log(
+        'warn',
+        `Celery workers cannot be asked what they run (pidbox "active": ${(err as Error).message}): a task started before Worker Lens followed the events is not named`,
+      );
+    }
+  };
+
   return {
     id: 'celery',
     label: 'Celery',
@@ -100,9 +144,10 @@ export function celeryLayout(): FrameworkLayout {
     lookedFor:
       'Celery (keys _kombu.binding.celery.pidbox, _kombu.binding.celeryev; events need workers started with -E)',
     detect: async (client) => (await client.exists('_kombu.binding.celery.pidbox', '_kombu.binding.celeryev')) > 0,
-    start(url, password, db, logTo) {
+    start(url, password, dbIndex, logTo) {
       if (sub) return;
       log = logTo;
+      db = dbIndex;
       const pattern = `/${db}.celeryev/*`;
       sub = createClient(url, password, { connectionName: 'worker-lens-celery-events' });
       sub.on('error', () => undefined);
@@ -146,8 +191,9 @@ export function celeryLayout(): FrameworkLayout {
       sub?.disconnect();
       sub = undefined;
     },
-    async read(_client: Redis, _ctx: ReadContext): Promise<FrameworkRead> {
+    async read(client: Redis, ctx: ReadContext): Promise<FrameworkRead> {
       await warm;
+      await askUntold(client, ctx.now);
       return { workers: [...nodes.values()].map(snapshotOf), gone: new Map() };
     },
   };
