@@ -5,6 +5,7 @@ import { validateConnection } from '../../src/core/connectionConfig';
 import { classify } from '../../src/core/health';
 import { DEFAULT_THRESHOLDS, type WorkerSnapshot } from '../../src/core/model';
 import { decodeCeleryEvents } from '../../src/sources/redis/frameworks/celeryEvents';
+import { snapshotOf } from '../../src/sources/redis/frameworks/celery';
 import { addReply, type ActiveTask } from '../../src/sources/redis/frameworks/celeryInspect';
 import { parseClientList } from '../../src/sources/redis/frameworks/framework';
 
@@ -151,4 +152,22 @@ test('a failed-job entry that does not decode is a log line saying so, never a t
   assert.equal(ok.entry.message, 'Sidekiq q: HardJob (jid abc) failed: KeyError: x — retry 3 scheduled\na.rb:1');
   assert.equal(ok.ts, 1000);
   assert.equal(lastLine('Traceback (most recent call last):\n  File "x"\nValueError: bad\n\n'), 'ValueError: bad');
+});
+
+test('a Celery worker running its first task has completed none: the heartbeat counts accepted tasks', () => {
+  const node = (processed: number | undefined, active: number | undefined) =>
+    snapshotOf({
+      name: 'w1@host',
+      freqMs: 2000,
+      status: 'busy',
+      processed,
+      active,
+      failed: 0,
+      tasks: new Map(),
+      problems: [],
+    });
+  assert.equal(node(1, 1).completed, 0);
+  assert.equal(node(5, 2).completed, 3);
+  assert.equal(node(3, undefined).completed, 3);
+  assert.equal(node(undefined, 1).completed, undefined, 'an optional count stays absent');
 });

@@ -12,7 +12,7 @@ const KEEP_NAMES = 10_000;
 /** A node busy with tasks its events never told (started before they were followed) is asked at most this often. */
 const ASK_EVERY_MS = 30_000;
 
-interface Node {
+export interface CeleryNode {
   name: string;
   pid?: number;
   freqMs: number;
@@ -34,7 +34,7 @@ interface Node {
  * late after 2 × freq), online/offline, the tasks it started and finished.
  */
 export function celeryLayout(): FrameworkLayout {
-  const nodes = new Map<string, Node>();
+  const nodes = new Map<string, CeleryNode>();
   const names = new Map<string, string>();
   let sub: Redis | undefined;
   /**
@@ -199,7 +199,7 @@ export function celeryLayout(): FrameworkLayout {
   };
 }
 
-function snapshotOf(n: Node): WorkerSnapshot {
+export function snapshotOf(n: CeleryNode): WorkerSnapshot {
   const running = [...n.tasks.entries()].sort((a, b) => (a[1].startedAt ?? 0) - (b[1].startedAt ?? 0));
   const first = running[0];
   const title = first && `${first[1].name ?? first[0]}${running.length > 1 ? ` (+${running.length - 1} more)` : ''}`;
@@ -211,7 +211,8 @@ function snapshotOf(n: Node): WorkerSnapshot {
     pid: n.pid,
     host: n.name.includes('@') ? n.name.slice(n.name.indexOf('@') + 1) : undefined,
     specialization: 'Celery',
-    completed: n.processed,
+    // The heartbeat's `processed` counts tasks accepted, the running ones included: finished ones are the rest.
+    completed: n.processed === undefined ? undefined : Math.max(0, n.processed - (n.active ?? 0)),
     errors: n.failed || undefined,
     task: first ? { id: first[0], title, startedAt: first[1].startedAt } : undefined,
     // Flower's rule: a worker is offline 2 × freq after its last heartbeat.
