@@ -185,6 +185,9 @@ test('cluster: a primary SIGKILLed: stale while its slots fail over, then the wh
     { timeoutMs: 30_000, message: () => `live again (${JSON.stringify(obs.fleet.connection)})` },
   );
   const liveAgainMs = Date.now() - killedAt;
+  // A slot answering MOVED mid-failover is the cluster moving, not a connection missing "cluster": true.
+  const said = states.map((s) => s.message ?? '').filter(Boolean);
+  assert.ok(!said.some((m) => /set "cluster": true/.test(m)), said.join('\n'));
   // w-000's slot now lives on the promoted replica: its change arrives through the new subscription.
   const pushed = obs.updates.length;
   await writeWorker('w-000', 'working', 'After failover');

@@ -68,6 +68,16 @@ test('cluster errors in words; MOVED and CLUSTERDOWN fail the whole read (stale)
   for (const e of [moved, down, redirections]) assert.ok(isStoreUnavailable(e), e.message);
   assert.match(describeClusterReadError(new Error('Connection is closed.'), where), /A primary of the Redis Cluster/);
   assert.match(describeClusterReadError(new Error('WRONGPASS invalid'), where), /rejected the password/);
+  // Seen in code-server while a SIGKILLed primary's replica took over (npm run screenshot:cluster): the per-node
+  // read script met a slot that had moved. On a cluster connection that is the cluster moving, not a wrong setting.
+  for (const e of [moved, new Error('ASK 3999 127.0.0.1:7002')]) {
+    const said = describeClusterReadError(e, where);
+    assert.doesNotMatch(said, /set "cluster": true/, said);
+    assert.match(
+      said,
+      /^Hash slots of the Redis Cluster at redis:\/\/10\.0\.0\.1:7000 are moving \(a node answered (MOVED|ASK) 127\.0\.0\.1:7002: failing over or resharding\?\); showing the last known workers, retrying\.$/,
+    );
+  }
 });
 
 test("a node of a cluster is reached with the seed's scheme, user and password", () => {

@@ -27,8 +27,14 @@ export function describeRedisError(err: unknown, where: string): string {
 /**
  * A failed read on a Redis Cluster: a node's dropped connection means one of its primaries is
  * gone (crashed, failing over) while the others answer; said so, rather than "not connected".
+ * A MOVED or ASK here is the cluster moving a slot (a failover, a resharding) under a read sent
+ * straight to a node: the connection is a cluster one, so never "set "cluster": true".
  */
 export function describeClusterReadError(err: unknown, where: string): string {
+  const msg = (err as { message?: string })?.message ?? String(err);
+  const moved = /^(MOVED|ASK) \d+ (\S+)/.exec(msg);
+  if (moved)
+    return `Hash slots of the Redis Cluster at ${where} are moving (a node answered ${moved[1]} ${moved[2]}: failing over or resharding?); showing the last known workers, retrying.`;
   const said = describeRedisError(err, where);
   if (!/^(Not connected to Redis|Lost the connection to Redis|Redis refused the connection)/.test(said)) return said;
   return `A primary of the Redis Cluster at ${where} does not answer (crashed or failing over?); showing the last known workers, retrying.`;
