@@ -143,6 +143,12 @@ async function readKeysScripted(
       keys.forEach(([key], i) => values.set(key, parsed[i]));
     });
   } catch (err) {
+    // A slot moved under us (failover, resharding): this read goes key by key through the cluster
+    // client, which follows MOVED; the slot table is refreshed, and the next read scripts again.
+    if (isClusterClient(client) && isSlotMoved(err)) {
+      client.refreshSlotsCache();
+      return undefined;
+    }
     // Only a definite "no" turns scripts off for this connection. A dropped connection, BUSY or a
     // timeout is the store's passing state: the caller reports it, and the next read tries again.
     if (!isScriptRefused(err)) throw err;
@@ -227,10 +233,14 @@ async function evalScript(
 function isScriptRefused(err: unknown): boolean {
   return (
     isRefusedCommand(err) ||
-    /no permissions to run|scripting is disabled|NOSCRIPT|Error running script|Error compiling script|CROSSSLOT|non local key|unexpected script reply/i.test(
+    /no permissions to run|scripting is disabled|NOSCRIPT|Error running script|Error compiling script|CROSSSLOT|unexpected script reply/i.test(
       (err as Error)?.message ?? '',
     )
   );
+}
+
+function isSlotMoved(err: unknown): boolean {
+  return /^(MOVED|ASK) |non local key|TRYAGAIN/.test((err as Error)?.message ?? '');
 }
 
 /** Runs `read` over the batches with a few in flight: Redis works on the next while this process parses the last. */
