@@ -148,17 +148,39 @@ export async function churn(
   return { latencies, writerCmds: writerCmds0 + 2 * total };
 }
 
-/** Total commands and blocking reads the server has executed (INFO commandstats). */
-export async function commandCount(admin: Redis): Promise<{ total: number; blocking: number }> {
+/**
+ * Total commands and blocking reads the server has executed (INFO commandstats). Redis also
+ * counts the calls a script makes inside it under their own names; `inScripts` is those names'
+ * count (HGETALL, GET, TYPE) for `sent()` to take out when scripts ran.
+ */
+export async function commandCount(
+  admin: Redis,
+): Promise<{ total: number; blocking: number; scripts: number; inScripts: number }> {
   const info = await admin.info('commandstats');
   let total = 0;
   let blocking = 0;
+  let scripts = 0;
+  let inScripts = 0;
   for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
     const calls = Number(m[2]);
     if (m[1] === 'xread') blocking += calls;
     else total += calls;
+    if (m[1] === 'eval_ro' || m[1] === 'eval') scripts += calls;
+    if (m[1] === 'hgetall' || m[1] === 'get' || m[1] === 'type') inScripts += calls;
   }
-  return { total, blocking };
+  return { total, blocking, scripts, inScripts };
+}
+
+/**
+ * Commands clients sent between two counts: a script's own calls are not commands anyone sent
+ * (for idle windows only: nothing else reads then).
+ */
+export function sent(
+  before: Awaited<ReturnType<typeof commandCount>>,
+  after: Awaited<ReturnType<typeof commandCount>>,
+): number {
+  const inScripts = after.scripts > before.scripts ? after.inScripts - before.inScripts : 0;
+  return after.total - before.total - inScripts;
 }
 
 /** bytes_per_worker (heap delta / N) and classify_ms (whole-fleet reclassify). */
