@@ -1,19 +1,28 @@
-import calculateSlot from 'cluster-key-slot';
-import type { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../core/connectionConfig';
 import type { WorkerSnapshot } from '../../core/model';
 import type { FieldMap } from '../../core/record';
 import { keyFor } from './orchestratorPreset';
 import { applyCounters, readWorkers, toSnapshot, type Raw, type TypeHints } from './readWorkers';
-import { isRefusedCommand } from './redisErrors';
 import { isClusterClient, type RedisLike } from './redisClient';
+import { readKeysScripted } from './clusterRead';
+import {
+  chunk,
+  evalScript,
+  inLanes,
+  isScriptRefused,
+  parseReply,
+  type BoundedState,
+  type KeyRef,
+  type Value,
+} from './readScript';
+
+export type { BoundedState } from './readScript';
 
 /** Ids per SSCAN: one step over a 100,000-member set takes about half a millisecond. */
 export const SCAN_COUNT = 5000;
 /** Workers per read command: one script over 100 workers takes well under 1 ms of Redis time (bench: SLOWLOG). */
 export const BATCH = 100;
-/** Batches sent before the first one's reply is back. */
-const IN_FLIGHT = 3;
 
 /**
  * Reads every worker of the active set without ever holding Redis for long: the ids by
@@ -36,11 +45,15 @@ export async function readAllBounded(
   state: BoundedState,
   typeHints?: TypeHints,
 ): Promise<WorkerSnapshot[]> {
-  const ids = await scanIds(client, keys.activeSet);
   const counters = [keys.completedCounter, keys.errorsCounter].filter((t): t is string => Boolean(t));
+  if (!state.scriptUnavailable && !isClusterClient(client)) {
+    const read = await scriptedWhileScanning(client, keys, fields, counters, state, typeHints);
+    if (read) return read;
+  }
+  const ids = await scanIds(client, keys.activeSet);
   state.lastCommands = Math.ceil(ids.length / SCAN_COUNT) + 1;
-  if (!state.scriptUnavailable) {
-    const values = await readKeysScripted(client, ids, keys.state, counters, state, typeHints);
+  if (!state.scriptUnavailable && isClusterClient(client)) {
+    const values = await readKeysScripted(client, ids, keys.state, counters, BATCH, state, typeHints);
     const width = 1 + counters.length;
     if (values) return ids.map((id, i) => assemble(id, values, i * width, keys, fields, typeHints));
   }
@@ -49,14 +62,55 @@ export async function readAllBounded(
   return (await inLanes(batches, (batch) => readWorkers(client, batch, keys, fields, { typeHints }))).flat();
 }
 
-/** Remembers, per connection, what this server allows (so a refusal costs one try, not one per read). */
-export interface BoundedState {
-  /** Why the one-script batch is not used here, once known. */
-  scriptUnavailable?: string;
-  /** EVAL_RO (Redis ≥ 7, read-only, allowed on replicas) or plain EVAL. */
-  command?: 'EVAL_RO' | 'EVAL';
-  /** Commands the last full read sent: what the read's pacing is measured in. */
-  lastCommands?: number;
+/**
+ * One Redis: each SSCAN step's ids are read (one script per BATCH workers, their state and counter
+ * keys) while the next step is asked for, so Redis and this process both keep busy and each batch's
+ * replies are short-lived. Undefined when scripts are refused here (remembered in `state`).
+ */
+async function scriptedWhileScanning(
+  client: Redis,
+  keys: RedisKeys,
+  fields: FieldMap,
+  counters: string[],
+  state: BoundedState,
+  typeHints?: TypeHints,
+): Promise<WorkerSnapshot[] | undefined> {
+  const width = 1 + counters.length;
+  const readBatch = async (ids: string[]) => {
+    const refs: KeyRef[] = [];
+    ids.forEach((id, i) => {
+      refs.push([keyFor(keys.state, id), typeHints?.get(id) === 'string' ? 's' : 'h', i * width]);
+      counters.forEach((t, j) => refs.push([keyFor(t, id), 's', i * width + 1 + j]));
+    });
+    const values = parseReply(await evalScript(client, false, state, refs), refs.length);
+    return ids.map((id, i) => assemble(id, values, i * width, keys, fields, typeHints));
+  };
+  const seen = new Set<string>();
+  const work: Promise<WorkerSnapshot[][]>[] = [];
+  let commands = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, members] = await client.sscan(keys.activeSet, cursor, 'COUNT', SCAN_COUNT);
+      // SSCAN may return a member twice while the set rehashes
+      const fresh = members.filter((m) => !seen.has(m) && seen.add(m));
+      const batches = chunk(fresh, BATCH);
+      commands += 1 + batches.length;
+      const read = inLanes(batches, readBatch);
+      read.catch(() => undefined); // awaited below; meanwhile a failure must not count as unhandled
+      work.push(read);
+      cursor = next;
+    } while (cursor !== '0');
+    const out = (await Promise.all(work)).flat(2);
+    state.lastCommands = commands;
+    return out;
+  } catch (err) {
+    // Only a definite "no" turns scripts off for this connection. A dropped connection, BUSY or a
+    // timeout is the store's passing state: the caller reports it, and the next read tries again.
+    if (!isScriptRefused(err)) throw err;
+    state.scriptUnavailable = (err as Error).message.split('\n')[0];
+    return undefined;
+  }
 }
 
 /** The members of a set in bounded SSCAN steps (never one SMEMBERS of 100,000 ids), sorted. */
@@ -69,120 +123,6 @@ export async function scanIds(client: RedisLike, set: string): Promise<string[]>
     cursor = next;
   } while (cursor !== '0');
   return [...seen].sort();
-}
-
-/*
- * KEYS: any keys; ARGV[i]: 'h' if KEYS[i] is probably a hash, 's' if probably a string (on a
- * cluster no KEYS: ARGV holds the keys, then their hints). For each key: {"h", {field: value}},
- * {"s", text}, {"n", false} when missing, {"t", type} for another type. The likely command is
- * tried first (a worker's state is usually a hash, a counter a string), the other only when it
- * meets WRONGTYPE. cjson makes the batch one string the client
- * parses natively: far cheaper for it than thousands of nested replies.
- */
-const BODY = `
-local keys, hints = KEYS, ARGV
-if #KEYS == 0 then
-  keys, hints = {}, {}
-  local n = #ARGV / 2
-  for i = 1, n do keys[i] = ARGV[i]; hints[i] = ARGV[n + i] end
-end
-local out = {}
-for i = 1, #keys do
-  local k = keys[i]
-  local first, second = 'HGETALL', 'GET'
-  if hints[i] == 's' then first, second = 'GET', 'HGETALL' end
-  local ok, v = pcall(redis.call, first, k)
-  if not ok then
-    first = second
-    ok, v = pcall(redis.call, first, k)
-  end
-  if not ok then
-    out[i] = {'t', redis.call('TYPE', k).ok}
-  elseif first == 'GET' then
-    if v then out[i] = {'s', v} else out[i] = {'n', false} end
-  elseif #v == 0 then
-    out[i] = {'n', false}
-  else
-    local m = {}
-    for j = 1, #v, 2 do m[v[j]] = v[j + 1] end
-    out[i] = {'h', m}
-  end
-end
-return cjson.encode(out)
-`;
-/** Redis 7 script flags: read-only, and keys of several slots as long as this node serves them all. */
-const CLUSTER_SCRIPT = `#!lua flags=no-writes,allow-cross-slot-keys\n${BODY}`;
-
-type Value = ['h', Record<string, string>] | ['s', string] | ['n', false] | ['t', string];
-/** A key to read: its name, whether it is probably a hash or a string, and where its value goes. */
-type KeyRef = [key: string, hint: 'h' | 's', at: number];
-
-/**
- * Every key's value, in the order of `ids` (per worker: state, then each counter), or undefined
- * when scripts are refused here (remembered in `state`) or a slot moved (this read only).
- */
-async function readKeysScripted(
-  client: RedisLike,
-  ids: string[],
-  stateTemplate: string,
-  counters: string[],
-  state: BoundedState,
-  typeHints?: TypeHints,
-): Promise<Value[] | undefined> {
-  const width = 1 + counters.length;
-  const all: KeyRef[] = [];
-  ids.forEach((id, i) => {
-    all.push([keyFor(stateTemplate, id), typeHints?.get(id) === 'string' ? 's' : 'h', i * width]);
-    counters.forEach((t, j) => all.push([keyFor(t, id), 's', i * width + 1 + j]));
-  });
-  const perBatch = BATCH * width;
-  const batches = isClusterClient(client)
-    ? perNode(client, all, perBatch)
-    : chunk(all, perBatch).map((keys) => ({ node: client, keys }));
-  if (!batches) return undefined;
-  state.lastCommands = (state.lastCommands ?? 0) + batches.length;
-  const values: Value[] = new Array(all.length);
-  try {
-    await inLanes(batches, async ({ node, keys }) => {
-      const reply = await evalScript(node, isClusterClient(client), state, keys);
-      const parsed = typeof reply === 'string' ? (JSON.parse(reply) as Value[]) : undefined;
-      if (!Array.isArray(parsed) || parsed.length !== keys.length) throw new Error('unexpected script reply');
-      for (let i = 0; i < keys.length; i++) values[keys[i][2]] = parsed[i];
-    });
-  } catch (err) {
-    // A slot moved under us (failover, resharding): this read goes key by key through the cluster
-    // client, which follows MOVED; the slot table is refreshed, and the next read scripts again.
-    if (isClusterClient(client) && isSlotMoved(err)) {
-      client.refreshSlotsCache();
-      return undefined;
-    }
-    // Only a definite "no" turns scripts off for this connection. A dropped connection, BUSY or a
-    // timeout is the store's passing state: the caller reports it, and the next read tries again.
-    if (!isScriptRefused(err)) throw err;
-    state.scriptUnavailable = (err as Error).message.split('\n')[0];
-    return undefined;
-  }
-  return values;
-}
-
-/**
- * Keys grouped by the primary serving their slot (ioredis's slot table), in batches, each sent
- * straight to that node's connection: the Cluster client would refuse one command whose keys
- * span slots before Redis could allow it. Undefined while the table or a node's connection is
- * not known: the caller reads key by key instead. A slot that moved meanwhile makes the node
- * answer "non local key", and this read falls back the same way.
- */
-function perNode(cluster: Cluster, all: KeyRef[], size: number): { node: Redis; keys: KeyRef[] }[] | undefined {
-  const clients = new Map(cluster.nodes('master').map((r) => [`${r.options.host}:${r.options.port}`, r]));
-  const byNode = new Map<string, KeyRef[]>();
-  for (const entry of all) {
-    const node = cluster.slots[calculateSlot(entry[0])]?.[0];
-    if (!node || !clients.has(node)) return undefined;
-    let list = byNode.get(node);
-    if (!list) byNode.set(node, (list = []));
-    list.push(entry);
-  }
-  return [...byNode].flatMap(([node, list]) => chunk(list, size).map((keys) => ({ node: clients.get(node)!, keys })));
 }
 
 function assemble(
@@ -209,57 +149,4 @@ function assemble(
   const errors = keys.errorsCounter ? completed + 1 : -1;
   applyCounters(snap, counter(completed), counter(errors));
   return snap;
-}
-
-async function evalScript(client: Redis, onCluster: boolean, state: BoundedState, batch: KeyRef[]): Promise<unknown> {
-  const script = onCluster ? CLUSTER_SCRIPT : BODY;
-  // On a cluster the keys go undeclared (as ARGV): Redis refuses declared keys of several slots
-  // (CROSSSLOT) before the script's flag could allow them.
-  const args = onCluster
-    ? [script, 0, ...batch.map(([k]) => k), ...batch.map(([, h]) => h)]
-    : [script, batch.length, ...batch.map(([k]) => k), ...batch.map(([, h]) => h)];
-  if (state.command !== 'EVAL') {
-    try {
-      const r = await client.call('EVAL_RO', ...args);
-      state.command = 'EVAL_RO';
-      return r;
-    } catch (err) {
-      if (!/unknown command/i.test((err as Error).message)) throw err;
-      state.command = 'EVAL'; // Redis < 7: the same script, read-only by what it calls
-    }
-  }
-  return client.call('EVAL', ...args);
-}
-
-function isScriptRefused(err: unknown): boolean {
-  return (
-    isRefusedCommand(err) ||
-    /no permissions to run|scripting is disabled|NOSCRIPT|Error running script|Error compiling script|CROSSSLOT|unexpected script reply/i.test(
-      (err as Error)?.message ?? '',
-    )
-  );
-}
-
-function isSlotMoved(err: unknown): boolean {
-  return /^(MOVED|ASK) |non local key|TRYAGAIN/.test((err as Error)?.message ?? '');
-}
-
-/** Runs `read` over the batches with a few in flight: Redis works on the next while this process parses the last. */
-async function inLanes<T, R>(batches: T[], read: (batch: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(batches.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < batches.length) {
-      const i = next++;
-      results[i] = await read(batches[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
-  return results;
-}
-
-function chunk<T>(list: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
-  return out;
 }

@@ -4,7 +4,7 @@ export const PACED_FROM = 10_000;
 /**
  * How long to wait between timed full reads so that, at rest, the observer sends a production
  * Redis at most one command per second per 10,000 workers. A full read of N workers is about
- * N/150 + N/2000 commands (boundedRead.ts), so at 100,000 workers that is one read every ~72 s
+ * N/100 + N/5,000 commands (boundedRead.ts), so at 100,000 workers that is one read every ~102 s
  * instead of the configured 15 s reconcile. Push paths still deliver each change as it happens;
  * only the safety-net read slows down. Below PACED_FROM the configured interval stands: a small
  * fleet's full read is a handful of commands.

@@ -1,0 +1,80 @@
+import calculateSlot from 'cluster-key-slot';
+import type { Cluster, Redis } from 'ioredis';
+import type { TypeHints } from './readWorkers';
+import { keyFor } from './orchestratorPreset';
+import {
+  chunk,
+  evalScript,
+  inLanes,
+  isScriptRefused,
+  isSlotMoved,
+  parseReply,
+  type BoundedState,
+  type KeyRef,
+  type Value,
+} from './readScript';
+
+/**
+ * Every key's value, in the order of `ids` (per worker: state, then each counter), or undefined
+ * when scripts are refused here (remembered in `state`) or a slot moved (this read only).
+ */
+export async function readKeysScripted(
+  client: Cluster,
+  ids: string[],
+  stateTemplate: string,
+  counters: string[],
+  batchSize: number,
+  state: BoundedState,
+  typeHints?: TypeHints,
+): Promise<Value[] | undefined> {
+  const width = 1 + counters.length;
+  const all: KeyRef[] = [];
+  ids.forEach((id, i) => {
+    all.push([keyFor(stateTemplate, id), typeHints?.get(id) === 'string' ? 's' : 'h', i * width]);
+    counters.forEach((t, j) => all.push([keyFor(t, id), 's', i * width + 1 + j]));
+  });
+  const perBatch = batchSize * width;
+  const batches = perNode(client, all, perBatch);
+  if (!batches) return undefined;
+  state.lastCommands = (state.lastCommands ?? 0) + batches.length;
+  const values: Value[] = new Array(all.length);
+  try {
+    await inLanes(batches, async ({ node, keys }) => {
+      const parsed = parseReply(await evalScript(node, true, state, keys), keys.length);
+      for (let i = 0; i < keys.length; i++) values[keys[i][2]] = parsed[i];
+    });
+  } catch (err) {
+    // A slot moved under us (failover, resharding): this read goes key by key through the cluster
+    // client, which follows MOVED; the slot table is refreshed, and the next read scripts again.
+    if (isSlotMoved(err)) {
+      client.refreshSlotsCache();
+      return undefined;
+    }
+    // Only a definite "no" turns scripts off for this connection. A dropped connection, BUSY or a
+    // timeout is the store's passing state: the caller reports it, and the next read tries again.
+    if (!isScriptRefused(err)) throw err;
+    state.scriptUnavailable = (err as Error).message.split('\n')[0];
+    return undefined;
+  }
+  return values;
+}
+
+/**
+ * Keys grouped by the primary serving their slot (ioredis's slot table), in batches, each sent
+ * straight to that node's connection: the Cluster client would refuse one command whose keys
+ * span slots before Redis could allow it. Undefined while the table or a node's connection is
+ * not known: the caller reads key by key instead. A slot that moved meanwhile makes the node
+ * answer "non local key", and this read falls back the same way.
+ */
+function perNode(cluster: Cluster, all: KeyRef[], size: number): { node: Redis; keys: KeyRef[] }[] | undefined {
+  const clients = new Map(cluster.nodes('master').map((r) => [`${r.options.host}:${r.options.port}`, r]));
+  const byNode = new Map<string, KeyRef[]>();
+  for (const entry of all) {
+    const node = cluster.slots[calculateSlot(entry[0])]?.[0];
+    if (!node || !clients.has(node)) return undefined;
+    let list = byNode.get(node);
+    if (!list) byNode.set(node, (list = []));
+    list.push(entry);
+  }
+  return [...byNode].flatMap(([node, list]) => chunk(list, size).map((keys) => ({ node: clients.get(node)!, keys })));
+}
