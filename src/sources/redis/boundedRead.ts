@@ -46,29 +46,26 @@ export async function readAllBounded(
   typeHints?: TypeHints,
 ): Promise<WorkerSnapshot[]> {
   const counters = [keys.completedCounter, keys.errorsCounter].filter((t): t is string => Boolean(t));
-  if (!state.scriptUnavailable && !isClusterClient(client)) {
+  if (!state.scriptUnavailable) {
     const read = await scriptedWhileScanning(client, keys, fields, counters, state, typeHints);
     if (read) return read;
   }
   const ids = await scanIds(client, keys.activeSet);
-  state.lastCommands = Math.ceil(ids.length / SCAN_COUNT) + 1;
-  if (!state.scriptUnavailable && isClusterClient(client)) {
-    const values = await readKeysScripted(client, ids, keys.state, counters, BATCH, state, typeHints);
-    const width = 1 + counters.length;
-    if (values) return ids.map((id, i) => assemble(id, values, i * width, keys, fields, typeHints));
-  }
-  const batches = chunk(ids, BATCH);
-  state.lastCommands += ids.length * (1 + counters.length);
-  return (await inLanes(batches, (batch) => readWorkers(client, batch, keys, fields, { typeHints }))).flat();
+  state.lastCommands = Math.ceil(ids.length / SCAN_COUNT) + 1 + ids.length * (1 + counters.length);
+  return (await inLanes(chunk(ids, BATCH), (batch) => readWorkers(client, batch, keys, fields, { typeHints }))).flat();
 }
 
+/** Thrown inside a scripted read that must give way to the key-by-key read (a refusal, a slot that moved). */
+const GIVE_WAY = new Error('read key by key');
+
 /**
- * One Redis: each SSCAN step's ids are read (one script per BATCH workers, their state and counter
- * keys) while the next step is asked for, so Redis and this process both keep busy and each batch's
- * replies are short-lived. Undefined when scripts are refused here (remembered in `state`).
+ * Each SSCAN step's ids are read (one script per BATCH workers' state and counter keys; on a
+ * cluster per node) while the next step is asked for, so Redis and this process both keep busy
+ * and each batch's replies are short-lived. Undefined when this read must go key by key (scripts
+ * refused here, remembered in `state`; or a cluster slot that moved, this read only).
  */
 async function scriptedWhileScanning(
-  client: Redis,
+  client: RedisLike,
   keys: RedisKeys,
   fields: FieldMap,
   counters: string[],
@@ -76,35 +73,45 @@ async function scriptedWhileScanning(
   typeHints?: TypeHints,
 ): Promise<WorkerSnapshot[] | undefined> {
   const width = 1 + counters.length;
-  const readBatch = async (ids: string[]) => {
+  const assembled = (ids: string[], values: Value[]) =>
+    ids.map((id, i) => assemble(id, values, i * width, keys, fields, typeHints));
+  const readBatch = async (node: Redis, ids: string[]) => {
     const refs: KeyRef[] = [];
     ids.forEach((id, i) => {
       refs.push([keyFor(keys.state, id), typeHints?.get(id) === 'string' ? 's' : 'h', i * width]);
       counters.forEach((t, j) => refs.push([keyFor(t, id), 's', i * width + 1 + j]));
     });
-    const values = parseReply(await evalScript(client, false, state, refs), refs.length);
-    return ids.map((id, i) => assemble(id, values, i * width, keys, fields, typeHints));
+    return assembled(ids, parseReply(await evalScript(node, false, state, refs), refs.length));
   };
+  const readStep = isClusterClient(client)
+    ? async (ids: string[]) => {
+        const values = await readKeysScripted(client, ids, keys.state, counters, BATCH, state, typeHints);
+        if (!values) throw GIVE_WAY;
+        return assembled(ids, values);
+      }
+    : async (ids: string[]) => {
+        const batches = chunk(ids, BATCH);
+        state.lastCommands = (state.lastCommands ?? 0) + batches.length;
+        return (await inLanes(batches, (batch) => readBatch(client, batch))).flat();
+      };
   const seen = new Set<string>();
-  const work: Promise<WorkerSnapshot[][]>[] = [];
-  let commands = 0;
+  const work: Promise<WorkerSnapshot[]>[] = [];
+  state.lastCommands = 0;
   try {
     let cursor = '0';
     do {
       const [next, members] = await client.sscan(keys.activeSet, cursor, 'COUNT', SCAN_COUNT);
+      state.lastCommands++;
       // SSCAN may return a member twice while the set rehashes
       const fresh = members.filter((m) => !seen.has(m) && seen.add(m));
-      const batches = chunk(fresh, BATCH);
-      commands += 1 + batches.length;
-      const read = inLanes(batches, readBatch);
+      const read = readStep(fresh);
       read.catch(() => undefined); // awaited below; meanwhile a failure must not count as unhandled
       work.push(read);
       cursor = next;
     } while (cursor !== '0');
-    const out = (await Promise.all(work)).flat(2);
-    state.lastCommands = commands;
-    return out;
+    return (await Promise.all(work)).flat();
   } catch (err) {
+    if (err === GIVE_WAY) return undefined;
     // Only a definite "no" turns scripts off for this connection. A dropped connection, BUSY or a
     // timeout is the store's passing state: the caller reports it, and the next read tries again.
     if (!isScriptRefused(err)) throw err;
