@@ -1,13 +1,13 @@
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
 import type { TypeHints } from './readWorkers';
-import { keyFor } from './orchestratorPreset';
 import {
   chunk,
   evalScript,
   inLanes,
   isScriptRefused,
   isSlotMoved,
+  keyRefsOf,
   parseReply,
   type BoundedState,
   type KeyRef,
@@ -28,11 +28,7 @@ export async function readKeysScripted(
   typeHints?: TypeHints,
 ): Promise<Value[] | undefined> {
   const width = 1 + counters.length;
-  const all: KeyRef[] = [];
-  ids.forEach((id, i) => {
-    all.push([keyFor(stateTemplate, id), typeHints?.get(id) === 'string' ? 's' : 'h', i * width]);
-    counters.forEach((t, j) => all.push([keyFor(t, id), 's', i * width + 1 + j]));
-  });
+  const all = keyRefsOf(ids, stateTemplate, counters, typeHints);
   const perBatch = batchSize * width;
   const batches = perNode(client, all, perBatch);
   if (!batches) return undefined;

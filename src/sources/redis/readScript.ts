@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { keyFor } from './orchestratorPreset';
+import type { TypeHints } from './readWorkers';
 import { isRefusedCommand } from './redisErrors';
 
 /*
@@ -61,6 +63,17 @@ export const CLUSTER_SCRIPT = `#!lua flags=no-writes,allow-cross-slot-keys\n${BO
 export type Value = ['h', Record<string, string>] | ['s', string] | ['n', false] | ['t', string];
 /** A key to read: its name, whether it is probably a hash or a string, and where its value goes. */
 export type KeyRef = [key: string, hint: 'h' | 's', at: number];
+
+/** The keys of these workers, each worker's state then its counters, in that order (`at` counts them). */
+export function keyRefsOf(ids: string[], stateTemplate: string, counters: string[], typeHints?: TypeHints): KeyRef[] {
+  const width = 1 + counters.length;
+  const refs: KeyRef[] = [];
+  ids.forEach((id, i) => {
+    refs.push([keyFor(stateTemplate, id), typeHints?.get(id) === 'string' ? 's' : 'h', i * width]);
+    counters.forEach((t, j) => refs.push([keyFor(t, id), 's', i * width + 1 + j]));
+  });
+  return refs;
+}
 
 export async function evalScript(
   client: Redis,

@@ -2,7 +2,7 @@
 export function describeRedisError(err: unknown, where: string): string {
   const e = err as { code?: string; message?: string };
   const msg = e?.message ?? String(err);
-  const cluster = describeClusterError(msg, where);
+  const cluster = describeClusterError(err, msg, where);
   if (cluster) return cluster;
   if (e?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(msg))
     return `Redis refused the connection at ${where}: is redis-server running?`;
@@ -41,7 +41,7 @@ export function describeClusterReadError(err: unknown, where: string): string {
 }
 
 /** What Redis Cluster says (or ioredis's Cluster client says about it), in words; undefined for anything else. */
-function describeClusterError(msg: string, where: string): string | undefined {
+function describeClusterError(err: unknown, msg: string, where: string): string | undefined {
   // A plain connection to a cluster node: every key of another node's slots answers MOVED.
   const moved = /^MOVED \d+ (\S+)/.exec(msg);
   if (moved)
@@ -52,8 +52,13 @@ function describeClusterError(msg: string, where: string): string | undefined {
     const last = /Last error: (?:\w*Error: )?(.*)$/.exec(msg)?.[1] ?? msg;
     return `A primary of the Redis Cluster at ${where} does not answer (failing over?): ${describeRedisError(new Error(last), where)}`;
   }
-  if (/Failed to refresh slots cache|None of startup nodes is available/i.test(msg))
+  if (/Failed to refresh slots cache|None of startup nodes is available/i.test(msg)) {
+    // The seeds answered but said no (not a cluster, a wrong password): that answer, not "unreachable".
+    const answer = (err as { lastNodeError?: { message?: string } })?.lastNodeError;
+    if (answer?.message && /cluster support disabled|WRONGPASS|NOAUTH|NOPERM|invalid password/i.test(answer.message))
+      return describeRedisError(answer, where);
     return `No node of the Redis Cluster at ${where} answered (seed nodes unreachable); retrying.`;
+  }
   if (/Cluster isn't ready/.test(msg)) return `Not connected to the Redis Cluster at ${where} yet; retrying.`;
   if (/cluster support disabled/i.test(msg))
     return `${where} is not a Redis Cluster (cluster support disabled): leave "cluster" out of this connection.`;
