@@ -7,7 +7,7 @@ import { SimFleet } from '../src/companion/simFleet';
 import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from '../src/sources/redis/orchestratorPreset';
 import { readWorkers } from '../src/sources/redis/readWorkers';
 import { readAllBounded, type BoundedState } from '../src/sources/redis/boundedRead';
-import { RedisSource } from '../src/sources/redis/redisSource';
+import { RedisSource, type RedisSourceOptions } from '../src/sources/redis/redisSource';
 import type { PushMode } from '../src/sources/redis/pushPaths';
 import type { SourceSink } from '../src/sources/source';
 import { fleetSink } from '../src/core/sourceSink';
@@ -76,8 +76,11 @@ export async function benchSnapshot(client: Redis, n: number): Promise<BenchRow[
   ];
 }
 
-/** A Fleet fed by a RedisSource, with the time each marker task first appeared in it. */
-export async function observe(url: string, push: PushMode, pollMs: number) {
+/**
+ * A Fleet fed by a RedisSource (`extra`: a cluster's options, say), with the time each marker task
+ * (an id starting "B-") first appeared in it and when the source last delivered a full read.
+ */
+export async function observe(url: string, push: PushMode, pollMs: number, extra: Partial<RedisSourceOptions> = {}) {
   const fleet = new Fleet();
   const seenAt = new Map<string, number>();
   fleet.onChange((c) => {
@@ -88,14 +91,22 @@ export async function observe(url: string, push: PushMode, pollMs: number) {
     }
   });
   const sink: SourceSink = fleetSink(fleet);
-  const source = new RedisSource({ url, pollMs, reconcileMs: 15_000, push });
-  source.start(sink);
-  const deadline = Date.now() + 30_000;
+  let lastFullRead = 0;
+  const source = new RedisSource({ url, pollMs, reconcileMs: 15_000, push, ...extra });
+  source.start({ ...sink, replaceAll: (w) => ((lastFullRead = performance.now()), sink.replaceAll(w)) });
+  const deadline = Date.now() + 120_000;
   while (!(fleet.connection.state === 'connected' && (push === 'off' || !/^poll/.test(source.liveMode)))) {
     if (Date.now() > deadline) throw new Error(`source never went live with push=${push} (${source.liveMode})`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { fleet, source, seenAt };
+  return {
+    fleet,
+    source,
+    seenAt,
+    get lastFullRead() {
+      return lastFullRead;
+    },
+  };
 }
 
 /**

@@ -1,15 +1,13 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Cluster, Redis } from 'ioredis';
-import { Fleet } from '../src/core/fleet';
-import { fleetSink } from '../src/core/sourceSink';
 import { toState } from '../src/companion/fleetWriters';
 import { stateHash } from '../src/companion/orchestratorFormat';
 import { SimFleet } from '../src/companion/simFleet';
 import { readAllBounded, type BoundedState } from '../src/sources/redis/boundedRead';
 import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from '../src/sources/redis/orchestratorPreset';
 import { pacedIntervalMs } from '../src/sources/redis/readPacing';
-import { RedisSource, type RedisSourceOptions } from '../src/sources/redis/redisSource';
-import { benchMemoryAndClassify, median, percentile, type BenchRow } from './fleetBench';
+import type { RedisSourceOptions } from '../src/sources/redis/redisSource';
+import { benchMemoryAndClassify, median, observe, percentile, type BenchRow } from './fleetBench';
 
 /**
  * The rows at 100,000 workers (issue 12), for one Redis or a cluster: what a full read costs the
@@ -67,40 +65,24 @@ export async function benchScale(target: ScaleTarget, n: number): Promise<BenchR
   row('idle_cmds_per_s', round(commands / (interval / 1000), 2), 'cmd/s');
 
   // A live source on the fleet: change → Fleet, and the event-loop delay under a flood.
-  const fleet = new Fleet();
-  const source = new RedisSource({ pollMs: 2000, push: 'keyspace', ...target.source });
-  const seen = new Map<string, number>();
-  fleet.onChange((c) => {
-    const now = performance.now();
-    for (const id of c.changed) {
-      const task = fleet.get(id)?.snapshot.task?.id;
-      if (task?.startsWith('B-') && !seen.has(task)) seen.set(task, now);
-    }
-  });
-  const sink = fleetSink(fleet);
-  let lastFullRead = 0;
-  source.start({ ...sink, replaceAll: (w) => ((lastFullRead = performance.now()), sink.replaceAll(w)) });
+  const firstRead = performance.now();
+  const o = await observe(target.source.url, 'keyspace', 2000, target.source);
   try {
-    const firstRead = performance.now();
-    await until(
-      () => fleet.size === n && /keyspace/.test(source.liveMode),
-      120_000,
-      'the source read the fleet and went live',
-    );
+    await until(() => o.fleet.size === n, 120_000, 'the source read the whole fleet');
     row('first_read_live_ms', round(performance.now() - firstRead, 0), 'ms');
     // Going live asks for one more full read (changes may have been missed meanwhile): let it land first.
-    await until(() => performance.now() - lastFullRead > 3000, 60_000, 'no full read for 3 s');
-    const slow = await churn(writer, ids, seen, 100, CHURN_S);
+    await until(() => performance.now() - o.lastFullRead > 3000, 60_000, 'no full read for 3 s');
+    const slow = await churn(writer, ids, o.seenAt, 100, CHURN_S);
     row('change_to_fleet_p50_ms', round(percentile(slow, 50)), 'ms');
     row('change_to_fleet_p95_ms', round(percentile(slow, 95)), 'ms');
     const eld = monitorEventLoopDelay({ resolution: 5 });
     eld.enable();
-    const flood = await churn(writer, ids, seen, CHANGES_PER_S, CHURN_S);
+    const flood = await churn(writer, ids, o.seenAt, CHANGES_PER_S, CHURN_S);
     eld.disable();
     row('event_loop_p99_ms', round(eld.percentile(99) / 1e6, 1), 'ms');
     row('flood_change_to_fleet_p95_ms', round(percentile(flood, 95)), 'ms');
   } finally {
-    await source.dispose();
+    await o.source.dispose();
   }
   const longest = await longestObserverCommand(nodes);
   row('slowlog_longest_ms', round(longest.us / 1000, 2), `ms (${longest.command})`);

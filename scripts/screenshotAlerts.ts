@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FilesFleetWriter } from '../src/companion/fleetWriters';
 import { runSimulator } from '../src/companion/simulator';
-import { openWorkbench, startCodeServer } from '../test/harness/codeServer';
+import { startCodeServer } from '../test/harness/codeServer';
+import { openWithExtension, shootSideBar, showWorkersView } from '../test/harness/workersView';
 import { waitFor } from '../test/harness/freePort';
 import { workbenchUser } from '../test/harness/workbenchUser';
 
@@ -74,25 +75,14 @@ async function main(): Promise<void> {
   const started = Date.now();
   const at = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   const server = await startCodeServer({ workspace, userSettings: { 'workerLens.connections': [connection] } });
-  const payload = encodeURIComponent(
-    JSON.stringify([['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${server.port}${REPO}`]]),
-  );
-  const wb = await openWorkbench(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${payload}`);
+  const wb = await openWithExtension(server, workspace);
   const page = wb.page;
   try {
     const user = workbenchUser(page);
     await user.status.first().waitFor({ timeout: 60_000 });
     console.log(`editor up and connected at ${at()} of the fleet: ${await user.status.first().innerText()}`);
-    await page.locator('.activitybar [aria-label^="Worker Lens"]').first().click({ force: true }); // its badge covers the icon
-    // A wider side bar, so a row's description ("outdated · 3 commits behind") is not cut: its edge dragged.
-    const bar = await page.locator('.part.sidebar').boundingBox();
-    if (bar) {
-      const y = bar.y + bar.height / 2;
-      await page.mouse.move(bar.x + bar.width, y);
-      await page.mouse.down();
-      await page.mouse.move(SIDEBAR_RIGHT, y, { steps: 10 });
-      await page.mouse.up();
-    }
+    // A wider side bar, so a row's description ("outdated · 3 commits behind") is not cut.
+    await showWorkersView(page, { sideBarRight: SIDEBAR_RIGHT });
     const rows = page.locator('.monaco-list-row');
     await waitFor(async () => (await rows.filter({ hasText: /commits? behind/ }).count()) > 0, {
       timeoutMs: 60_000,
@@ -133,15 +123,7 @@ async function main(): Promise<void> {
       },
       { timeoutMs: 20_000, message: () => `worker-4's version row (rows: ${seen})` },
     );
-    await page.mouse.move(1270, 60);
-    // The side bar below the title bar, down to its last row.
-    const sidebar = await page.locator('.part.sidebar').boundingBox();
-    const last = await page.locator('.part.sidebar .monaco-list-row').last().boundingBox();
-    if (!sidebar || !last) throw new Error('the side bar is not on screen');
-    await page.screenshot({
-      path: TREE_PNG,
-      clip: { x: 0, y: sidebar.y, width: sidebar.x + sidebar.width, height: last.y + last.height + 16 - sidebar.y },
-    });
+    await shootSideBar(page, TREE_PNG);
     const tree = (await page.locator('.part.sidebar').innerText()).replace(/\n+/g, ' | ');
     console.log(`tree: ${tree}`);
     for (const png of [ALERT_PNG, TREE_PNG]) console.log(`${png}: ${Math.round(statSync(png).size / 1024)} KB`);

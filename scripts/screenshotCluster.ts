@@ -15,15 +15,11 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Cluster } from 'ioredis';
-import type { Locator, Page } from 'playwright-core';
-import {
-  keepEvidence,
-  openWorkbench,
-  startCodeServer,
-  type CodeServer,
-  type Workbench,
-} from '../test/harness/codeServer';
+import type { Page } from 'playwright-core';
+import { keepEvidence, startCodeServer, type CodeServer, type Workbench } from '../test/harness/codeServer';
+import { expandRows, openWithExtension, shootSideBar, showWorkersView } from '../test/harness/workersView';
 import { waitFor } from '../test/harness/freePort';
+import { workbenchUser } from '../test/harness/workbenchUser';
 import { startRedisCluster, type RedisCluster } from '../test/harness/redisCluster';
 import { pyIso, task } from '../test/integration/redisFixtures';
 
@@ -128,16 +124,15 @@ async function viewState(page: Page): Promise<ViewState> {
 }
 
 const statusText = (page: Page) =>
-  page
-    .locator('.statusbar-item', { hasText: /\d+\/\d+ workers/ })
-    .first()
+  workbenchUser(page)
+    .status.first()
     .innerText({ timeout: 500 })
     .then((t) => t.trim())
     .catch(() => '');
 
 /** Hovers the status bar item until its tooltip matches `expected`: the tooltip, on one line. */
 async function updatesTooltip(page: Page, expected: RegExp): Promise<string> {
-  const item = page.locator('.statusbar-item', { hasText: /\d+\/\d+ workers/ }).first();
+  const item = workbenchUser(page).status.first();
   let tip = '';
   await waitFor(
     async () => {
@@ -163,23 +158,6 @@ async function updatesTooltip(page: Page, expected: RegExp): Promise<string> {
 
 const countOf = (v: ViewState, group: string) =>
   Number(new RegExp(`^${group} \\((\\d+)\\)$`).exec(v.groups.find((g) => g.startsWith(`${group} (`)) ?? '')?.[1] ?? -1);
-
-/** Opens the collapsed rows whose label matches `which`, one at a time (rows move as each opens). */
-async function expand(page: Page, which: RegExp): Promise<void> {
-  for (let i = 0; i < 10; i++) {
-    let row: Locator | undefined;
-    for (const r of await page.locator('.part.sidebar .monaco-list-row[aria-expanded="false"]').all())
-      if (which.test(((await r.getAttribute('aria-label')) ?? '').trim())) {
-        row = r;
-        break;
-      }
-    if (!row) return;
-    await row
-      .locator('.monaco-tl-twistie')
-      .click({ timeout: 2000 })
-      .catch(() => undefined);
-  }
-}
 
 async function main(): Promise<void> {
   if (spawnSync(process.execPath, ['esbuild.mjs'], { cwd: REPO, stdio: 'inherit' }).status !== 0)
@@ -210,20 +188,9 @@ async function main(): Promise<void> {
     const started = Date.now();
     const at = (from = started) => `${((Date.now() - from) / 1000).toFixed(1)} s`;
     server = await startCodeServer({ workspace, userSettings: { 'workerLens.connections': [connection] } });
-    const payload = encodeURIComponent(
-      JSON.stringify([['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${server.port}${REPO}`]]),
-    );
-    wb = await openWorkbench(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${payload}`);
+    wb = await openWithExtension(server, workspace);
     const page = wb.page;
-    await page.locator('.activitybar [aria-label^="Worker Lens"]').first().click({ force: true, timeout: 60_000 });
-    const bar = await page.locator('.part.sidebar').boundingBox();
-    if (bar) {
-      const y = bar.y + bar.height / 2;
-      await page.mouse.move(bar.x + bar.width, y);
-      await page.mouse.down();
-      await page.mouse.move(SIDEBAR_RIGHT, y, { steps: 10 });
-      await page.mouse.up();
-    }
+    await showWorkersView(page, { sideBarRight: SIDEBAR_RIGHT });
 
     // 1. The fleet: health groups summing to 300, the title saying live, the status bar's tooltip naming the path.
     await waitFor(
@@ -307,19 +274,12 @@ async function main(): Promise<void> {
     console.log(`change 2 (${ids[victim]}, on the promoted primary) shown after ${Date.now() - t0} ms`);
 
     // 5. The picture: Dead open (it is by itself), Working open to its three queues, the last queue open.
-    await expand(page, /^Working \(\d+\)$/);
-    await expand(page, /^frontend \(\d+\)$/);
+    await expandRows(page, (label) => /^Working \(\d+\)$/.test(label));
+    await expandRows(page, (label) => /^frontend \(\d+\)$/.test(label));
     await waitFor(async () => (seen = await viewState(page)).rows.some((r) => /^worker-\d+, working · /.test(r)), {
       message: 'working rows shown',
     });
-    await page.mouse.click(1000, 500);
-    await page.mouse.move(1270, 60);
-    const sidebar = await page.locator('.part.sidebar').boundingBox();
-    if (!sidebar) throw new Error('the side bar is not on screen');
-    await page.screenshot({
-      path: PNG,
-      clip: { x: 0, y: sidebar.y, width: sidebar.x + sidebar.width, height: 800 - sidebar.y },
-    });
+    await shootSideBar(page, PNG, { toLastRow: false });
     seen = await viewState(page);
     console.log(`title: ${seen.title}`);
     console.log('rows:');

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FilesFleetWriter } from '../src/companion/fleetWriters';
 import { runSimulator } from '../src/companion/simulator';
-import { openWorkbench, startCodeServer } from '../test/harness/codeServer';
+import { startCodeServer } from '../test/harness/codeServer';
+import { openWithExtension, showWorkersView } from '../test/harness/workersView';
 import { waitFor } from '../test/harness/freePort';
 import { workbenchUser } from '../test/harness/workbenchUser';
 
@@ -26,10 +27,7 @@ async function main(): Promise<void> {
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(workspace, 'README.md'), '# Worker Lens demo\n');
   const server = await startCodeServer({ workspace });
-  const payload = encodeURIComponent(
-    JSON.stringify([['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${server.port}${REPO}`]]),
-  );
-  const wb = await openWorkbench(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${payload}`);
+  const wb = await openWithExtension(server, workspace);
   // The demo's fleet, started once the editor is up (loading it can take a minute on a busy
   // machine): everything below happens in the fleet's first minute.
   const sim = runSimulator({ workers: 8, writer: new FilesFleetWriter(folder), beatMs: 2000 });
@@ -38,7 +36,7 @@ async function main(): Promise<void> {
   try {
     const user = workbenchUser(wb.page);
     await user.status.first().waitFor({ timeout: 60_000 });
-    await wb.page.locator('.activitybar [aria-label^="Worker Lens"]').first().click({ force: true }); // its badge (unhealthy count) covers the icon
+    await showWorkersView(wb.page);
     await user.run('Workers: Open Dashboard');
     const view = wb.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     await view.locator('body[data-ready="true"]').waitFor({ timeout: 60_000 });

@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   enqueueCelery,
   enqueueRq,
@@ -22,13 +22,8 @@ import {
   FrameworkWorkers,
   type WorkerProcess,
 } from '../test/harness/frameworks';
-import {
-  keepEvidence,
-  openWorkbench,
-  startCodeServer,
-  type CodeServer,
-  type Workbench,
-} from '../test/harness/codeServer';
+import { keepEvidence, startCodeServer, type CodeServer, type Workbench } from '../test/harness/codeServer';
+import { expandRows, openWithExtension, shootSideBar, showWorkersView } from '../test/harness/workersView';
 import { waitFor } from '../test/harness/freePort';
 import { startRedis, type RedisServer } from '../test/harness/redisServer';
 
@@ -73,30 +68,6 @@ async function treeRows(page: Page): Promise<string[]> {
     out.push(description ? `${label.trim()} — ${description.trim()}` : label.trim());
   }
   return out;
-}
-
-/** Opens every collapsed group (health, then framework), one at a time: rows move as each opens. Workers stay shut. */
-async function expandGroups(page: Page): Promise<void> {
-  for (let i = 0; i < 20; i++) {
-    let group: Locator | undefined;
-    for (const row of await page.locator('.part.sidebar .monaco-list-row[aria-expanded="false"]').all()) {
-      const label = await row
-        .locator('.label-name')
-        .first()
-        .innerText()
-        .catch(() => '');
-      // A worker row names one of the eight; a group row does not.
-      if (!FLEET.some((w) => label.startsWith(w.name))) {
-        group = row;
-        break;
-      }
-    }
-    if (!group) return;
-    await group
-      .locator('.monaco-tl-twistie')
-      .click({ timeout: 2000 })
-      .catch(() => undefined);
-  }
 }
 
 async function main(): Promise<void> {
@@ -164,25 +135,15 @@ async function main(): Promise<void> {
     const at = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
     server = await startCodeServer({ workspace, userSettings: { 'workerLens.connections': [connection] } });
     console.log(`code-server answering at ${at()}`);
-    const payload = encodeURIComponent(
-      JSON.stringify([['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${server.port}${REPO}`]]),
-    );
-    wb = await openWorkbench(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${payload}`);
+    wb = await openWithExtension(server, workspace);
     const page = wb.page;
     console.log(`workbench drawn at ${at()}`);
-    await page.locator('.activitybar [aria-label^="Worker Lens"]').first().click({ force: true, timeout: 60_000 });
-    const bar = await page.locator('.part.sidebar').boundingBox();
-    if (bar) {
-      const y = bar.y + bar.height / 2;
-      await page.mouse.move(bar.x + bar.width, y);
-      await page.mouse.down();
-      await page.mouse.move(SIDEBAR_RIGHT, y, { steps: 10 });
-      await page.mouse.up();
-    }
+    await showWorkersView(page, { sideBarRight: SIDEBAR_RIGHT });
     const firstRow = { at: '' };
     await waitFor(
       async () => {
-        await expandGroups(page);
+        // Every group (health, then framework) open; workers stay shut: a worker row names one of the eight.
+        await expandRows(page, (label) => !FLEET.some((w) => label.startsWith(w.name)));
         seen = await treeRows(page);
         if (!firstRow.at && FLEET.some((w) => rowOf(seen, w.name))) firstRow.at = at();
         // Every worker on screen, working on its own job: "working · <job> · <elapsed>".
@@ -191,16 +152,7 @@ async function main(): Promise<void> {
       { timeoutMs: 120_000, message: () => `all eight workers working with their jobs (rows: ${seen.join(' | ')})` },
     );
     const allAt = at();
-    // The focus outline of the last group opened is not the picture: focus goes to the editor area.
-    await page.mouse.click(1000, 500);
-    await page.mouse.move(1270, 60);
-    const sidebar = await page.locator('.part.sidebar').boundingBox();
-    const last = await page.locator('.part.sidebar .monaco-list-row').last().boundingBox();
-    if (!sidebar || !last) throw new Error('the side bar is not on screen');
-    await page.screenshot({
-      path: PNG,
-      clip: { x: 0, y: sidebar.y, width: sidebar.x + sidebar.width, height: last.y + last.height + 16 - sidebar.y },
-    });
+    await shootSideBar(page, PNG);
     seen = await treeRows(page);
     console.log(
       `first worker row at ${firstRow.at}; all eight working with their jobs at ${allAt} of code-server's start`,
