@@ -11,6 +11,7 @@ import { RedisSource, type RedisSourceOptions } from '../src/sources/redis/redis
 import type { PushMode } from '../src/sources/redis/pushPaths';
 import type { SourceSink } from '../src/sources/source';
 import { fleetSink } from '../src/core/sourceSink';
+import { scriptRuns } from '../test/harness/commandStats';
 
 /** One measured figure, as bench/results.json stores it. */
 export interface BenchRow {
@@ -170,16 +171,14 @@ export async function commandCount(
   const info = await admin.info('commandstats');
   let total = 0;
   let blocking = 0;
-  let scripts = 0;
   let inScripts = 0;
   for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
     const calls = Number(m[2]);
     if (m[1] === 'xread') blocking += calls;
     else total += calls;
-    if (m[1] === 'eval_ro' || m[1] === 'eval') scripts += calls;
     if (m[1] === 'hgetall' || m[1] === 'get' || m[1] === 'type') inScripts += calls;
   }
-  return { total, blocking, scripts, inScripts };
+  return { total, blocking, scripts: scriptRuns(info), inScripts };
 }
 
 /**

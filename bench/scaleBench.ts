@@ -8,6 +8,7 @@ import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from '../src/sources/redis/orc
 import { pacedIntervalMs } from '../src/sources/redis/readPacing';
 import type { RedisSourceOptions } from '../src/sources/redis/redisSource';
 import { benchMemoryAndClassify, median, observe, percentile, type BenchRow } from './fleetBench';
+import { scriptRuns, scriptUsec } from '../test/harness/commandStats';
 
 /**
  * The rows at 100,000 workers (issue 12), for one Redis or a cluster: what a full read costs the
@@ -87,7 +88,7 @@ export async function benchScale(target: ScaleTarget, n: number): Promise<BenchR
   const longest = await longestObserverCommand(nodes);
   row('slowlog_longest_ms', round(longest.us / 1000, 2), `ms (${longest.command})`);
   row('slowlog_over_5ms', longest.over5ms, 'commands');
-  row('script_mean_ms', round((await scriptUsecPerCall(nodes)) / 1000, 3), 'ms per EVAL_RO');
+  row('script_mean_ms', round((await scriptUsecPerCall(nodes)) / 1000, 3), 'ms per script');
   row('slowlog_floor_ms', round((await jitterFloor(writer, ids, nodes)) / 1000, 2), 'ms (longest of 100,000 HGETALL)');
   return rows;
 }
@@ -148,7 +149,8 @@ async function commandStats(nodes: Redis[]): Promise<Map<string, number>> {
  */
 function topLevelCommands(before: Map<string, number>, after: Map<string, number>, infos: number): number {
   const delta = (cmd: string) => (after.get(cmd) ?? 0) - (before.get(cmd) ?? 0);
-  if (delta('eval_ro') > 0) return delta('eval_ro') + delta('sscan');
+  const scripts = delta('eval_ro') + delta('evalsha_ro');
+  if (scripts > 0) return scripts + delta('sscan');
   let total = 0;
   for (const cmd of after.keys()) total += delta(cmd);
   return total - infos;
@@ -173,8 +175,8 @@ async function scriptUsecPerCall(nodes: Redis[]): Promise<number> {
   let usec = 0;
   let calls = 0;
   for (const c of nodes) {
-    const m = /^cmdstat_eval_ro:calls=(\d+),usec=(\d+)/m.exec(await c.info('commandstats'));
-    if (m) [calls, usec] = [calls + Number(m[1]), usec + Number(m[2])];
+    const stats = await c.info('commandstats');
+    [calls, usec] = [calls + scriptRuns(stats), usec + scriptUsec(stats)];
   }
   return calls ? usec / calls : 0;
 }

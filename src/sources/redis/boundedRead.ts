@@ -13,7 +13,7 @@ import {
   isScriptRefused,
   parseReply,
   type BoundedState,
-  keyRefsOf,
+  workerKeys,
   type Value,
 } from './readScript';
 
@@ -23,7 +23,7 @@ export type { BoundedState } from './readScript';
  * Ids per SSCAN step: Redis's work is a few thousand entries copied into the reply (a millisecond
  * or so), against 20 round trips for 100,000 workers.
  */
-export const SCAN_COUNT = 5000;
+export const SCAN_COUNT = Number(process.env.SC ?? 2000);
 /** Workers per read command: one script over 100 workers takes ~0.8 ms of Redis time (bench: commandstats). */
 export const BATCH = 100;
 
@@ -79,8 +79,8 @@ async function scriptedWhileScanning(
   const assembled = (ids: string[], values: Value[]) =>
     ids.map((id, i) => assemble(id, values, i * width, keys, fields, typeHints));
   const readBatch = async (node: Redis, ids: string[]) => {
-    const refs = keyRefsOf(ids, keys.state, counters, typeHints);
-    return assembled(ids, parseReply(await evalScript(node, false, state, refs), refs.length));
+    const batch = workerKeys(ids, keys.state, counters, typeHints);
+    return assembled(ids, parseReply(await evalScript(node, false, state, batch), batch.keys.length));
   };
   const readStep = isClusterClient(client)
     ? async (ids: string[]) => {

@@ -7,10 +7,10 @@ import {
   inLanes,
   isScriptRefused,
   isSlotMoved,
-  keyRefsOf,
+  workerKeys,
   parseReply,
   type BoundedState,
-  type KeyRef,
+  type WorkerKeys,
   type Value,
 } from './readScript';
 
@@ -27,17 +27,16 @@ export async function readKeysScripted(
   state: BoundedState,
   typeHints?: TypeHints,
 ): Promise<Value[] | undefined> {
-  const width = 1 + counters.length;
-  const all = keyRefsOf(ids, stateTemplate, counters, typeHints);
-  const perBatch = batchSize * width;
-  const batches = perNode(client, all, perBatch);
+  const all = workerKeys(ids, stateTemplate, counters, typeHints);
+  const batches = perNode(client, all, batchSize * (1 + counters.length));
   if (!batches) return undefined;
   state.lastCommands = (state.lastCommands ?? 0) + batches.length;
-  const values: Value[] = new Array(all.length);
+  const values: Value[] = new Array(all.keys.length);
   try {
-    await inLanes(batches, async ({ node, keys }) => {
-      const parsed = parseReply(await evalScript(node, true, state, keys), keys.length);
-      for (let i = 0; i < keys.length; i++) values[keys[i][2]] = parsed[i];
+    await inLanes(batches, async ({ node, at }) => {
+      const batch = { keys: at.map((i) => all.keys[i]), hints: at.map((i) => all.hints[i]).join('') };
+      const parsed = parseReply(await evalScript(node, true, state, batch), at.length);
+      for (let i = 0; i < at.length; i++) values[at[i]] = parsed[i];
     });
   } catch (err) {
     // A slot moved under us (failover, resharding): this read goes key by key through the cluster
@@ -56,21 +55,21 @@ export async function readKeysScripted(
 }
 
 /**
- * Keys grouped by the primary serving their slot (ioredis's slot table), in batches, each sent
- * straight to that node's connection: the Cluster client would refuse one command whose keys
- * span slots before Redis could allow it. Undefined while the table or a node's connection is
- * not known: the caller reads key by key instead. A slot that moved meanwhile makes the node
- * answer "non local key", and this read falls back the same way.
+ * Keys grouped by the primary serving their slot (ioredis's slot table), in batches (`at`: the
+ * keys' places in `all`), each sent straight to that node's connection: the Cluster client would
+ * refuse one command whose keys span slots before Redis could allow it. Undefined while the table
+ * or a node's connection is not known: the caller reads key by key instead. A slot that moved
+ * meanwhile makes the node answer "non local key", and this read falls back the same way.
  */
-function perNode(cluster: Cluster, all: KeyRef[], size: number): { node: Redis; keys: KeyRef[] }[] | undefined {
+function perNode(cluster: Cluster, all: WorkerKeys, size: number): { node: Redis; at: number[] }[] | undefined {
   const clients = new Map(cluster.nodes('master').map((r) => [`${r.options.host}:${r.options.port}`, r]));
-  const byNode = new Map<string, KeyRef[]>();
-  for (const entry of all) {
-    const node = cluster.slots[calculateSlot(entry[0])]?.[0];
+  const byNode = new Map<string, number[]>();
+  for (let i = 0; i < all.keys.length; i++) {
+    const node = cluster.slots[calculateSlot(all.keys[i])]?.[0];
     if (!node || !clients.has(node)) return undefined;
     let list = byNode.get(node);
     if (!list) byNode.set(node, (list = []));
-    list.push(entry);
+    list.push(i);
   }
-  return [...byNode].flatMap(([node, list]) => chunk(list, size).map((keys) => ({ node: clients.get(node)!, keys })));
+  return [...byNode].flatMap(([node, list]) => chunk(list, size).map((at) => ({ node: clients.get(node)!, at })));
 }

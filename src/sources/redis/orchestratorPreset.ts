@@ -28,3 +28,17 @@ export const ORCHESTRATOR_FIELDS: FieldMap = {
 export function keyFor(template: string, id: string): string {
   return template.split('{id}').join(id);
 }
+
+/**
+ * keyFor with the template taken apart once: a full read names 300,000 keys, and splitting the
+ * template for each was a tenth of its time.
+ */
+export function keyMaker(template: string): (id: string) => string {
+  const parts = template.split('{id}');
+  if (parts.length === 1) return () => template;
+  if (parts.length === 2) {
+    const [before, after] = parts;
+    return (id) => before + id + after;
+  }
+  return (id) => parts.join(id);
+}

@@ -46,6 +46,9 @@ function describeClusterError(err: unknown, msg: string, where: string): string 
   const moved = /^MOVED \d+ (\S+)/.exec(msg);
   if (moved)
     return `${where} is a Redis Cluster node (MOVED to ${moved[1]}): set "cluster": true on this connection (--cluster on the command line).`;
+  // The read script met a key another node serves (its keys go undeclared, so no MOVED first).
+  if (/non local key in a cluster node/.test(msg))
+    return `${where} is a Redis Cluster node (it serves only some of the workers' keys): set "cluster": true on this connection (--cluster on the command line).`;
   if (/CLUSTERDOWN/.test(msg))
     return `The Redis Cluster at ${where} is down (CLUSTERDOWN): some hash slots have no reachable primary; showing the last known workers until it is whole again.`;
   if (/Too many Cluster redirections/.test(msg)) {
@@ -99,7 +102,7 @@ export function isStoreUnavailable(err: unknown): boolean {
     /^(BUSY|LOADING|MASTERDOWN|NOAUTH|WRONGPASS|CLUSTERDOWN|TRYAGAIN|MOVED|READONLY You can't write against a read only replica)/.test(
       msg,
     ) ||
-    /Too many Cluster redirections|Cluster isn't ready/.test(msg)
+    /Too many Cluster redirections|Cluster isn't ready|non local key in a cluster node/.test(msg)
   );
 }
 
