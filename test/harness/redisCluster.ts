@@ -31,6 +31,11 @@ export interface RedisCluster {
    * cluster-node-timeout. Resolves with the killed port once the cluster says it is ok again.
    */
   killPrimary(key: string): Promise<number>;
+  /**
+   * SIGKILLs the primary serving `key`'s slot and every replica of it, so its slots have no node
+   * left (cluster_state:fail). Resolves with the killed ports once a surviving node says fail.
+   */
+  killShard(key: string): Promise<number[]>;
   stop(): Promise<void>;
 }
 
@@ -129,6 +134,26 @@ export async function startRedisCluster(): Promise<RedisCluster> {
           message: `a replica promoted in place of the killed primary ${port}`,
         });
         return port;
+      },
+      async killShard(key: string) {
+        const live = nodes.find((n) => n.alive)!;
+        const admin = probes.get(live.port)!;
+        const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', key));
+        const slots = (await admin.call('CLUSTER', 'SLOTS')) as [number, number, ...[string, number][]][];
+        // CLUSTER SLOTS lists the primary, then its replicas, for each range.
+        const [, , ...servers] = slots.find(([from, to]) => slot >= from && slot <= to)!;
+        const ports = servers.map(([, port]) => Number(port));
+        for (const port of ports) {
+          await kill(procs, port);
+          nodes.find((n) => n.port === port)!.alive = false;
+        }
+        const survivor = probes.get(nodes.find((n) => n.alive)!.port)!;
+        await waitFor(async () => /cluster_state:fail/.test((await survivor.call('CLUSTER', 'INFO')) as string), {
+          timeoutMs: 30_000,
+          intervalMs: 100,
+          message: `cluster_state:fail once ${ports.join(' and ')} are gone`,
+        });
+        return ports;
       },
       stop,
     };

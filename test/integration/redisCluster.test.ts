@@ -183,6 +183,52 @@ test('cluster: the CLI with --cluster prints the fleet', async () => {
   assert.match(stdout, /^w-008\s+working\s+Task 8/m);
 });
 
+test('cluster: a primary that refuses SUBSCRIBE: its workers change with the reconciliation read, said once; the others still push', async (t) => {
+  const [port] = await cluster.primaries();
+  const node = cluster.nodeClient(port);
+  const ranges = ((await node.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][]).filter(
+    ([, , [, p]]) => Number(p) === port,
+  );
+  // A worker is three keys (its hash and two counters), each in its own slot: "on the node" is all
+  // three there, "elsewhere" none of them, so no other primary's event can carry a change of it.
+  const onNode = async (id: string) => {
+    const keys = [`worker:state:${id}`, `worker:${id}:completed`, `worker:${id}:errors`];
+    const slots = await Promise.all(keys.map(async (k) => Number(await node.call('CLUSTER', 'KEYSLOT', k))));
+    const here = slots.filter((slot) => ranges.some(([from, to]) => slot >= from && slot <= to)).length;
+    return here === 3 ? 'all' : here === 0 ? 'none' : 'some';
+  };
+  const candidates = ids.slice(100);
+  const placed = await Promise.all(candidates.map(onNode));
+  const refusedId = candidates.find((_, i) => placed[i] === 'all')!;
+  const pushedId = candidates.find((_, i) => placed[i] === 'none')!;
+  assert.ok(refusedId && pushedId, `a worker wholly on ${port} and one wholly elsewhere among ${candidates.length}`);
+  // ACLs are per node: only this primary refuses Pub/Sub (as a managed Redis may).
+  await node.call('ACL', 'SETUSER', 'default', '-@pubsub');
+  t.after(async () => void (await node.call('ACL', 'SETUSER', 'default', '+@all')));
+
+  const { obs, source } = startSource({ push: 'auto', reconcileMs: 1000 });
+  t.after(() => source.dispose()); // its reads every second are no part of the tests after this one
+  await waitFor(() => obs.fleet.size === FLEET && /on 2 of 3 primaries/.test(obs.fleet.connection.liveMode ?? ''), {
+    message: () => `live on the two other primaries (${obs.fleet.connection.liveMode})`,
+  });
+  const pushedBefore = obs.updates.length;
+  await writeWorker(refusedId, 'working', 'By reconcile');
+  await writeWorker(pushedId, 'working', 'By push');
+  await waitFor(
+    () => obs.snapshot(refusedId)?.task?.title === 'By reconcile' && obs.snapshot(pushedId)?.task?.title === 'By push',
+    { message: 'both changes shown' },
+  );
+  const pushed = new Set(obs.updates.slice(pushedBefore).flatMap((u) => u.ids));
+  assert.ok(pushed.has(pushedId), `${pushedId} pushed by its primary`);
+  assert.ok(!pushed.has(refusedId), `${refusedId} read by the reconciliation, its primary sends nothing`);
+  const reads = obs.fullReads;
+  await waitFor(() => obs.fullReads >= reads + 2, { message: 'two more reconciliation reads' });
+  const said = obs.logs.filter((l) => new RegExp(`Keyspace subscription refused on 127.0.0.1:${port}`).test(l.message));
+  assert.equal(said.length, 1, `said once: ${JSON.stringify(said)}`);
+  assert.match(said[0].message, /NOPERM.*its workers change with the reconciliation read/);
+  assert.equal(obs.fleet.connection.state, 'connected');
+});
+
 test('cluster: a primary SIGKILLed: stale while its slots fail over, then the whole fleet is live again by itself', async () => {
   const { obs, states } = startSource({ push: 'auto', pollMs: 500 });
   await waitFor(() => obs.fleet.size === FLEET && /keyspace/.test(obs.fleet.connection.liveMode ?? ''), {
@@ -195,7 +241,8 @@ test('cluster: a primary SIGKILLed: stale while its slots fail over, then the wh
   const down = states.find((s) => s.state === 'error')!;
   assert.match(
     down.message ?? '',
-    /A primary of the Redis Cluster at redis:\/\/127.0.0.1:\d+\/? does not answer|CLUSTERDOWN/,
+    // Which one comes first depends on whether a read meets the dead node or the slots' new owner.
+    /A primary of the Redis Cluster at redis:\/\/127.0.0.1:\d+\/? does not answer|CLUSTERDOWN|Hash slots of the Redis Cluster at redis:\/\/127.0.0.1:\d+\/? are moving/,
     down.message,
   );
   assert.equal(obs.fleet.size, FLEET, 'the last known workers kept while down');
@@ -219,4 +266,28 @@ test('cluster: a primary SIGKILLed: stale while its slots fail over, then the wh
     'pushed by the promoted primary, not only read by the poll',
   );
   console.log(`primary ${killed} killed: failover ${failoverMs} ms, fleet live again ${liveAgainMs} ms after SIGKILL`);
+});
+
+// Last in this file: it leaves the cluster without a shard.
+test('cluster: a shard lost (primary and replica killed, cluster_state:fail): every last known worker stays, stale, and the view says which node does not answer', async () => {
+  // The failover test above may have killed the seed node: seed from the nodes still running.
+  const alive = cluster.nodes.filter((n) => n.alive).map((n) => n.url);
+  const { obs, states } = startSource({ url: alive[0], nodes: alive.slice(1), push: 'auto', pollMs: 500 });
+  await waitFor(() => obs.fleet.size === FLEET && obs.fleet.connection.state === 'connected', {
+    message: () => `fleet read (${obs.fleet.size}, ${JSON.stringify(states.at(-1))})`,
+  });
+  const before = new Map(ids.map((id) => [id, obs.snapshot(id)?.status]));
+  const killed = await cluster.killShard('worker:state:w-001');
+  await waitFor(() => obs.fleet.connection.state === 'error', {
+    timeoutMs: 20_000,
+    message: () => `said the cluster cannot be read (${JSON.stringify(states.at(-1))})`,
+  });
+  assert.match(obs.fleet.connection.message ?? '', /CLUSTERDOWN|does not answer/);
+  // Blind, not judging: nobody removed, nobody's status or problems invented from the missing slots.
+  assert.equal(obs.fleet.size, FLEET, `every worker kept after ${killed.join(', ')} died`);
+  for (const id of ids) {
+    const w = obs.snapshot(id)!;
+    assert.equal(w.status, before.get(id), `${id} keeps its last known status`);
+    assert.deepEqual(w.problems, [], `${id} is not called unreadable`);
+  }
 });
