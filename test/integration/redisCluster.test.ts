@@ -102,7 +102,8 @@ test('cluster: 300 workers spread over every slot are all read, with their field
 
 test('cluster: a change to one worker shows live through keyspace notifications from its primary', async () => {
   const { obs, source } = startSource({ push: 'auto' });
-  await waitFor(() => obs.fleet.size === FLEET && /keyspace notifications/.test(obs.fleet.connection.liveMode ?? ''), {
+  // Subscriptions come up one primary at a time: "on 2 of 3 primaries" may be said first.
+  await waitFor(() => obs.fleet.size === FLEET && /\(3 primaries\)/.test(obs.fleet.connection.liveMode ?? ''), {
     message: () => `keyspace path live (${obs.fleet.connection.liveMode})`,
   });
   assert.match(source.liveMode, /^keyspace notifications \(3 primaries\), reconcile every 600s$/);
@@ -278,11 +279,16 @@ test('cluster: a shard lost (primary and replica killed, cluster_state:fail): ev
   });
   const before = new Map(ids.map((id) => [id, obs.snapshot(id)?.status]));
   const killed = await cluster.killShard('worker:state:w-001');
-  await waitFor(() => obs.fleet.connection.state === 'error', {
-    timeoutMs: 20_000,
-    message: () => `said the cluster cannot be read (${JSON.stringify(states.at(-1))})`,
-  });
-  assert.match(obs.fleet.connection.message ?? '', /CLUSTERDOWN|does not answer/);
+  // A read may first meet a node answering MOVED to the dead one ("slots are moving"); the next says which
+  // node does not answer (or CLUSTERDOWN, once the survivors agree).
+  await waitFor(
+    () =>
+      obs.fleet.connection.state === 'error' && /CLUSTERDOWN|does not answer/.test(obs.fleet.connection.message ?? ''),
+    {
+      timeoutMs: 20_000,
+      message: () => `said the cluster cannot be read (${JSON.stringify(states.at(-1))})`,
+    },
+  );
   // Blind, not judging: nobody removed, nobody's status or problems invented from the missing slots.
   assert.equal(obs.fleet.size, FLEET, `every worker kept after ${killed.join(', ')} died`);
   for (const id of ids) {
