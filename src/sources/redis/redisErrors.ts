@@ -40,6 +40,11 @@ export function describeClusterReadError(err: unknown, where: string): string {
   return `A primary of the Redis Cluster at ${where} does not answer (crashed or failing over?); showing the last known workers, retrying.`;
 }
 
+/** The cluster says some of its hash slots have no primary: CLUSTERDOWN from a node, or cluster_state:fail. */
+export function clusterDownMessage(where: string, said: string): string {
+  return `The Redis Cluster at ${where} is down (${said}): some hash slots have no reachable primary; showing the last known workers until it is whole again.`;
+}
+
 /** What Redis Cluster says (or ioredis's Cluster client says about it), in words; undefined for anything else. */
 function describeClusterError(err: unknown, msg: string, where: string): string | undefined {
   // A plain connection to a cluster node: every key of another node's slots answers MOVED.
@@ -49,8 +54,7 @@ function describeClusterError(err: unknown, msg: string, where: string): string 
   // The read script met a key another node serves (its keys go undeclared, so no MOVED first).
   if (/non local key in a cluster node/.test(msg))
     return `${where} is a Redis Cluster node (it serves only some of the workers' keys): set "cluster": true on this connection (--cluster on the command line).`;
-  if (/CLUSTERDOWN/.test(msg))
-    return `The Redis Cluster at ${where} is down (CLUSTERDOWN): some hash slots have no reachable primary; showing the last known workers until it is whole again.`;
+  if (/CLUSTERDOWN/.test(msg)) return clusterDownMessage(where, 'CLUSTERDOWN');
   if (/Too many Cluster redirections/.test(msg)) {
     const last = /Last error: (?:\w*Error: )?(.*)$/.exec(msg)?.[1] ?? msg;
     return `A primary of the Redis Cluster at ${where} does not answer (failing over?): ${describeRedisError(new Error(last), where)}`;

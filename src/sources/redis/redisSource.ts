@@ -8,7 +8,8 @@ import { ChangeBatcher, type ChangeBatch } from './changeBatcher';
 import { ORCHESTRATOR_FIELDS, ORCHESTRATOR_KEYS } from './orchestratorPreset';
 import { isClusterClient, type RedisLike } from './redisClient';
 import { openSourceClient } from './sourceClient';
-import { describeClusterReadError, describeRedisError } from './redisErrors';
+import { clusterDownMessage, describeClusterReadError, describeRedisError } from './redisErrors';
+import { clusterSaysFail } from './clusterState';
 import { readChanged, type TypeHints } from './readWorkers';
 import { readAllBounded, scanIds, type BoundedState } from './boundedRead';
 import { pacedIntervalMs } from './readPacing';
@@ -204,8 +205,13 @@ export class RedisSource implements WorkerSource {
       this.scheduleWithin(this.opts.pollMs);
       // Dropped mid-read: "Connection is closed" says less than the client's own events.
       const offline = client.status !== 'ready' && this.offlineReason;
-      const describe = this.opts.cluster ? describeClusterReadError : describeRedisError;
-      this.reportError(offline || describe(err, this.where));
+      if (offline || !isClusterClient(client)) return this.reportError(offline || describeRedisError(err, this.where));
+      // A node that does not answer may be one primary failing over or a shard gone: the survivors know.
+      const down = await clusterSaysFail(client);
+      if (this.disposed) return;
+      this.reportError(
+        down ? clusterDownMessage(this.where, 'cluster_state:fail') : describeClusterReadError(err, this.where),
+      );
     }
   }
 
