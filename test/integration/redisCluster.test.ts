@@ -9,7 +9,7 @@ import type { ConnectionState } from '../../src/core/fleet';
 import { RedisSource, type RedisSourceOptions } from '../../src/sources/redis/redisSource';
 import { startRedisCluster, type RedisCluster } from '../harness/redisCluster';
 import { startRedis } from '../harness/redisServer';
-import { waitFor } from '../harness/freePort';
+import { freePort, waitFor } from '../harness/freePort';
 import { observe, pyIso, task } from './redisFixtures';
 import { scriptRuns } from '../harness/commandStats';
 
@@ -158,6 +158,21 @@ test('a single Redis given "cluster": true says it is not a cluster, not that it
     await source.dispose();
     await single.stop();
   }
+});
+
+test('cluster: a seed that does not answer says to list other nodes; with one more node in "nodes" the fleet is read', async () => {
+  const dead = `redis://127.0.0.1:${await freePort()}`;
+  const alone = startSource({ url: dead, push: 'off' });
+  await waitFor(() => alone.obs.fleet.connection.state === 'error', { message: 'an error for the dead seed' });
+  assert.match(
+    alone.obs.fleet.connection.message ?? '',
+    /No node of the Redis Cluster at redis:\/\/127.0.0.1:\d+\/? answered \(seed nodes unreachable\): if that node is down, list other nodes of the cluster in "nodes"/,
+  );
+  assert.equal(alone.obs.fleet.size, 0, 'nothing invented for a cluster never read');
+  const helped = startSource({ url: dead, nodes: [cluster.url], push: 'off' });
+  await waitFor(() => helped.obs.fleet.size === FLEET && helped.obs.fleet.connection.state === 'connected', {
+    message: () => `the fleet read through the second node (${JSON.stringify(helped.states.at(-1))})`,
+  });
 });
 
 test('cluster: the CLI with --cluster prints the fleet', async () => {

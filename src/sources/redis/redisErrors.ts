@@ -64,7 +64,9 @@ function describeClusterError(err: unknown, msg: string, where: string): string 
     const answer = (err as { lastNodeError?: { message?: string } })?.lastNodeError;
     if (answer?.message && /cluster support disabled|WRONGPASS|NOAUTH|NOPERM|invalid password/i.test(answer.message))
       return describeRedisError(answer, where);
-    return `No node of the Redis Cluster at ${where} answered (seed nodes unreachable); retrying.`;
+    // Once connected, ioredis learns every node from the cluster; only a start (or a restart of the client)
+    // depends on the seeds, so a lone seed that is down is the usual cause.
+    return `No node of the Redis Cluster at ${where} answered (seed nodes unreachable): if that node is down, list other nodes of the cluster in "nodes" (--node on the command line); retrying.`;
   }
   if (/Cluster isn't ready/.test(msg)) return `Not connected to the Redis Cluster at ${where} yet; retrying.`;
   if (/cluster support disabled/i.test(msg))
