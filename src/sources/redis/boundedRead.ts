@@ -23,7 +23,7 @@ export type { BoundedState } from './readScript';
  * Ids per SSCAN step: Redis's work is a few thousand entries copied into the reply (a millisecond
  * or so), against 20 round trips for 100,000 workers.
  */
-export const SCAN_COUNT = Number(process.env.SC ?? 2000);
+export const SCAN_COUNT = 2000;
 /** Workers per read command: one script over 100 workers takes ~0.8 ms of Redis time (bench: commandstats). */
 export const BATCH = 100;
 
