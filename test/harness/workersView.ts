@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { openWorkbench, type CodeServer, type Workbench } from './codeServer';
+import { waitFor } from './freePort';
 
 const REPO = resolve(__dirname, '../..');
 
@@ -30,21 +31,33 @@ export async function showWorkersView(page: Page, opts: { sideBarRight?: number 
   await page.mouse.up();
 }
 
-/** Opens the collapsed rows of the side bar whose label `match`es, one at a time (rows move as each opens). */
+/** The labels of the side bar's rows, `state` 'collapsed' for only the rows that can be opened. */
+async function rowLabels(page: Page, state: 'any' | 'collapsed'): Promise<{ row: Locator; label: string }[]> {
+  const selector = state === 'collapsed' ? '[aria-expanded="false"]' : '';
+  const out = [];
+  for (const row of await page.locator(`.part.sidebar .monaco-list-row${selector}`).all()) {
+    const label = await row
+      .locator('.label-name')
+      .first()
+      .innerText()
+      .catch(() => '');
+    out.push({ row, label: label.trim() });
+  }
+  return out;
+}
+
+/**
+ * Opens the collapsed rows of the side bar whose label `match`es, one at a time (rows move as each
+ * opens). First waits (up to 10 s) for such a row to be there at all: the children of a row just
+ * opened arrive from the extension host a moment after its twistie turns.
+ */
 export async function expandRows(page: Page, match: (label: string) => boolean, max = 20): Promise<void> {
+  await waitFor(async () => (await rowLabels(page, 'any')).some((r) => match(r.label)), {
+    timeoutMs: 10_000,
+    message: 'a row to open',
+  }).catch(() => undefined); // none: nothing to open, as before
   for (let i = 0; i < max; i++) {
-    let target;
-    for (const row of await page.locator('.part.sidebar .monaco-list-row[aria-expanded="false"]').all()) {
-      const label = await row
-        .locator('.label-name')
-        .first()
-        .innerText()
-        .catch(() => '');
-      if (match(label.trim())) {
-        target = row;
-        break;
-      }
-    }
+    const target = (await rowLabels(page, 'collapsed')).find((r) => match(r.label))?.row;
     if (!target) return;
     await target
       .locator('.monaco-tl-twistie')
